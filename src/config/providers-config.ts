@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+// Upstream providers, keyed by id. Each type has its own wire dialect in src/providers/<type>/.
+
+const imageLimitsSchema = z
+  .object({
+    max_bytes: z.number().int().positive().optional(),
+    max_pixels: z.number().int().positive().optional(),
+    max_edge: z.number().int().positive().optional(),
+    max_images: z.number().int().positive().optional(),
+    formats: z.array(z.enum(['jpeg', 'png', 'webp', 'gif'])).optional(),
+  })
+  .strict();
+
+const common = {
+  base_url: z.url({ protocol: /^https?$/ }).optional(),
+  api_key: z.string().optional(),
+  timeout_ms: z.number().int().positive().default(120_000),
+  /** Who fetches http(s) image URLs: the upstream itself, or Iris (through the guarded fetcher). */
+  fetch_urls: z.enum(['upstream', 'iris']).optional(),
+  headers: z.record(z.string(), z.string()).default({}),
+  image_limits: imageLimitsSchema.optional(),
+};
+
+export const providerConfigSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('openai'), ...common, base_url: z.url({ protocol: /^https?$/ }) }).strict(),
+  z
+    .object({
+      type: z.literal('anthropic'),
+      ...common,
+      anthropic_version: z.string().default('2023-06-01'),
+      default_max_tokens: z.number().int().positive().default(4096),
+      /** Anthropic takes temperature 0..1; OpenAI clients send 0..2. */
+      temperature: z.enum(['clamp', 'scale', 'refuse']).default('clamp'),
+    })
+    .strict(),
+  z.object({ type: z.literal('gemini'), ...common }).strict(),
+]);
+
+export type ProviderConfig = z.infer<typeof providerConfigSchema>;
+export type ImageLimitsConfig = z.infer<typeof imageLimitsSchema>;
+
+const imageTokensSchema = z
+  .object({
+    formula: z.enum(['tiles', 'patches', 'anthropic', 'gemini', 'none']),
+    base: z.number().nonnegative().optional(),
+    per_tile: z.number().nonnegative().optional(),
+    patch_cap: z.number().int().positive().optional(),
+    multiplier: z.number().positive().optional(),
+  })
+  .strict();
+
+export const modelConfigSchema = z
+  .object({
+    name: z.string().min(1),
+    provider: z.string().min(1),
+    /** The id the upstream knows the model by; defaults to name. */
+    upstream: z.string().min(1).optional(),
+    /** Can the model take images itself? Without vision, images go through analysis mode. */
+    vision: z.boolean().default(true),
+    image_tokens: imageTokensSchema.optional(),
+    /** Price in USD per million tokens, for the cost ledger. */
+    price: z
+      .object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cached_input: z.number().nonnegative().optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type ModelConfig = z.infer<typeof modelConfigSchema>;
+export type ImageTokensConfig = z.infer<typeof imageTokensSchema>;

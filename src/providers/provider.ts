@@ -1,0 +1,49 @@
+import type { Logger } from 'pino';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../openai/types.ts';
+
+// One interface for every upstream dialect (OpenAI-compatible, Anthropic, Gemini, the local
+// engine). A provider knows nothing of keys, billing or HTTP clients: it takes an OpenAI-shaped
+// request whose `model` is already the upstream id and whose images are prepared for it, and
+// answers in OpenAI shapes. Failures are thrown as ApiError (src/openai/api-error.ts).
+
+export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif';
+
+/** What an upstream accepts for images; the image pipeline prepares each image to fit. */
+export interface ImageLimits {
+  /** The upstream fetches http(s) URLs itself (otherwise Iris inlines them as data URLs). */
+  acceptsUrls: boolean;
+  formats: ImageFormat[];
+  /** Decoded bytes per image. */
+  maxBytes: number;
+  maxPixels?: number;
+  /** Longest edge in pixels. */
+  maxEdge?: number;
+  maxImages?: number;
+  /** Animated GIFs: does the upstream take more than one frame? */
+  multiFrame?: boolean;
+}
+
+export interface CallContext {
+  requestId: string;
+  /** Aborted when the client goes away or the request times out. */
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export interface Provider {
+  /** The provider id from config (`providers.<id>`), or `local` for the engine. */
+  readonly id: string;
+  readonly type: 'openai' | 'anthropic' | 'gemini' | 'local';
+  readonly imageLimits: ImageLimits;
+  complete(request: ChatCompletionRequest, ctx: CallContext): Promise<ChatCompletion>;
+  /**
+   * Streams OpenAI chunks. Providers always ask their upstream for usage and yield it as a
+   * final chunk with empty `choices`; the chat core decides whether the client sees it.
+   */
+  stream(request: ChatCompletionRequest, ctx: CallContext): AsyncIterable<ChatCompletionChunk>;
+  /** False while the provider is still loading (the engine); /health reports it. */
+  isReady?(): boolean;
+  /** Resolves when ready; requests wait on it. */
+  whenReady?(): Promise<void>;
+  close?(): Promise<void>;
+}
