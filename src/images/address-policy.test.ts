@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { classifyAddress, isPublicAddress } from './address-policy.ts';
+import { createHostRules } from './host-rules.ts';
+import { redactUrl } from './redact-url.ts';
+
+// Pure classification: none of these addresses is ever connected to.
+
+const refused: Array<[string, string]> = [
+  ['127.0.0.1', 'loopback'], ['127.255.255.254', 'loopback'], ['::1', 'loopback'],
+  ['10.0.0.1', 'private'], ['172.16.5.4', 'private'], ['172.31.255.255', 'private'], ['192.168.1.1', 'private'],
+  ['169.254.169.254', 'linkLocal'], ['fe80::1', 'linkLocal'], ['fe80::1%eth0', 'linkLocal'],
+  ['100.64.0.1', 'carrierGradeNat'], ['100.127.255.255', 'carrierGradeNat'],
+  ['224.0.0.1', 'multicast'], ['ff02::1', 'multicast'],
+  ['0.0.0.0', 'unspecified'], ['0.1.2.3', 'unspecified'], ['::', 'unspecified'],
+  ['255.255.255.255', 'broadcast'], ['240.0.0.1', 'reserved'], ['192.0.2.1', 'reserved'], ['198.18.0.1', 'reserved'],
+  ['2001:db8::1', 'reserved'], ['fc00::1', 'uniqueLocal'], ['fd12:3456::1', 'uniqueLocal'],
+  ['::ffff:127.0.0.1', 'loopback'], ['::ffff:7f00:1', 'loopback'], ['::ffff:169.254.169.254', 'linkLocal'],
+  ['::ffff:10.1.2.3', 'private'], ['64:ff9b::a00:1', 'rfc6052'], ['2002:7f00:1::', '6to4'], ['2001::1', 'teredo'],
+  ['not-an-ip', 'invalid'], ['', 'invalid'],
+];
+
+for (const [address, range] of refused) {
+  test(`refuses ${address || '(empty)'} (${range})`, () => {
+    assert.deepEqual(classifyAddress(address), { public: false, range });
+  });
+}
+
+for (const address of ['8.8.8.8', '1.1.1.1', '93.184.216.34', '2606:4700:4700::1111', '2a00:1450:4001:80b::200e', '::ffff:8.8.8.8', '[2606:4700:4700::1111]', '172.32.0.1', '100.128.0.1']) {
+  test(`allows public ${address}`, () => assert.equal(isPublicAddress(address), true));
+}
+
+test('host rules: exact, host:port, bracketed IPv6, wildcard, canonical IP forms', () => {
+  const rules = createHostRules(['images.internal', '127.0.0.1:8080', '[::1]:9000', '*.cdn.example', '0x7f000003'], ['bad.example', '*.evil.test']);
+  assert.equal(rules.isAllowed('images.internal', 443), true);
+  assert.equal(rules.isAllowed('IMAGES.INTERNAL.', 80), true);
+  assert.equal(rules.isAllowed('127.0.0.1', 8080), true);
+  assert.equal(rules.isAllowed('127.0.0.1', 8081), false);
+  assert.equal(rules.isAllowed('localhost', 8080), false);
+  assert.equal(rules.isAllowed('[::1]', 9000), true);
+  assert.equal(rules.isAllowed('::1', 9001), false);
+  assert.equal(rules.isAllowed('a.b.cdn.example', 443), true);
+  assert.equal(rules.isAllowed('cdn.example', 443), false);
+  assert.equal(rules.isAllowed('127.0.0.3', 80), true);
+  assert.equal(rules.isDenied('bad.example', 443), true);
+  assert.equal(rules.isDenied('x.evil.test', 443), true);
+  assert.equal(rules.isDenied('good.example', 443), false);
+});
+
+test('redactUrl drops query, fragment and credentials', () => {
+  assert.equal(redactUrl('https://user:pw@cdn.example/a/b.png?X-Amz-Signature=abc#frag'), 'https://cdn.example/a/b.png?…');
+  assert.equal(redactUrl('http://host:8080/p'), 'http://host:8080/p');
+  assert.equal(redactUrl('data:image/png;base64,AAAA'), 'data:…');
+  assert.equal(redactUrl('::nonsense'), '(unparsable URL)');
+});

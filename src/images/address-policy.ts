@@ -1,0 +1,33 @@
+import ipaddr from 'ipaddr.js';
+
+// Which IP addresses Iris may connect to when fetching a user-supplied image URL. A pure
+// function of the address, so every range can be tested without ever connecting to it.
+// Only globally routable unicast is public; everything else (loopback, RFC 1918, link-local
+// incl. 169.254.169.254, CGNAT, multicast, reserved, unspecified, unique-local, transition
+// prefixes whose embedded IPv4 we cannot vouch for) is refused unless the host is allow-listed.
+
+export interface AddressVerdict {
+  /** True when the address is globally routable unicast. */
+  public: boolean;
+  /** ipaddr.js range name, e.g. `loopback`, `private`, `linkLocal`, `unicast`; `invalid` if unparsable. */
+  range: string;
+}
+
+export function classifyAddress(address: string): AddressVerdict {
+  const text = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  // Only canonical textual forms here: numeric hosts like `2130706433` or `127.1` are
+  // normalised by the WHATWG URL parser before they reach the fetcher.
+  if (!ipaddr.isValid(text)) return { public: false, range: 'invalid' };
+  let parsed = ipaddr.parse(text);
+  if (parsed.kind() === 'ipv6') {
+    const v6 = parsed as ipaddr.IPv6;
+    // `::ffff:a.b.c.d` reaches the IPv4 address a.b.c.d: judge that address.
+    if (v6.isIPv4MappedAddress()) parsed = v6.toIPv4Address();
+  }
+  const range = parsed.range();
+  return { public: range === 'unicast', range };
+}
+
+export function isPublicAddress(address: string): boolean {
+  return classifyAddress(address).public;
+}

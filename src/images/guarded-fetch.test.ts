@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { createGuardedFetcher, ImageFetchError, type GuardedFetcher } from './guarded-fetch.ts';
+
+// Every connection here goes to 127.0.0.1; the refused cases never connect at all (the
+// connector refuses before dialling), which is what `kind: 'refused'` asserts.
+
+let server: Server;
+let port: number;
+const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex');
+
+before(async () => {
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    switch (url.pathname) {
+      case '/img.png':
+        res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'max-age=60' });
+        res.end(png);
+        return;
+      case '/missing':
+        res.writeHead(404).end('nope');
+        return;
+      case '/to': // redirect to whatever ?u= says
+        res.writeHead(302, { location: url.searchParams.get('u') ?? '/img.png' }).end();
+        return;
+      case '/loop':
+        res.writeHead(302, { location: `/loop?n=${Number(url.searchParams.get('n') ?? 0) + 1}` }).end();
+        return;
+      case '/big-declared':
+        res.writeHead(200, { 'content-length': String(5000) });
+        res.end(Buffer.alloc(5000));
+        return;
+      case '/big-chunked': {
+        res.writeHead(200, { 'content-type': 'image/png' });
+        let sent = 0;
+        const push = () => {
+          if (sent >= 50_000 || res.destroyed) return res.end();
+          sent += 1000;
+          res.write(Buffer.alloc(1000), () => setImmediate(push));
+        };
+        push();
+        return;
+      }
+      case '/slow': {
+        res.writeHead(200, { 'content-type': 'image/png' });
+        const timer = setInterval(() => res.write(Buffer.alloc(1)), 50);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
+      default:
+        res.writeHead(500).end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as AddressInfo).port;
+});
+
+after(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+
+function fetcher(extra: Partial<Parameters<typeof createGuardedFetcher>[0]> = {}): GuardedFetcher {
+  return createGuardedFetcher({
+    allowHosts: [`127.0.0.1:${port}`],
+    denyHosts: [],
+    maxBytes: 4000,
+    timeoutMs: 2000,
+    maxRedirects: 5,
+    userAgent: 'iris-test',
+    ...extra,
+  });
+}
+
+async function failure(f: GuardedFetcher, url: string): Promise<ImageFetchError> {
+  try {
+    await f.fetch(url);
+  } catch (err) {
+    assert.ok(err instanceof ImageFetchError, `expected ImageFetchError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail(`fetching ${url} succeeded`);
+}
+
+describe('guarded fetch', () => {
+  test('fetches from an allow-listed loopback host and reads Cache-Control', async () => {
+    const f = fetcher();
+    const got = await f.fetch(`http://127.0.0.1:${port}/img.png?sig=secret`);
+    assert.deepEqual(got.bytes, png);
+    assert.equal(got.ttlMs, 60_000);
+    assert.ok(!got.finalUrl.includes('secret'));
+    await f.close();
+  });
+
+  const refused = [
+    ['a loopback address that is not allow-listed', (p: number) => `http://127.0.0.2:${p}/img.png?token=secret`],
+    ['localhost', (p: number) => `http://localhost:${p}/img.png?token=secret`],
+    ['IPv6 loopback', (p: number) => `http://[::1]:${p}/img.png?token=secret`],
+    ['IPv4-mapped IPv6 loopback', (p: number) => `http://[::ffff:127.0.0.1]:${p}/img.png?token=secret`],
+    ['decimal loopback', (p: number) => `http://2130706434:${p}/img.png?token=secret`],
+    ['hex loopback', (p: number) => `http://0x7f000002:${p}/img.png?token=secret`],
+    ['short-form loopback', (p: number) => `http://127.2:${p}/img.png?token=secret`],
+    ['the unspecified address', (p: number) => `http://0.0.0.0:${p}/img.png?token=secret`],
+    ['the allowed host on another port', (p: number) => `http://127.0.0.1:${p + 1 === 65536 ? 1 : p + 1}/img.png?token=secret`],
+  ] as const;
+  for (const [name, make] of refused) {
+    test(`refuses ${name}, leaking neither address nor query`, async () => {
+      const f = fetcher();
+      const err = await failure(f, make(port));
+      assert.equal(err.kind, 'refused');
+      assert.ok(!/secret|127\.|::1|ffff|0\.0\.0\.0/.test(err.message), err.message);
+      await f.close();
+    });
+  }
+
+  test('re-checks redirects: allowed host → another loopback address is refused', async () => {
+    const f = fetcher();
+    for (const target of [`http://127.0.0.2:${port}/img.png`, `http://localhost:${port}/img.png`, `http://[::1]:${port}/x`]) {
+      const err = await failure(f, `http://127.0.0.1:${port}/to?u=${encodeURIComponent(target)}`);
+      assert.equal(err.kind, 'refused', target);
+    }
+    await f.close();
+  });
+
+  test('follows a redirect within the allow-list', async () => {
+    const f = fetcher();
+    const got = await f.fetch(`http://127.0.0.1:${port}/to?u=/img.png`);
+    assert.deepEqual(got.bytes, png);
+    await f.close();
+  });
+
+  test('refuses non-http schemes, in the URL and in a redirect', async () => {
+    const f = fetcher();
+    assert.equal((await failure(f, 'file:///etc/passwd')).kind, 'invalid_url');
+    assert.equal((await failure(f, 'ftp://example.com/x.png')).kind, 'invalid_url');
+    assert.equal((await failure(f, `http://127.0.0.1:${port}/to?u=${encodeURIComponent('file:///etc/passwd')}`)).kind, 'invalid_url');
+    await f.close();
+  });
+
+  test('stops an endless redirect chain', async () => {
+    const f = fetcher({ maxRedirects: 5 });
+    const err = await failure(f, `http://127.0.0.1:${port}/loop`);
+    assert.equal(err.kind, 'too_many_redirects');
+    await f.close();
+  });
+
+  test('caps the body: declared and streamed', async () => {
+    const f = fetcher({ maxBytes: 4000 });
+    assert.equal((await failure(f, `http://127.0.0.1:${port}/big-declared`)).kind, 'too_large');
+    assert.equal((await failure(f, `http://127.0.0.1:${port}/big-chunked`)).kind, 'too_large');
+    await f.close();
+  });
+
+  test('times out a server that sends slowly forever', async () => {
+    const f = fetcher({ timeoutMs: 400, maxBytes: 1_000_000 });
+    const started = Date.now();
+    const err = await failure(f, `http://127.0.0.1:${port}/slow?key=secret`);
+    assert.equal(err.kind, 'timeout');
+    assert.ok(Date.now() - started < 2000);
+    assert.ok(!err.message.includes('secret'));
+    await f.close();
+  });
+
+  test('reports the upstream status as http_status', async () => {
+    const f = fetcher();
+    const err = await failure(f, `http://127.0.0.1:${port}/missing?x=secret`);
+    assert.equal(err.kind, 'http_status');
+    assert.equal(err.status, 404);
+    assert.ok(!err.message.includes('secret'));
+    await f.close();
+  });
+
+  test('checks the address it dials, not an earlier answer (DNS rebinding)', async () => {
+    // A name that "resolves" to loopback is refused although nothing vetted it earlier;
+    // the same name allow-listed is dialled at the address the resolver returned.
+    let calls = 0;
+    const resolve = async (host: string) => {
+      calls++;
+      return host === 'mixed.test' ? ['93.184.216.34', '127.0.0.1'] : ['127.0.0.1'];
+    };
+    const f = fetcher({ resolve, allowHosts: [`images.internal.test:${port}`] });
+    assert.equal((await failure(f, `http://rebind.test:${port}/img.png`)).kind, 'refused');
+    assert.equal((await failure(f, `http://mixed.test:${port}/img.png`)).kind, 'refused');
+    const got = await f.fetch(`http://images.internal.test:${port}/img.png`);
+    assert.deepEqual(got.bytes, png);
+    assert.equal(calls, 3);
+    await f.close();
+  });
+
+  test('deny-list wins over everything', async () => {
+    const f = fetcher({ denyHosts: ['127.0.0.1'] });
+    assert.equal((await failure(f, `http://127.0.0.1:${port}/img.png`)).kind, 'refused');
+    await f.close();
+  });
+
+  test('reserves memory before holding the bytes', async () => {
+    const f = fetcher();
+    const reserved: number[] = [];
+    await f.fetch(`http://127.0.0.1:${port}/img.png`, { reserve: async (n) => { reserved.push(n); } });
+    assert.ok(reserved.reduce((a, b) => a + b, 0) >= png.length);
+    const refusing = fetcher({ maxBytes: 100_000 });
+    await assert.rejects(
+      refusing.fetch(`http://127.0.0.1:${port}/big-chunked`, { reserve: async () => { throw new Error('budget'); } }),
+      /budget/,
+    );
+    await f.close();
+    await refusing.close();
+  });
+});
