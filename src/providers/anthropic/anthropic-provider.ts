@@ -1,0 +1,119 @@
+import type { Logger } from 'pino';
+import type { ProviderConfig } from '../../config/providers-config.ts';
+import { ApiError, invalidRequest } from '../../openai/api-error.ts';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.ts';
+import type { CallContext, Provider } from '../provider.ts';
+import { readSseEvents } from '../upstream/read-sse-events.ts';
+import { createUpstreamClient } from '../upstream/upstream-client.ts';
+import { anthropicImageLimits } from './anthropic-image-limits.ts';
+import { anthropicStreamToChunks } from './anthropic-stream-to-chunks.ts';
+import type { AnthropicResponse } from './anthropic-wire.ts';
+import { convertAnthropicResponse } from './convert-anthropic-response.ts';
+import { convertToAnthropicRequest, type AnthropicRequestPlan } from './convert-to-anthropic-request.ts';
+import { mapAnthropicError } from './map-anthropic-error.ts';
+import { mergeChunkStreams, mergeCompletions } from './merge-completions.ts';
+
+// The Anthropic Messages API behind the Provider interface: POST {base_url}/v1/messages.
+
+export type AnthropicProviderConfig = Extract<ProviderConfig, { type: 'anthropic' }>;
+
+export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
+/** Anthropic has no `n`; Iris makes up to this many calls side by side instead. */
+export const ANTHROPIC_MAX_N = 16;
+
+export function createAnthropicProvider(id: string, config: AnthropicProviderConfig, log?: Logger): Provider {
+  const baseUrl = stripVersion(config.base_url ?? ANTHROPIC_DEFAULT_BASE_URL);
+  const client = createUpstreamClient({ baseUrl, timeoutMs: config.timeout_ms, label: `anthropic provider "${id}"` });
+  const headers: Record<string, string> = {
+    ...config.headers,
+    'anthropic-version': config.anthropic_version,
+    ...(config.api_key ? { 'x-api-key': config.api_key } : {}),
+  };
+
+  const plan = (request: ChatCompletionRequest, stream: boolean): AnthropicRequestPlan =>
+    convertToAnthropicRequest(request, { defaultMaxTokens: config.default_max_tokens, temperature: config.temperature, stream });
+
+  async function send(plan: AnthropicRequestPlan, signal: AbortSignal, stream: boolean) {
+    const res = await client.post({ path: '/v1/messages', headers, body: plan.body, signal, stream });
+    if (res.status >= 200 && res.status < 300) return res;
+    const text = await client.text(res, signal).catch(() => '');
+    const error = mapAnthropicError(res.status, text, res.headers);
+    log?.warn({ provider: id, status: res.status, mapped: error.status, code: error.code }, 'anthropic upstream error');
+    throw error;
+  }
+
+  async function completeOnce(request: ChatCompletionRequest, signal: AbortSignal): Promise<ChatCompletion> {
+    const p = plan(request, false);
+    const res = await send(p, signal, false);
+    const text = await client.text(res, signal);
+    let message: AnthropicResponse;
+    try {
+      message = JSON.parse(text) as AnthropicResponse;
+    } catch {
+      throw new ApiError(502, 'Anthropic sent a response that is not JSON', { type: 'upstream_error', code: 'upstream_bad_response' });
+    }
+    if (!message || !Array.isArray(message.content)) {
+      throw new ApiError(502, 'Anthropic sent a response without content', { type: 'upstream_error', code: 'upstream_bad_response' });
+    }
+    return convertAnthropicResponse(message, p.json);
+  }
+
+  async function* streamOnce(request: ChatCompletionRequest, signal: AbortSignal): AsyncGenerator<ChatCompletionChunk> {
+    const p = plan(request, true);
+    const res = await send(p, signal, true);
+    yield* anthropicStreamToChunks(client.guard(readSseEvents(res.body), signal), p.json);
+  }
+
+  return {
+    id,
+    type: 'anthropic',
+    imageLimits: anthropicImageLimits(config),
+
+    async complete(request, ctx: CallContext) {
+      const n = choicesWanted(request);
+      if (n === 1) return completeOnce(request, ctx.signal);
+      const { signal, abort } = linked(ctx.signal);
+      try {
+        return mergeCompletions(await Promise.all(Array.from({ length: n }, () => completeOnce(request, signal))));
+      } finally {
+        abort();
+      }
+    },
+
+    async *stream(request, ctx: CallContext) {
+      const n = choicesWanted(request);
+      if (n === 1) {
+        yield* streamOnce(request, ctx.signal);
+        return;
+      }
+      const { signal, abort } = linked(ctx.signal);
+      try {
+        yield* mergeChunkStreams(Array.from({ length: n }, () => streamOnce(request, signal)));
+      } finally {
+        abort();
+      }
+    },
+
+    close: () => client.close(),
+  };
+}
+
+function choicesWanted(request: ChatCompletionRequest): number {
+  const n = request.n ?? 1;
+  if (!Number.isInteger(n) || n < 1) throw invalidRequest('n must be a positive integer', 'n');
+  if (n > ANTHROPIC_MAX_N) {
+    throw invalidRequest(`Anthropic models answer one choice per call; Iris makes at most ${ANTHROPIC_MAX_N} calls for n`, 'n', 'unsupported_value');
+  }
+  return n;
+}
+
+/** A signal that aborts with the caller's, or when the n calls are done with (one failed). */
+function linked(parent: AbortSignal): { signal: AbortSignal; abort: () => void } {
+  const controller = new AbortController();
+  return { signal: AbortSignal.any([parent, controller.signal]), abort: () => controller.abort() };
+}
+
+/** The base URL is the bare origin; a trailing /v1 that users copy from docs is dropped. */
+function stripVersion(url: string): string {
+  return url.replace(/\/+$/, '').replace(/\/v1$/, '');
+}

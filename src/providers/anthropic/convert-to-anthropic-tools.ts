@@ -1,0 +1,37 @@
+import { invalidRequest } from '../../openai/api-error.ts';
+import type { ChatCompletionRequest } from '../../openai/types.ts';
+import type { AnthropicTool, AnthropicToolChoice } from './anthropic-wire.ts';
+
+// OpenAI `tools` / `tool_choice` / `parallel_tool_calls` → Anthropic `tools` / `tool_choice`.
+
+export interface AnthropicTools {
+  tools?: AnthropicTool[];
+  tool_choice?: AnthropicToolChoice;
+}
+
+export function convertToAnthropicTools(request: ChatCompletionRequest): AnthropicTools {
+  const out: AnthropicTools = {};
+  if (request.tools?.length) {
+    out.tools = request.tools.map((tool, i) => {
+      if (tool.type !== 'function') throw invalidRequest(`Tool type "${String(tool.type)}" is not supported`, `tools[${i}].type`);
+      return {
+        name: tool.function.name,
+        ...(tool.function.description ? { description: tool.function.description } : {}),
+        input_schema: tool.function.parameters ?? { type: 'object', properties: {} },
+      };
+    });
+  }
+  const choice = request.tool_choice;
+  const noParallel = request.parallel_tool_calls === false && out.tools ? { disable_parallel_tool_use: true } : {};
+  if (choice === 'none') out.tool_choice = { type: 'none' };
+  else if (choice === 'required') out.tool_choice = { type: 'any', ...noParallel };
+  else if (choice && typeof choice === 'object') {
+    out.tool_choice = { type: 'tool', name: choice.function.name, ...noParallel };
+  } else if (out.tools && (choice === 'auto' || request.parallel_tool_calls === false)) {
+    out.tool_choice = { type: 'auto', ...noParallel };
+  }
+  if (out.tool_choice && out.tool_choice.type !== 'none' && !out.tools) {
+    throw invalidRequest('tool_choice needs tools', 'tool_choice');
+  }
+  return out;
+}

@@ -1,0 +1,122 @@
+import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+import { ApiError } from '../../openai/api-error.ts';
+
+// One pooled keep-alive connection set per upstream provider, and the one place where a
+// transport failure (refused, reset, timed out, aborted) becomes an ApiError. Status codes and
+// bodies are left to each dialect's error mapper.
+
+export interface UpstreamClientOptions {
+  /** The provider's base URL; its path (if any) prefixes every request path. */
+  baseUrl: string;
+  timeoutMs: number;
+  /** Names the upstream in error messages, e.g. `anthropic provider "claude"`. */
+  label: string;
+  connections?: number;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Dispatcher.ResponseData['body'];
+}
+
+export interface UpstreamCall {
+  path: string;
+  headers: Record<string, string>;
+  body: unknown;
+  signal: AbortSignal;
+  /** Streams are bounded by the idle timeout only; other calls by timeoutMs overall. */
+  stream: boolean;
+}
+
+export interface UpstreamClient {
+  post(call: UpstreamCall): Promise<UpstreamResponse>;
+  /** Wraps a body iteration so a dying stream surfaces as an ApiError too. */
+  guard<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T>;
+  /** Reads a whole body as text, mapping transport failures. */
+  text(response: UpstreamResponse, signal: AbortSignal): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
+  const url = new URL(options.baseUrl);
+  const prefix = url.pathname.replace(/\/+$/, '');
+  const pool = new Pool(url.origin, {
+    connections: options.connections ?? 128,
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    keepAliveTimeout: 30_000,
+  });
+  const failure = (err: unknown, signal: AbortSignal, overall?: AbortSignal): ApiError =>
+    transportFailure(err, signal, overall, options);
+
+  return {
+    async post(call) {
+      const overall = call.stream ? undefined : AbortSignal.timeout(options.timeoutMs);
+      const signal = overall ? AbortSignal.any([call.signal, overall]) : call.signal;
+      try {
+        const res = await pool.request({
+          method: 'POST',
+          path: prefix + call.path,
+          headers: { 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json', ...call.headers },
+          body: JSON.stringify(call.body),
+          signal,
+        });
+        return { status: res.statusCode, headers: flattenHeaders(res.headers), body: res.body };
+      } catch (err) {
+        throw failure(err, call.signal, overall);
+      }
+    },
+    async *guard(source, signal) {
+      try {
+        yield* source;
+      } catch (err) {
+        if (err instanceof ApiError) throw err;
+        throw failure(err, signal);
+      }
+    },
+    async text(response, signal) {
+      try {
+        return await response.body.text();
+      } catch (err) {
+        throw failure(err, signal);
+      }
+    },
+    close: () => pool.close(),
+  };
+}
+
+function transportFailure(err: unknown, signal: AbortSignal, overall: AbortSignal | undefined, options: UpstreamClientOptions): ApiError {
+  if (err instanceof ApiError) return err;
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    if (reason instanceof ApiError) return reason;
+    if (reason instanceof DOMException && reason.name === 'TimeoutError') {
+      return new ApiError(504, 'The request timed out', { type: 'timeout_error', cause: err });
+    }
+    return new ApiError(499, 'The client closed the request', { type: 'invalid_request_error', code: 'client_closed_request', cause: err });
+  }
+  const code = (err as { code?: string } | null)?.code;
+  if (overall?.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return new ApiError(504, `The ${options.label} did not answer within ${options.timeoutMs} ms`, {
+      type: 'timeout_error',
+      code: 'upstream_timeout',
+      cause: err,
+    });
+  }
+  const detail = code ?? (err instanceof Error ? err.message : String(err));
+  return new ApiError(502, `The connection to the ${options.label} failed (${detail})`, {
+    type: 'upstream_error',
+    code: 'upstream_unreachable',
+    cause: err,
+  });
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
