@@ -35,6 +35,8 @@ export interface Provider {
   readonly id: string;
   readonly type: 'openai' | 'anthropic' | 'gemini' | 'local';
   readonly imageLimits: ImageLimits;
+  /** Where the upstream can fetch URLs itself, who should: it (`upstream`) or Iris (`iris`). */
+  readonly fetchUrls?: 'upstream' | 'iris';
   complete(request: ChatCompletionRequest, ctx: CallContext): Promise<ChatCompletion>;
   /**
    * Streams OpenAI chunks. Providers always ask their upstream for usage and yield it as a

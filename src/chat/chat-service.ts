@@ -1,0 +1,136 @@
+import type { Logger } from 'pino';
+import type { ImagePipeline, PreparedRequest } from '../images/image-pipeline.ts';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from '../openai/types.ts';
+import type { CallContext } from '../providers/provider.ts';
+import type { ModelRegistry, Route } from './model-registry.ts';
+import { estimateUsage, withImageTokens } from './usage.ts';
+
+// The use case: complete or stream one chat, independent of HTTP. A streamed and a
+// non-streamed request take the same path (route → images → [analysis] → provider) until
+// the provider call; usage is metered here for both.
+
+/** A step that may rewrite the request before the provider sees it (analysis mode). */
+export interface RequestStep {
+  applies(route: Route, request: ChatCompletionRequest): boolean;
+  run(route: Route, request: ChatCompletionRequest, ctx: CallContext): Promise<{ request: ChatCompletionRequest; usage?: Partial<Usage> }>;
+}
+
+export interface ChatServiceDeps {
+  models: ModelRegistry;
+  images: ImagePipeline;
+  steps?: RequestStep[];
+}
+
+export interface Outcome {
+  route: Route;
+  usage: Usage | null;
+}
+
+interface Prepared {
+  /** The model name the client asked for: responses carry it, whatever route served them. */
+  model: string;
+  route: Route;
+  upstream: ChatCompletionRequest;
+  images: PreparedRequest;
+  extraUsage: Partial<Usage>;
+}
+
+export class ChatService {
+  private readonly deps: ChatServiceDeps;
+
+  constructor(deps: ChatServiceDeps) {
+    this.deps = deps;
+  }
+
+  async complete(request: ChatCompletionRequest, ctx: CallContext): Promise<ChatCompletion> {
+    const prepared = await this.prepare(request, ctx);
+    try {
+      const { route, upstream, images } = prepared;
+      await route.provider.whenReady?.();
+      const completion = await route.provider.complete(upstream, ctx);
+      completion.model = prepared.model;
+      const usage = completion.usage ?? (await estimateUsage(upstream, completion.choices.map((c) => c.message.content ?? '').join('')));
+      completion.usage = this.finalUsage(prepared, usage);
+      logDone(ctx.log, route, completion.usage);
+      return completion;
+    } finally {
+      prepared.images.release();
+    }
+  }
+
+  /**
+   * Yields the chunks the client should see. The provider's first chunk is awaited before
+   * anything is yielded, so failures before it surface as ordinary HTTP errors.
+   */
+  async *stream(request: ChatCompletionRequest, ctx: CallContext): AsyncGenerator<ChatCompletionChunk> {
+    const prepared = await this.prepare(request, ctx);
+    try {
+      const { route, upstream } = prepared;
+      await route.provider.whenReady?.();
+      const includeUsage = request.stream_options?.include_usage === true;
+      let upstreamUsage: Usage | null = null;
+      let text = '';
+      let head: Pick<ChatCompletionChunk, 'id' | 'created' | 'system_fingerprint'> | null = null;
+      for await (const chunk of route.provider.stream(upstream, ctx)) {
+        head ??= { id: chunk.id, created: chunk.created, system_fingerprint: chunk.system_fingerprint };
+        if (chunk.usage) upstreamUsage = chunk.usage;
+        if (chunk.choices.length === 0) continue; // the usage chunk: re-sent at the end if asked for
+        for (const choice of chunk.choices) if (typeof choice.delta.content === 'string') text += choice.delta.content;
+        chunk.model = prepared.model;
+        if (includeUsage) chunk.usage = null;
+        else delete chunk.usage;
+        yield chunk;
+      }
+      const usage = this.finalUsage(prepared, upstreamUsage ?? (await estimateUsage(upstream, text)));
+      logDone(ctx.log, route, usage);
+      if (includeUsage && head) {
+        yield { id: head.id, object: 'chat.completion.chunk', created: head.created, model: prepared.model, system_fingerprint: head.system_fingerprint, choices: [], usage };
+      }
+    } finally {
+      prepared.images.release();
+    }
+  }
+
+  private async prepare(request: ChatCompletionRequest, ctx: CallContext): Promise<Prepared> {
+    let route = this.deps.models.resolve(request.model);
+    let current = request;
+    const extraUsage: Partial<Usage> = {};
+    for (const step of this.deps.steps ?? []) {
+      if (!step.applies(route, current)) continue;
+      const result = await step.run(route, current, ctx);
+      current = result.request;
+      Object.assign(extraUsage, result.usage);
+      route = this.deps.models.resolve(current.model);
+    }
+    const { provider } = route;
+    const images = await this.deps.images.prepare(
+      current,
+      {
+        limits: provider.imageLimits,
+        fetchUrls: provider.imageLimits.acceptsUrls ? (provider.fetchUrls ?? 'upstream') : 'iris',
+        tokens: route.imageTokens,
+        upstreamModel: route.upstreamModel,
+      },
+      ctx,
+    );
+    return { model: request.model, route, upstream: { ...images.request, model: route.upstreamModel }, images, extraUsage };
+  }
+
+  private finalUsage(prepared: Prepared, usage: Usage): Usage {
+    const imagesIncluded = prepared.route.provider.type !== 'local';
+    return { ...withImageTokens(usage, prepared.images.imageTokens, imagesIncluded), ...prepared.extraUsage };
+  }
+}
+
+function logDone(log: Logger, route: Route, usage: Usage): void {
+  log.info(
+    {
+      model: route.name,
+      provider: route.provider.id,
+      prompt_tokens: usage.prompt_tokens,
+      completion_tokens: usage.completion_tokens,
+      image_tokens: usage.prompt_tokens_details?.image_tokens ?? 0,
+    },
+    'chat completed',
+  );
+}

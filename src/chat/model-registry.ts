@@ -1,0 +1,64 @@
+import type { ImageTokensConfig, ModelConfig } from '../config/providers-config.ts';
+import { ApiError } from '../openai/api-error.ts';
+import type { Provider } from '../providers/provider.ts';
+
+// Model name → where it goes. Built once from config; the chat core asks it for a Route.
+
+export interface Route {
+  /** The name clients use (and see in responses). */
+  name: string;
+  provider: Provider;
+  /** The id the upstream knows the model by. */
+  upstreamModel: string;
+  /** Can the model take images itself? */
+  vision: boolean;
+  imageTokens?: ImageTokensConfig;
+  price?: ModelConfig['price'];
+  /** Unix seconds, for /v1/models. */
+  created: number;
+  ownedBy: string;
+}
+
+export class ModelRegistry {
+  private readonly routes = new Map<string, Route>();
+
+  add(route: Route): void {
+    this.routes.set(route.name, route);
+  }
+
+  get(name: string): Route | undefined {
+    return this.routes.get(name);
+  }
+
+  /** The route for a requested model, or 404 model_not_found as OpenAI words it. */
+  resolve(name: string): Route {
+    const route = this.routes.get(name);
+    if (route) return route;
+    throw new ApiError(404, `The model \`${name}\` does not exist or you do not have access to it.`, {
+      type: 'invalid_request_error',
+      code: 'model_not_found',
+      param: 'model',
+    });
+  }
+
+  list(): Route[] {
+    return [...this.routes.values()];
+  }
+
+  providers(): Provider[] {
+    return [...new Set(this.list().map((r) => r.provider))];
+  }
+}
+
+export function routeFromConfig(model: ModelConfig, provider: Provider, created: number): Route {
+  return {
+    name: model.name,
+    provider,
+    upstreamModel: model.upstream ?? model.name,
+    vision: model.vision,
+    imageTokens: model.image_tokens,
+    price: model.price,
+    created,
+    ownedBy: model.provider,
+  };
+}

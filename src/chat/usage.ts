@@ -1,0 +1,43 @@
+import type { ChatCompletionRequest, Usage } from '../openai/types.ts';
+
+// Usage as Iris reports it. Upstreams count images inside prompt_tokens but rarely break them
+// out; the local engine counts only text. Either way the image pipeline's estimate fills
+// prompt_tokens_details.image_tokens, so every response says what its images cost.
+
+export function withImageTokens(usage: Usage, imageTokens: number, imagesIncluded: boolean): Usage {
+  const details = { ...usage.prompt_tokens_details };
+  if (details.image_tokens !== undefined || imageTokens === 0) {
+    return details.cached_tokens === undefined ? { ...usage, prompt_tokens_details: { cached_tokens: 0, ...details } } : usage;
+  }
+  let prompt = usage.prompt_tokens;
+  if (!imagesIncluded) prompt += imageTokens;
+  const image = Math.min(imageTokens, prompt);
+  details.image_tokens = image;
+  details.text_tokens = prompt - image - (details.audio_tokens ?? 0);
+  details.cached_tokens ??= 0;
+  return { ...usage, prompt_tokens: prompt, total_tokens: prompt + usage.completion_tokens, prompt_tokens_details: details };
+}
+
+let encoder: typeof import('gpt-tokenizer/encoding/o200k_base') | undefined;
+
+/** Counts tokens with o200k (GPT-4o's tokenizer); loaded on first use only. */
+export async function countTokens(text: string): Promise<number> {
+  encoder ??= await import('gpt-tokenizer/encoding/o200k_base');
+  return encoder.countTokens(text);
+}
+
+/** For upstreams that report no usage at all: an o200k count of what was sent and received. */
+export async function estimateUsage(request: ChatCompletionRequest, completion: string): Promise<Usage> {
+  let promptText = '';
+  for (const message of request.messages) {
+    promptText += `${message.role}\n`;
+    if (typeof message.content === 'string') promptText += message.content;
+    else if (Array.isArray(message.content)) {
+      for (const part of message.content) if (part.type === 'text') promptText += part.text;
+    }
+    promptText += '\n';
+  }
+  const prompt = await countTokens(promptText);
+  const completionTokens = await countTokens(completion);
+  return { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens };
+}

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ApiKeys } from '../access/api-keys.ts';
+import type { ChatService } from '../chat/chat-service.ts';
+import type { ModelRegistry } from '../chat/model-registry.ts';
+import { createAuthHook } from './auth-hook.ts';
+import { registerErrorHandling } from './error-handler.ts';
+import { registerChatCompletions } from './routes/chat-completions.ts';
+import { registerHealth } from './routes/health.ts';
+import { registerModels } from './routes/models.ts';
+
+// The Fastify app: body limits, request ids, auth on /v1, routes, errors. Knows nothing of providers.
+
+export interface AppDeps {
+  log: Logger;
+  chat: ChatService;
+  models: ModelRegistry;
+  /** Null when auth is switched off. */
+  keys: ApiKeys | null;
+  maxBodyBytes: number;
+}
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: deps.maxBodyBytes,
+    // One line per request, written by the onResponse hook below, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => `req_${randomBytes(12).toString('hex')}`,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.decorateRequest('keyId', null);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+  registerErrorHandling(app);
+  registerHealth(app, deps.models);
+  app.register(async (v1) => {
+    if (deps.keys) v1.addHook('onRequest', createAuthHook(deps.keys));
+    registerModels(v1, deps.models);
+    registerChatCompletions(v1, deps.chat);
+  });
+  return app;
+}

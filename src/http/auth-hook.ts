@@ -1,0 +1,44 @@
+import type { FastifyRequest } from 'fastify';
+import type { ApiKeys } from '../access/api-keys.ts';
+import { ApiError } from '../openai/api-error.ts';
+
+// Identifies the caller from `Authorization: Bearer`, `x-api-key` or `x-goog-api-key`.
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    keyId: string | null;
+  }
+}
+
+export function presentedKey(request: FastifyRequest): string | undefined {
+  const auth = request.headers.authorization;
+  if (auth) {
+    const match = /^Bearer\s+(.+)$/i.exec(auth);
+    return match ? match[1].trim() : undefined;
+  }
+  const header = request.headers['x-api-key'] ?? request.headers['x-goog-api-key'];
+  return Array.isArray(header) ? header[0] : header;
+}
+
+export function createAuthHook(keys: ApiKeys) {
+  return async function authenticate(request: FastifyRequest): Promise<void> {
+    const key = presentedKey(request);
+    if (!key) {
+      throw new ApiError(
+        401,
+        "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY' (or in an 'x-api-key' header).",
+        { type: 'invalid_request_error', code: 'invalid_api_key' },
+      );
+    }
+    const id = keys.verify(key);
+    if (!id) {
+      throw new ApiError(401, `Incorrect API key provided: ${maskKey(key)}.`, { type: 'invalid_request_error', code: 'invalid_api_key' });
+    }
+    request.keyId = id;
+  };
+}
+
+/** Shows enough of a wrong key for its owner to recognise it, never the whole. */
+export function maskKey(key: string): string {
+  return key.length <= 8 ? '****' : `${key.slice(0, 4)}****${key.slice(-4)}`;
+}

@@ -1,0 +1,40 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { ApiError } from '../openai/api-error.ts';
+
+// The one place where anything thrown becomes an OpenAI-shaped error on the wire.
+
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const fe = err as Partial<FastifyError> & { statusCode?: number };
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError(413, 'The request body is too large.', { type: 'invalid_request_error', code: 'request_too_large' });
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError(400, `We could not parse the JSON body of your request. (${fe.message})`, { code: 'invalid_json' });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError(415, "Unsupported content type: send 'Content-Type: application/json'.", { code: 'unsupported_media_type' });
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ApiError(400, 'The Content-Length header does not match the body.', { code: 'invalid_content_length' });
+  }
+  if (err instanceof SyntaxError && fe.statusCode === 400) {
+    return new ApiError(400, `We could not parse the JSON body of your request. (${err.message})`, { code: 'invalid_json' });
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new ApiError(fe.statusCode, fe.message ?? 'Bad request.');
+  }
+  return new ApiError(500, 'The server had an error while processing your request.', { type: 'server_error', cause: err });
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err, request, reply) => {
+    const apiError = toApiError(err);
+    if (apiError.status >= 500) request.log.error({ err, status: apiError.status }, apiError.message);
+    else request.log.info({ status: apiError.status, code: apiError.code, param: apiError.param }, apiError.message);
+    void reply.code(apiError.status).headers(apiError.headers).send(apiError.toBody());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const err = new ApiError(404, `Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`, { code: 'unknown_url' });
+    void reply.code(404).send(err.toBody());
+  });
+}

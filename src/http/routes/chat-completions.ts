@@ -1,0 +1,34 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { ChatService } from '../../chat/chat-service.ts';
+import { validateChatRequest } from '../../openai/validate-chat-request.ts';
+import type { CallContext } from '../../providers/provider.ts';
+import { sendEventStream } from '../sse-writer.ts';
+
+// POST /v1/chat/completions: validate, hand to the chat core, answer as JSON or SSE.
+
+export function registerChatCompletions(app: FastifyInstance, chat: ChatService): void {
+  app.post('/v1/chat/completions', async (request, reply) => {
+    const body = validateChatRequest(request.body);
+    const { ctx, isClientGone } = callContext(request, reply);
+    if (body.stream) {
+      await sendEventStream(reply, chat.stream(body, ctx), isClientGone);
+      return reply;
+    }
+    const completion = await chat.complete(body, ctx);
+    return reply.header('content-type', 'application/json').send(completion);
+  });
+}
+
+/** A context whose signal aborts when the client goes away before the answer is complete. */
+function callContext(request: FastifyRequest, reply: FastifyReply): { ctx: CallContext; isClientGone: () => boolean } {
+  const controller = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
+  };
+  reply.raw.once('close', onClose);
+  return {
+    ctx: { requestId: String(request.id), signal: controller.signal, log: request.log as Logger },
+    isClientGone: () => controller.signal.aborted,
+  };
+}

@@ -1,0 +1,56 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { ApiKeys, loadOrCreateStoredKeys } from './access/api-keys.ts';
+import { ChatService } from './chat/chat-service.ts';
+import { ModelRegistry, routeFromConfig } from './chat/model-registry.ts';
+import type { IrisConfig } from './config/config-schema.ts';
+import { buildApp } from './http/app.ts';
+import { passthroughPipeline } from './images/passthrough-pipeline.ts';
+import { createProvider } from './providers/create-provider.ts';
+import type { Provider } from './providers/provider.ts';
+
+// Wires Iris together from one config: providers, models, the chat core, the HTTP app.
+
+export interface Iris {
+  app: FastifyInstance;
+  models: ModelRegistry;
+  /** A key created on this first start (to show once), if any. */
+  createdKey: string | null;
+  close(): Promise<void>;
+}
+
+export async function createIris(config: IrisConfig, log: Logger): Promise<Iris> {
+  const created = Math.floor(Date.now() / 1000);
+  const providers = new Map<string, Provider>();
+  for (const [id, providerConfig] of Object.entries(config.providers)) providers.set(id, createProvider(id, providerConfig));
+
+  const models = new ModelRegistry();
+  if (config.engine.enabled) {
+    const { createLocalProvider } = await import('./providers/local/local-provider.ts');
+    const engine = createLocalProvider(config.engine, log.child({ component: 'engine' }));
+    providers.set(engine.id, engine);
+    models.add({ name: config.engine.model_name, provider: engine, upstreamModel: config.engine.model_name, vision: true, created, ownedBy: 'iris' });
+  }
+  for (const model of config.models) models.add(routeFromConfig(model, providers.get(model.provider)!, created));
+
+  const { keys, createdKey } = resolveKeys(config);
+  const chat = new ChatService({ models, images: passthroughPipeline });
+  const app = buildApp({ log, chat, models, keys, maxBodyBytes: config.limits.max_body_bytes });
+
+  return {
+    app,
+    models,
+    createdKey,
+    async close() {
+      await app.close();
+      await Promise.all([...providers.values()].map((p) => p.close?.()));
+    },
+  };
+}
+
+function resolveKeys(config: IrisConfig): { keys: ApiKeys | null; createdKey: string | null } {
+  if (!config.auth.enabled) return { keys: null, createdKey: null };
+  if (config.auth.keys.length) return { keys: ApiKeys.fromPlain(config.auth.keys), createdKey: null };
+  const { keys, created } = loadOrCreateStoredKeys(config.data_dir);
+  return { keys, createdKey: created };
+}

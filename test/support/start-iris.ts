@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import OpenAI from 'openai';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { createIris, type Iris } from '../../src/server.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
+
+// Starts the real Iris server on loopback from a config object, as `npm start` would, with
+// a fresh data directory and a known API key. Logs are kept in memory for assertions.
+
+export interface RunningIris {
+  iris: Iris;
+  /** e.g. http://127.0.0.1:54321 */
+  origin: string;
+  /** origin + /v1, for the OpenAI SDK */
+  baseURL: string;
+  apiKey: string;
+  /** The official SDK, pointed at this server, with retries off. */
+  client: OpenAI;
+  /** Every log line written so far, parsed. */
+  logs: Record<string, unknown>[];
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export const TEST_API_KEY = 'sk-iris-test-0123456789abcdef';
+
+export async function startIris(raw: Record<string, unknown> = {}, options: { env?: NodeJS.ProcessEnv } = {}): Promise<RunningIris> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'iris-test-'));
+  const config = loadConfig({
+    raw: { engine: { enabled: false }, auth: { keys: [TEST_API_KEY] }, data_dir: dataDir, ...raw },
+    env: options.env ?? {},
+  });
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n')) if (line) logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  const iris = await createIris(config, createLogger('debug', sink));
+  const address = await iris.app.listen({ host: '127.0.0.1', port: 0 });
+  const origin = address;
+  return {
+    iris,
+    origin,
+    baseURL: `${origin}/v1`,
+    apiKey: TEST_API_KEY,
+    client: new OpenAI({ baseURL: `${origin}/v1`, apiKey: TEST_API_KEY, maxRetries: 0, timeout: 30_000 }),
+    logs,
+    dataDir,
+    async close() {
+      await iris.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
