@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { defaultFormulaFor, estimateImageTokens, estimateUnknownSizeTokens, resolveFormula } from './image-tokens.ts';
+
+// One test per worked example in shared/reference/wire-formats.md (§2d, §2e, §2f).
+const est = (model: string, w: number, h: number, detail?: 'low' | 'high' | 'auto') =>
+  estimateImageTokens(defaultFormulaFor(model), w, h, detail);
+
+describe('OpenAI tiles', () => {
+  test('gpt-4o 1024×1024 high → 765', () => assert.equal(est('gpt-4o', 1024, 1024, 'high'), 765));
+  test('gpt-4o 2048×4096 high → 1105', () => assert.equal(est('gpt-4o', 2048, 4096, 'high'), 1105));
+  test('gpt-4o 4096×8192 low → 85', () => assert.equal(est('gpt-4o', 4096, 8192, 'low'), 85));
+  test('gpt-4o-mini 1024×1024 high → 25,501', () => assert.equal(est('gpt-4o-mini', 1024, 1024, 'high'), 25_501));
+  test('gpt-4o-mini 2048×4096 high → 36,835', () => assert.equal(est('gpt-4o-mini', 2048, 4096, 'high'), 36_835));
+  test('gpt-4o-mini any low → 2833', () => assert.equal(est('gpt-4o-mini-2024-07-18', 300, 7000, 'low'), 2833));
+  test('gpt-4o 1920×1080 high → 1105', () => assert.equal(est('gpt-4o', 1920, 1080, 'high'), 1105));
+  test('gpt-4o 128×64 high → 255 (no upscale)', () => assert.equal(est('gpt-4o-2024-08-06', 128, 64, 'high'), 255));
+  test('auto counts as high on tile models', () => assert.equal(est('gpt-4.1', 1024, 1024, 'auto'), 765));
+  test('o1/o3, gpt-5, computer-use and gpt-image-1 constants', () => {
+    assert.equal(est('o3', 1024, 1024), 75 + 4 * 150);
+    assert.equal(est('gpt-5', 1024, 1024), 70 + 4 * 140);
+    assert.equal(est('computer-use-preview', 512, 512), 65 + 129);
+    assert.equal(est('gpt-image-1', 1024, 1024), 65 + 129); // short side → 512: one tile
+  });
+  test('tile boundaries: 512 is one tile, 513 two', () => {
+    assert.equal(est('gpt-4o', 512, 512), 85 + 170);
+    assert.equal(est('gpt-4o', 513, 512), 85 + 2 * 170);
+  });
+});
+
+describe('OpenAI patches', () => {
+  const raw = (w: number, h: number) => estimateImageTokens({ kind: 'patches', cap: 1536, multiplier: 1, fitEdge: null }, w, h);
+  test('guide: 1024×1024 → 1024 patches', () => assert.equal(raw(1024, 1024), 1024));
+  test('guide: 1800×2400 → 1452 patches', () => assert.equal(raw(1800, 2400), 1452));
+  test('gpt-4.1-mini 2048×4096 (1536 budget) → 2362', () => assert.equal(est('gpt-4.1-mini', 2048, 4096), 2362));
+  test('4096×8192 → 1458 patches: 4.1-mini 2362, o4-mini 2508, 4.1-nano 3587', () => {
+    assert.equal(est('gpt-4.1-mini', 4096, 8192), 2362);
+    assert.equal(est('o4-mini', 4096, 8192), 2508);
+    assert.equal(est('gpt-4.1-nano', 4096, 8192), 3587);
+  });
+  test('gpt-5.4 high 1024×1024 → 1229', () => assert.equal(est('gpt-5.4', 1024, 1024, 'high'), 1229));
+  test('gpt-5.4 high 2048×2048 → 3000', () => assert.equal(est('gpt-5.4', 2048, 2048, 'high'), 3000));
+  test('patch boundary: 32×32 is one patch, 33×32 two', () => {
+    assert.equal(raw(32, 32), 1);
+    assert.equal(raw(33, 32), 2);
+  });
+});
+
+describe('Anthropic', () => {
+  test('200×200 → 54', () => assert.equal(est('claude-sonnet-4-5', 200, 200), 54));
+  test('1000×1000 → 1334', () => assert.equal(est('claude-3-5-sonnet-latest', 1000, 1000), 1334));
+  test('1092×1092 → 1590 (largest 1:1 not resized)', () => assert.equal(est('claude-opus-4-1', 1092, 1092), 1590));
+  test('larger images are resized first: 4000×4000 costs what its resize costs', () => {
+    const big = est('claude-sonnet-4', 4000, 4000);
+    assert.ok(big <= 1640 && big >= 1500, String(big));
+    assert.equal(est('claude-sonnet-4', 784, 1568), Math.ceil((784 * 1568) / 750));
+  });
+});
+
+describe('Gemini', () => {
+  test('≤384 px both sides → 258', () => assert.equal(est('gemini-2.5-flash', 384, 384), 258));
+  test('385 px → tiled', () => assert.ok(est('gemini-2.5-flash', 385, 384) > 258));
+  test('960×540 → 6 tiles = 1548', () => assert.equal(est('gemini-2.0-flash', 960, 540), 1548));
+  test('1024×1024 → 4 tiles = 1032', () => assert.equal(est('models/gemini-2.5-pro', 1024, 1024), 1032));
+});
+
+describe('formula resolution', () => {
+  test('vendor prefixes are ignored', () => {
+    assert.equal(defaultFormulaFor('openai/gpt-4o-mini').kind, 'tiles');
+    assert.equal(defaultFormulaFor('anthropic/claude-3.7-sonnet').kind, 'anthropic');
+    assert.equal(defaultFormulaFor('google/gemini-2.0-flash-001').kind, 'gemini');
+  });
+  test('unknown models get gpt-4o tiles', () => assert.equal(est('llava:13b', 1024, 1024), 765));
+  test('config overrides constants and formula', () => {
+    assert.equal(estimateImageTokens(resolveFormula('gpt-4o', { formula: 'tiles', base: 10, per_tile: 1 }), 1024, 1024), 14);
+    assert.equal(estimateImageTokens(resolveFormula('gpt-4o', { formula: 'patches', multiplier: 2 }), 1024, 1024), 2048);
+    assert.equal(estimateImageTokens(resolveFormula('gpt-4.1-mini', { formula: 'patches', patch_cap: 100 }), 1024, 1024), Math.ceil(100 * 1.62));
+    assert.equal(estimateImageTokens(resolveFormula('my-model', { formula: 'anthropic' }), 200, 200), 54);
+    assert.equal(estimateImageTokens(resolveFormula('gpt-4o', { formula: 'none' }), 1024, 1024), 0);
+  });
+  test('unknown size: a 1024×1024 image, or the low-detail cost', () => {
+    assert.equal(estimateUnknownSizeTokens(defaultFormulaFor('gpt-4o')), 765);
+    assert.equal(estimateUnknownSizeTokens(defaultFormulaFor('gpt-4o'), 'low'), 85);
+    assert.equal(estimateUnknownSizeTokens(defaultFormulaFor('claude-sonnet-4')), 1399);
+  });
+});

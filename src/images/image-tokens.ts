@@ -1,0 +1,168 @@
+import type { ImageTokensConfig } from '../config/providers-config.ts';
+import type { ImageDetail } from '../openai/types.ts';
+
+// Prompt-token estimates for one image, by the formula of the target model's family
+// (shared/reference/wire-formats.md §2d, §2e, §2f). Pure functions of size and detail.
+// Providers' reported usage stays the source of truth; these feed rate limits and quotas.
+
+export type TokenFormula =
+  | {
+      kind: 'tiles';
+      base: number;
+      perTile: number;
+      /** The shortest side is brought down to this (768; gpt-image-1 uses 512). */
+      shortSide: number;
+      /** First fit within this square (2048). */
+      fitEdge: number;
+    }
+  | {
+      kind: 'patches';
+      /** Patch budget (1536 in the older guide; 2500 / 6144 for newer models). */
+      cap: number;
+      multiplier: number;
+      /** Newer revision: first fit within this square; null: no pre-fit. */
+      fitEdge: number | null;
+    }
+  | { kind: 'anthropic'; maxEdge: number; maxPixels: number; pixelsPerToken: number }
+  | { kind: 'gemini'; perTile: number; smallEdge: number }
+  | { kind: 'none' };
+
+const TILES = (base: number, perTile: number, shortSide = 768): TokenFormula => ({ kind: 'tiles', base, perTile, shortSide, fitEdge: 2048 });
+const PATCHES = (multiplier: number, cap = 1536, fitEdge: number | null = null): TokenFormula => ({ kind: 'patches', cap, multiplier, fitEdge });
+/** Long edge 1568; 784×1568 is the largest size Anthropic lists as not resized. */
+const ANTHROPIC: TokenFormula = { kind: 'anthropic', maxEdge: 1568, maxPixels: 784 * 1568, pixelsPerToken: 750 };
+const GEMINI: TokenFormula = { kind: 'gemini', perTile: 258, smallEdge: 384 };
+
+/** Most specific first; matched against the upstream model id without any `vendor/` prefix. */
+const MODEL_DEFAULTS: Array<[RegExp, TokenFormula]> = [
+  [/^gpt-4o-mini/, TILES(2833, 5667)],
+  [/^(gpt-4o|chatgpt-4o|gpt-4\.5)/, TILES(85, 170)],
+  [/^gpt-4\.1-mini/, PATCHES(1.62)],
+  [/^gpt-4\.1-nano/, PATCHES(2.46)],
+  [/^gpt-4\.1/, TILES(85, 170)],
+  [/^o4-mini/, PATCHES(1.72)],
+  [/^(o1|o3)(-|$)/, TILES(75, 150)],
+  [/^computer-use/, TILES(65, 129)],
+  [/^gpt-image-1/, TILES(65, 129, 512)],
+  [/^gpt-5-mini/, PATCHES(1.2, 1536, 2048)],
+  [/^gpt-5-nano/, PATCHES(1.5, 1536, 2048)],
+  [/^gpt-5\.[456]/, PATCHES(1.2, 2500, 2048)],
+  [/^gpt-5\.[23]/, PATCHES(1.2, 6144, 2048)],
+  [/^gpt-5/, TILES(70, 140)],
+  [/claude/, ANTHROPIC],
+  [/gemini/, GEMINI],
+];
+
+/** For models not in the table (vLLM, Ollama, …): GPT-4o's tiles, the most common yardstick. */
+const GENERIC = TILES(85, 170);
+
+export function defaultFormulaFor(upstreamModel: string): TokenFormula {
+  const name = upstreamModel.toLowerCase().split('/').pop() ?? '';
+  return MODEL_DEFAULTS.find(([pattern]) => pattern.test(name))?.[1] ?? GENERIC;
+}
+
+/** The model's default formula, with the configured formula and constants laid over it. */
+export function resolveFormula(upstreamModel: string, config?: ImageTokensConfig): TokenFormula {
+  const fallback = defaultFormulaFor(upstreamModel);
+  if (!config) return fallback;
+  const base: TokenFormula =
+    fallback.kind === config.formula
+      ? fallback
+      : config.formula === 'tiles' ? TILES(85, 170)
+      : config.formula === 'patches' ? PATCHES(1)
+      : config.formula === 'anthropic' ? ANTHROPIC
+      : config.formula === 'gemini' ? GEMINI
+      : { kind: 'none' };
+  switch (base.kind) {
+    case 'tiles':
+      return { ...base, base: config.base ?? base.base, perTile: config.per_tile ?? base.perTile };
+    case 'patches':
+      return { ...base, cap: config.patch_cap ?? base.cap, multiplier: config.multiplier ?? base.multiplier };
+    case 'gemini':
+      return { ...base, perTile: config.per_tile ?? base.perTile };
+    default:
+      return base;
+  }
+}
+
+export function estimateImageTokens(formula: TokenFormula, width: number, height: number, detail: ImageDetail = 'auto'): number {
+  if (width <= 0 || height <= 0) return 0;
+  switch (formula.kind) {
+    case 'tiles':
+      return tiles(formula, width, height, detail);
+    case 'patches':
+      return patches(formula, width, height);
+    case 'anthropic':
+      return anthropic(formula, width, height);
+    case 'gemini':
+      return gemini(formula, width, height);
+    case 'none':
+      return 0;
+  }
+}
+
+/**
+ * When the upstream fetches the URL itself Iris never sees the size: estimate as for a
+ * typical 1024×1024 photo (the low-detail cost when detail is low, where the formula has one).
+ */
+export const UNKNOWN_SIZE_ASSUMED = 1024;
+export function estimateUnknownSizeTokens(formula: TokenFormula, detail: ImageDetail = 'auto'): number {
+  return estimateImageTokens(formula, UNKNOWN_SIZE_ASSUMED, UNKNOWN_SIZE_ASSUMED, detail);
+}
+
+function tiles(f: Extract<TokenFormula, { kind: 'tiles' }>, width: number, height: number, detail: ImageDetail): number {
+  if (detail === 'low') return f.base;
+  let w = width;
+  let h = height;
+  // Fit within fitEdge×fitEdge (never enlarging), then bring the short side down to shortSide.
+  const fit = Math.min(1, f.fitEdge / Math.max(w, h));
+  if (fit < 1) {
+    w = Math.floor(w * fit);
+    h = Math.floor(h * fit);
+  }
+  const shortest = Math.min(w, h);
+  if (shortest > f.shortSide) {
+    const s = f.shortSide / shortest;
+    w = w === shortest ? f.shortSide : Math.floor(w * s);
+    h = h === shortest ? f.shortSide : Math.floor(h * s);
+  }
+  return f.base + Math.ceil(w / 512) * Math.ceil(h / 512) * f.perTile;
+}
+
+function patches(f: Extract<TokenFormula, { kind: 'patches' }>, width: number, height: number): number {
+  let w = width;
+  let h = height;
+  if (f.fitEdge !== null && Math.max(w, h) > f.fitEdge) {
+    const fit = f.fitEdge / Math.max(w, h);
+    w *= fit;
+    h *= fit;
+  }
+  let count = ceilish(w / 32) * ceilish(h / 32);
+  if (count > f.cap) {
+    // Shrink to the budget, then to a whole number of patches along the tighter side.
+    let r = Math.sqrt((32 * 32 * f.cap) / (w * h));
+    r *= Math.min(Math.floor((w * r) / 32) / ((w * r) / 32), Math.floor((h * r) / 32) / ((h * r) / 32));
+    count = Math.min(f.cap, ceilish((w * r) / 32) * ceilish((h * r) / 32));
+  }
+  return Math.ceil(count * f.multiplier - 1e-9);
+}
+
+function anthropic(f: Extract<TokenFormula, { kind: 'anthropic' }>, width: number, height: number): number {
+  const s = Math.min(1, f.maxEdge / Math.max(width, height), Math.sqrt(f.maxPixels / (width * height)));
+  const w = s < 1 ? Math.floor(width * s) : width;
+  const h = s < 1 ? Math.floor(height * s) : height;
+  return Math.ceil((w * h) / f.pixelsPerToken);
+}
+
+function gemini(f: Extract<TokenFormula, { kind: 'gemini' }>, width: number, height: number): number {
+  if (width <= f.smallEdge && height <= f.smallEdge) return f.perTile;
+  // Crop unit from the short side, kept within 256–768 px (our bound: without it a thin
+  // strip would count hundreds of tiles) — tiles of at most 768×768 as Google describes.
+  const unit = Math.min(768, Math.max(256, Math.floor(Math.min(width, height) / 1.5)));
+  return Math.ceil(width / unit) * Math.ceil(height / unit) * f.perTile;
+}
+
+/** ceil that forgives floating-point noise: 1408.0000000002 / 32 is 44 patches, not 45. */
+function ceilish(x: number): number {
+  return Math.ceil(x - 1e-9);
+}
