@@ -16,11 +16,10 @@ export const ANTHROPIC_IMAGE_LIMITS: ImageLimits = {
   multiFrame: false,
 };
 
-export function anthropicImageLimits(config: Pick<ProviderConfig, 'image_limits' | 'fetch_urls'>): ImageLimits {
+export function anthropicImageLimits(config: Pick<ProviderConfig, 'image_limits'>): ImageLimits {
   const own = config.image_limits ?? {};
   return {
     ...ANTHROPIC_IMAGE_LIMITS,
-    acceptsUrls: config.fetch_urls !== 'iris',
     ...(own.formats ? { formats: own.formats } : {}),
     ...(own.max_bytes ? { maxBytes: own.max_bytes } : {}),
     ...(own.max_pixels ? { maxPixels: own.max_pixels } : {}),

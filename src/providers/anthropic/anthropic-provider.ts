@@ -68,6 +68,8 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
     id,
     type: 'anthropic',
     imageLimits: anthropicImageLimits(config),
+    // Anthropic's servers fetch public URLs themselves; `fetch_urls: iris` makes Iris inline them.
+    fetchUrls: config.fetch_urls ?? 'upstream',
 
     async complete(request, ctx: CallContext) {
       const n = choicesWanted(request);

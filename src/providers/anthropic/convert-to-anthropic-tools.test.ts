@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ChatCompletionRequest } from '../../openai/types.ts';
+import { convertToAnthropicTools } from './convert-to-anthropic-tools.ts';
+
+const tools: ChatCompletionRequest['tools'] = [
+  { type: 'function', function: { name: 'get_weather', description: 'Weather now', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+  { type: 'function', function: { name: 'ping' } },
+];
+const base = (extra: Partial<ChatCompletionRequest>): ChatCompletionRequest => ({ model: 'm', messages: [], tools, ...extra });
+
+test('functions become tools with input_schema (an empty object schema when none)', () => {
+  const out = convertToAnthropicTools(base({}));
+  assert.deepEqual(out.tools, [
+    { name: 'get_weather', description: 'Weather now', input_schema: { type: 'object', properties: { city: { type: 'string' } } } },
+    { name: 'ping', input_schema: { type: 'object', properties: {} } },
+  ]);
+  assert.equal(out.tool_choice, undefined);
+});
+
+test('tool_choice maps auto/required/none/named, and parallel_tool_calls:false disables parallel use', () => {
+  assert.deepEqual(convertToAnthropicTools(base({ tool_choice: 'auto' })).tool_choice, { type: 'auto' });
+  assert.deepEqual(convertToAnthropicTools(base({ tool_choice: 'required' })).tool_choice, { type: 'any' });
+  assert.deepEqual(convertToAnthropicTools(base({ tool_choice: 'none' })).tool_choice, { type: 'none' });
+  assert.deepEqual(convertToAnthropicTools(base({ tool_choice: { type: 'function', function: { name: 'ping' } } })).tool_choice, { type: 'tool', name: 'ping' });
+  assert.deepEqual(convertToAnthropicTools(base({ parallel_tool_calls: false })).tool_choice, { type: 'auto', disable_parallel_tool_use: true });
+});
+
+test('no tools, no tool fields', () => {
+  assert.deepEqual(convertToAnthropicTools({ model: 'm', messages: [] }), {});
+});

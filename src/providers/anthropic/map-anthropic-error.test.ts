@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { mapAnthropicError, mapAnthropicStreamError } from './map-anthropic-error.ts';
+
+const fixture = (name: string) => readFileSync(new URL(`../../../test/fixtures/anthropic/${name}`, import.meta.url), 'utf8');
+
+test('4xx keep status and message', () => {
+  const err = mapAnthropicError(400, fixture('error-invalid-request.json'));
+  assert.equal(err.status, 400);
+  assert.equal(err.type, 'invalid_request_error');
+  assert.match(err.message, /image exceeds 5 MB maximum/);
+  assert.equal(mapAnthropicError(401, '{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}').status, 401);
+  assert.equal(mapAnthropicError(404, '{"type":"error","error":{"type":"not_found_error","message":"model: nope"}}').type, 'not_found_error');
+});
+
+test('429 keeps Retry-After; 529 becomes 503 overloaded; other 5xx become 502', () => {
+  const limited = mapAnthropicError(429, fixture('error-rate-limit.json'), { 'retry-after': '17', 'anthropic-ratelimit-requests-remaining': '0' });
+  assert.equal(limited.status, 429);
+  assert.equal(limited.type, 'rate_limit_error');
+  assert.deepEqual(limited.headers, { 'retry-after': '17' });
+  const overloaded = mapAnthropicError(529, fixture('error-overloaded.json'));
+  assert.equal(overloaded.status, 503);
+  assert.equal(overloaded.type, 'overloaded_error');
+  assert.equal(overloaded.message, 'Overloaded');
+  const internal = mapAnthropicError(500, '{"type":"error","error":{"type":"api_error","message":"Internal server error"}}');
+  assert.equal(internal.status, 502);
+  assert.equal(internal.type, 'upstream_error');
+});
+
+test('a body that is not JSON still gives a useful message', () => {
+  const err = mapAnthropicError(502, '<html>Bad gateway</html>');
+  assert.equal(err.status, 502);
+  assert.match(err.message, /HTTP 502.*Bad gateway/);
+});
+
+test('stream error events map by their type', () => {
+  assert.equal(mapAnthropicStreamError({ type: 'overloaded_error', message: 'Overloaded' }).status, 503);
+  assert.equal(mapAnthropicStreamError({ type: 'api_error', message: 'x' }).status, 502);
+  assert.equal(mapAnthropicStreamError({ type: 'rate_limit_error', message: 'x' }).status, 429);
+});

@@ -1,0 +1,328 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+// A fake Anthropic Messages API on loopback that speaks the real wire format: it checks the
+// request the way Anthropic does (headers, required fields, alternating roles, non-empty
+// text, image sources), records it, and answers with a scripted or a default reply, as one
+// JSON body or as the named SSE events of a stream.
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: any;
+}
+
+export type FakeReply =
+  /** A JSON body (a Message, or an error body with an error status). */
+  | { kind: 'json'; status?: number; body: unknown; headers?: Record<string, string> }
+  /** An SSE stream of `{event, data}`; `dieAfter` destroys the socket after that many events. */
+  | { kind: 'sse'; events: SseEvent[]; dieAfter?: number; headers?: Record<string, string> }
+  /** Never answers: for timeouts. */
+  | { kind: 'hang' };
+
+export interface SseEvent {
+  event: string;
+  data: unknown;
+}
+
+export interface FakeAnthropicUpstream {
+  /** The bare origin, e.g. http://127.0.0.1:40123 (what `base_url` takes). */
+  baseUrl: string;
+  requests: RecordedRequest[];
+  /** Replies for the next requests, in order; when none is queued the default reply answers. */
+  enqueue(...replies: Array<FakeReply | ((req: RecordedRequest) => FakeReply)>): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export const FAKE_ANTHROPIC_KEY = 'sk-ant-fake-key';
+export const FAKE_ANTHROPIC_MODEL = 'claude-fake-1';
+
+export async function startFakeAnthropic(options: { apiKey?: string } = {}): Promise<FakeAnthropicUpstream> {
+  const apiKey = options.apiKey ?? FAKE_ANTHROPIC_KEY;
+  const requests: RecordedRequest[] = [];
+  let queue: Array<FakeReply | ((req: RecordedRequest) => FakeReply)> = [];
+  const sockets = new Set<import('node:net').Socket>();
+
+  const server = createServer(async (req, res) => {
+    const raw = await readBody(req);
+    let body: any = null;
+    try {
+      body = raw ? JSON.parse(raw) : null;
+    } catch {
+      body = raw;
+    }
+    const recorded: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: flat(req.headers), body };
+    requests.push(recorded);
+    const scripted = queue.shift();
+    const reply = scripted ? (typeof scripted === 'function' ? scripted(recorded) : scripted) : defaultReply(recorded, apiKey);
+    send(res, reply);
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    requests,
+    enqueue: (...replies) => void queue.push(...replies),
+    reset() {
+      requests.length = 0;
+      queue = [];
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function send(res: ServerResponse, reply: FakeReply): void {
+  if (reply.kind === 'hang') return;
+  const requestId = `req_fake${Math.random().toString(36).slice(2, 10)}`;
+  if (reply.kind === 'json') {
+    res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'request-id': requestId, ...reply.headers });
+    res.end(JSON.stringify(reply.body));
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': requestId, ...reply.headers });
+  reply.events.forEach((e, i) => {
+    if (reply.dieAfter !== undefined && i >= reply.dieAfter) return;
+    res.write(`event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`);
+  });
+  if (reply.dieAfter !== undefined) {
+    // Let the written events leave, then cut the connection without ending the chunked body.
+    setTimeout(() => res.socket?.destroy(), 20);
+    return;
+  }
+  res.end();
+}
+
+// ---- wire builders (also used by tests to script replies) ----
+
+export interface MessageSpec {
+  text?: string;
+  thinking?: string;
+  toolUses?: Array<{ id?: string; name: string; input: unknown }>;
+  stopReason?: string;
+  stopSequence?: string | null;
+  usage?: { input_tokens: number; output_tokens: number; cache_read_input_tokens?: number; cache_creation_input_tokens?: number };
+  model?: string;
+  id?: string;
+}
+
+export function anthropicMessage(spec: MessageSpec): any {
+  const content: any[] = [];
+  if (spec.thinking) content.push({ type: 'thinking', thinking: spec.thinking, signature: 'sig_fake' });
+  if (spec.text !== undefined) content.push({ type: 'text', text: spec.text });
+  spec.toolUses?.forEach((t, i) => content.push({ type: 'tool_use', id: t.id ?? `toolu_fake${i}`, name: t.name, input: t.input }));
+  return {
+    id: spec.id ?? 'msg_fake01',
+    type: 'message',
+    role: 'assistant',
+    model: spec.model ?? FAKE_ANTHROPIC_MODEL,
+    content,
+    stop_reason: spec.stopReason ?? (spec.toolUses?.length ? 'tool_use' : 'end_turn'),
+    stop_sequence: spec.stopSequence ?? null,
+    usage: {
+      input_tokens: spec.usage?.input_tokens ?? 10,
+      output_tokens: spec.usage?.output_tokens ?? 5,
+      cache_creation_input_tokens: spec.usage?.cache_creation_input_tokens ?? 0,
+      cache_read_input_tokens: spec.usage?.cache_read_input_tokens ?? 0,
+    },
+  };
+}
+
+/** The events Anthropic streams for a Message: text cut into small deltas, pings between. */
+export function anthropicStreamEvents(message: any): SseEvent[] {
+  const events: SseEvent[] = [];
+  const e = (event: string, data: Record<string, unknown>) => events.push({ event, data: { type: event, ...data } });
+  e('message_start', {
+    message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...message.usage, output_tokens: 1 } },
+  });
+  events.push({ event: 'ping', data: { type: 'ping' } });
+  message.content.forEach((block: any, index: number) => {
+    if (block.type === 'text') {
+      e('content_block_start', { index, content_block: { type: 'text', text: '' } });
+      for (const piece of pieces(block.text, 6)) e('content_block_delta', { index, delta: { type: 'text_delta', text: piece } });
+    } else if (block.type === 'thinking') {
+      e('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } });
+      for (const piece of pieces(block.thinking, 8)) e('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: piece } });
+      e('content_block_delta', { index, delta: { type: 'signature_delta', signature: block.signature ?? 'sig' } });
+    } else if (block.type === 'tool_use') {
+      e('content_block_start', { index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } });
+      e('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: '' } });
+      for (const piece of pieces(JSON.stringify(block.input), 5)) e('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: piece } });
+    }
+    e('content_block_stop', { index });
+  });
+  e('message_delta', {
+    delta: { stop_reason: message.stop_reason, stop_sequence: message.stop_sequence },
+    usage: { output_tokens: message.usage.output_tokens },
+  });
+  e('message_stop', {});
+  return events;
+}
+
+export function anthropicError(status: number, type: string, message: string, headers: Record<string, string> = {}): FakeReply {
+  return { kind: 'json', status, body: { type: 'error', error: { type, message }, request_id: 'req_fakeerr' }, headers };
+}
+
+function pieces(text: string, size: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out.length ? out : [''];
+}
+
+// ---- the default reply: checks the request like Anthropic, then answers from it ----
+
+function defaultReply(req: RecordedRequest, apiKey: string): FakeReply {
+  if (req.method !== 'POST' || req.path !== '/v1/messages') return anthropicError(404, 'not_found_error', `Not found: ${req.method} ${req.path}`);
+  if (req.headers['x-api-key'] !== apiKey) return anthropicError(401, 'authentication_error', 'invalid x-api-key');
+  if (!req.headers['anthropic-version']) return anthropicError(400, 'invalid_request_error', 'anthropic-version: header is required');
+  const problem = validate(req.body);
+  if (problem) return anthropicError(400, 'invalid_request_error', problem);
+  const message = answer(req.body);
+  return req.body.stream ? { kind: 'sse', events: anthropicStreamEvents(message) } : { kind: 'json', body: message };
+}
+
+const ALLOWED_TOP_LEVEL = new Set([
+  'model', 'max_tokens', 'messages', 'system', 'stop_sequences', 'temperature', 'top_p', 'top_k', 'stream',
+  'metadata', 'tools', 'tool_choice', 'thinking', 'service_tier',
+]);
+
+function validate(body: any): string | null {
+  if (!body || typeof body !== 'object') return 'body must be a JSON object';
+  for (const key of Object.keys(body)) if (!ALLOWED_TOP_LEVEL.has(key)) return `${key}: Extra inputs are not permitted`;
+  if (typeof body.model !== 'string') return 'model: Field required';
+  if (!Number.isInteger(body.max_tokens)) return 'max_tokens: Field required';
+  if (body.temperature !== undefined && (body.temperature < 0 || body.temperature > 1)) return 'temperature: Input should be less than or equal to 1';
+  if (body.system !== undefined && !Array.isArray(body.system) && typeof body.system !== 'string') return 'system: Input should be a valid list';
+  if (!Array.isArray(body.messages) || body.messages.length === 0) return 'messages: Field required';
+  const toolIds = new Set<string>();
+  for (let i = 0; i < body.messages.length; i++) {
+    const m = body.messages[i];
+    if (m.role !== 'user' && m.role !== 'assistant') return `messages.${i}.role: Input should be 'user' or 'assistant'`;
+    if (i > 0 && body.messages[i - 1].role === m.role) return `messages: roles must alternate between "user" and "assistant"`;
+    const blocks = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content;
+    if (!Array.isArray(blocks) || blocks.length === 0) return `messages.${i}: all messages must have non-empty content`;
+    for (let j = 0; j < blocks.length; j++) {
+      const b = blocks[j];
+      const at = `messages.${i}.content.${j}`;
+      if (b.type === 'text') {
+        if (typeof b.text !== 'string' || (b.text === '' && !(i === body.messages.length - 1 && m.role === 'assistant'))) return `${at}: text content blocks must be non-empty`;
+      } else if (b.type === 'image') {
+        if (m.role !== 'user') return `${at}: images are only allowed in user messages`;
+        const s = b.source;
+        if (s?.type === 'base64') {
+          if (!['image/jpeg', 'image/png', 'image/gif', 'image/webp'].includes(s.media_type)) return `${at}.source.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`;
+          if (typeof s.data !== 'string' || s.data.startsWith('data:') || !/^[A-Za-z0-9+/]+=*$/.test(s.data)) return `${at}.source.base64.data: invalid base64`;
+        } else if (s?.type === 'url') {
+          if (!/^https?:\/\//.test(s.url)) return `${at}.source.url.url: invalid url`;
+        } else return `${at}.source: invalid image source`;
+      } else if (b.type === 'tool_use') {
+        if (m.role !== 'assistant') return `${at}: tool_use blocks are only allowed in assistant messages`;
+        if (!b.id || !b.name || typeof b.input !== 'object' || b.input === null) return `${at}: tool_use needs id, name and an object input`;
+        toolIds.add(b.id);
+      } else if (b.type === 'tool_result') {
+        if (m.role !== 'user') return `${at}: tool_result blocks are only allowed in user messages`;
+        if (!toolIds.has(b.tool_use_id)) return `${at}: unexpected tool_use_id found in tool_result blocks: ${b.tool_use_id}`;
+      } else return `${at}.type: unknown block type ${b.type}`;
+    }
+  }
+  if (body.tool_choice?.type === 'tool' && !body.tools?.some((t: any) => t.name === body.tool_choice.name)) {
+    return `tool_choice: tool ${body.tool_choice.name} not found in tools`;
+  }
+  return null;
+}
+
+/** A reply built from what was asked: counts images, calls tools, keeps to max_tokens and stops. */
+function answer(body: any): any {
+  const messages: any[] = body.messages;
+  const blocks = messages.flatMap((m) => (typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content));
+  const images = blocks.filter((b) => b.type === 'image').length;
+  const textChars = blocks.filter((b) => b.type === 'text').reduce((n, b) => n + b.text.length, 0)
+    + (Array.isArray(body.system) ? body.system.reduce((n: number, b: any) => n + b.text.length, 0) : String(body.system ?? '').length);
+  const usage = { input_tokens: Math.ceil(textChars / 4) + images * 85, output_tokens: 0 };
+  const last = messages.at(-1);
+  const lastResult = last.role === 'user' ? last.content.findLast?.((b: any) => b.type === 'tool_result') : undefined;
+  const forced = body.tool_choice?.type === 'tool' ? body.tools.find((t: any) => t.name === body.tool_choice.name) : undefined;
+  const wantsTool = !lastResult && body.tools?.length && body.tool_choice?.type !== 'none';
+
+  if (forced || (wantsTool && body.tool_choice?.type === 'any') || (wantsTool && mentionsTool(blocks, body.tools))) {
+    const tool = forced ?? body.tools[0];
+    usage.output_tokens = 12;
+    return anthropicMessage({ toolUses: [{ id: 'toolu_fake01', name: tool.name, input: sampleFor(tool.input_schema) }], usage });
+  }
+
+  let text: string;
+  let stopReason = 'end_turn';
+  let stopSequence: string | null = null;
+  if (last.role === 'assistant' && last.content.at(-1)?.text === '{') {
+    text = `"images": ${images}, "answer": "fake"}`;
+  } else if (lastResult) {
+    const result = typeof lastResult.content === 'string' ? lastResult.content : (lastResult.content ?? []).map((b: any) => b.text).join('');
+    text = `The tool said: ${result}`;
+  } else {
+    text = `I see ${images} image${images === 1 ? '' : 's'} in ${messages.length} message${messages.length === 1 ? '' : 's'}. STOP here, then more words follow.`;
+  }
+  for (const stop of body.stop_sequences ?? []) {
+    const at = text.indexOf(stop);
+    if (at >= 0) {
+      text = text.slice(0, at);
+      stopReason = 'stop_sequence';
+      stopSequence = stop;
+    }
+  }
+  // One output token per word, so max_tokens cuts visibly.
+  const words = text.split(/(?<= )/);
+  if (words.length > body.max_tokens) {
+    text = words.slice(0, body.max_tokens).join('');
+    stopReason = 'max_tokens';
+    stopSequence = null;
+  }
+  usage.output_tokens = text.split(/(?<= )/).length;
+  return anthropicMessage({ text, stopReason, stopSequence, usage });
+}
+
+function mentionsTool(blocks: any[], tools: any[]): boolean {
+  const text = blocks.filter((b) => b.type === 'text').map((b) => b.text).join(' ');
+  return tools.some((t) => text.includes(t.name));
+}
+
+/** A value that fits a JSON schema, for forced tools. */
+export function sampleFor(schema: any): any {
+  if (!schema || typeof schema !== 'object') return null;
+  if (schema.enum) return schema.enum[0];
+  switch (schema.type) {
+    case 'object':
+      return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, sampleFor(v)]));
+    case 'array':
+      return [sampleFor(schema.items)];
+    case 'string':
+      return 'fake';
+    case 'integer':
+    case 'number':
+      return 1;
+    case 'boolean':
+      return true;
+    default:
+      return null;
+  }
+}
+
+function flat(headers: IncomingMessage['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
