@@ -28,6 +28,9 @@ export async function sendEventStream(reply: FastifyReply, chunks: AsyncIterable
       const apiError = toApiError(err);
       reply.request.log.warn({ err, status: apiError.status }, 'stream failed after it started');
       res.write(`data: ${JSON.stringify(apiError.toBody())}\n\n`);
+    } else {
+      // Fastify writes no request line for a hijacked reply whose socket closed early.
+      reply.request.log.info({ status: 499, ms: Math.round(reply.elapsedTime) }, 'client closed the stream');
     }
     await iterator.return?.();
   } finally {
