@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# What Iris adds over calling an OpenAI-compatible upstream directly, measured with the shared
+# peer-bench harness (../shared/bench): small text, 100 KB / 1 MB / 5 MB images, streaming;
+# req/s, p50/p99, added latency, time to first byte, RSS. Iris runs as a pure gateway (engine
+# off), pinned to CPU 1; the harness pins its load generator and fake upstream to CPU 0.
+#
+#   bench/core-bench.sh                                  # full matrix (~15 min)
+#   DURATION=3 WARMUP=1 LATENCIES=0 bench/core-bench.sh  # quicker
+#   PEER=portkey bench/core-bench.sh                     # the same matrix against Portkey
+#
+# Needs wrk (apt-get install -y wrk). Results land in bench/results/<timestamp>/summary.md.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+SHARED=${SHARED_BENCH:-"$ROOT/../shared/bench"}
+HARNESS=${HARNESS_DIR:-"${TMPDIR:-/tmp}/iris-bench-harness"}
+PORT=${IRIS_BENCH_PORT:-18088}
+UPSTREAM_PORT=${UPSTREAM_PORT:-18080}
+export PATH="$ROOT/node_modules/.bin:$PATH"
+
+# The harness is copied out of shared/ so its npm install never writes there.
+if [[ ! -d "$HARNESS/node_modules/jpeg-js" ]]; then
+  rm -rf "$HARNESS" && cp -r "$SHARED" "$HARNESS" && rm -rf "$HARNESS/node_modules" "$HARNESS/results"
+  (cd "$HARNESS" && npm ci --silent)
+fi
+RUN_DIR=${RUN_DIR:-"$HERE/results/$(date +%Y%m%d-%H%M%S)"}
+mkdir -p "$RUN_DIR"
+export RUN_DIR
+
+if [[ "${PEER:-}" != "" ]]; then
+  exec "$HARNESS/run-bench.sh"
+fi
+
+CONF="$RUN_DIR/iris.bench.yaml"
+cat >"$CONF" <<YAML
+server: { log_level: warn }
+engine: { enabled: false }
+providers:
+  bench: { type: openai, base_url: http://127.0.0.1:$UPSTREAM_PORT/v1, fetch_urls: upstream }
+models:
+  - { name: gpt-4o-mini, provider: bench }
+YAML
+KEY="sk-iris-bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+IRIS_CONFIG="$CONF" IRIS_API_KEYS="$KEY" IRIS_DATA_DIR="$RUN_DIR/data" HOST=127.0.0.1 PORT=$PORT \
+  taskset -c "${GATEWAY_CPUS:-1}" node "$ROOT/src/main.ts" >"$RUN_DIR/iris.log" 2>&1 &
+IRIS_PID=$!
+trap 'kill $IRIS_PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/health" && break; sleep 0.1; done
+
+GATEWAY_URL="http://127.0.0.1:$PORT/v1/chat/completions" GATEWAY_AUTH_HEADER="Authorization: Bearer $KEY" \
+  GATEWAY_PID=$IRIS_PID GATEWAY_NAME=iris UPSTREAM_PORT=$UPSTREAM_PORT "$HARNESS/run-bench.sh"
+echo "summary: $RUN_DIR/summary.md"
