@@ -13,7 +13,7 @@ export function validateChatRequest(body: unknown): ChatCompletionRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw invalidRequest('The request body must be a JSON object.', null);
   }
-  if (!validateSchema(body)) throw schemaError(validateSchema.errors?.[0]);
+  if (!validateSchema(body)) throw schemaError(validateSchema.errors?.[0], body);
   checkRules(body);
   return body;
 }
@@ -47,21 +47,31 @@ function checkRules(req: ChatCompletionRequest): void {
   }
 }
 
-/** `/messages/0/content/1/image_url/url` → `messages[0].content[1].image_url.url` */
-export function toParamPath(pointer: string, extra?: string): string {
+/**
+ * `/messages/0/content/1/image_url/url` → `messages[0].content[1].image_url.url`. Given the
+ * body, a numeric key of an object (a `logit_bias` token id) stays `.50256`, not `[50256]`.
+ */
+export function toParamPath(pointer: string, extra?: string, root?: unknown): string {
   const segments = pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (extra !== undefined) segments.push(extra);
-  return segments.reduce((path, seg) => (/^\d+$/.test(seg) ? `${path}[${seg}]` : path ? `${path}.${seg}` : seg), '');
+  let path = '';
+  let node: unknown = root;
+  for (const seg of segments) {
+    const index = /^\d+$/.test(seg) && (root === undefined || Array.isArray(node));
+    path = index ? `${path}[${seg}]` : path ? `${path}.${seg}` : seg;
+    node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[seg] : undefined;
+  }
+  return path;
 }
 
-function schemaError(error: ErrorObject | undefined): ApiError {
+function schemaError(error: ErrorObject | undefined, body: unknown): ApiError {
   if (!error) return invalidRequest('Invalid request body.');
   const params = error.params as Record<string, unknown>;
   if (error.keyword === 'required') {
-    const param = toParamPath(error.instancePath, String(params.missingProperty));
+    const param = toParamPath(error.instancePath, String(params.missingProperty), body);
     return invalidRequest(`Missing required parameter: '${param}'.`, param);
   }
-  const param = toParamPath(error.instancePath) || null;
+  const param = toParamPath(error.instancePath, undefined, body) || null;
   const where = param ? `'${param}'` : 'request body';
   switch (error.keyword) {
     case 'type':
