@@ -21,13 +21,22 @@ export interface AppDeps {
   maxBodyBytes: number;
 }
 
+// Request ids: a random per-process prefix and a counter. Unique without drawing random
+// bytes for every request (that showed up at 3% of CPU under load).
+const idPrefix = `req_${randomBytes(8).toString('hex')}`;
+let idCounter = 0;
+function nextRequestId(): string {
+  idCounter = (idCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return `${idPrefix}${idCounter.toString(16).padStart(8, '0')}`;
+}
+
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: deps.maxBodyBytes,
     // One line per request, written by the onResponse hook below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    genReqId: () => `req_${randomBytes(12).toString('hex')}`,
+    genReqId: nextRequestId,
     forceCloseConnections: true,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
