@@ -66,3 +66,24 @@ export function dominantColours(rgb: Uint8Array, options: { minShare?: number; m
 function toHex(r: number, g: number, b: number): string {
   return `#${[r, g, b].map((v) => Math.round(v).toString(16).padStart(2, '0')).join('')}`;
 }
+
+/**
+ * The main colours of the middle half of a box ([x, y, w, h] as fractions), e.g. "yellow and
+ * black". Boxes hold background too, so this describes the area, not the object's own colour.
+ */
+export function regionColour(rgb: Uint8Array, width: number, height: number, box: [number, number, number, number]): string | null {
+  const x0 = Math.floor((box[0] + box[2] * 0.25) * width);
+  const y0 = Math.floor((box[1] + box[3] * 0.25) * height);
+  const x1 = Math.min(width, Math.ceil((box[0] + box[2] * 0.75) * width));
+  const y1 = Math.min(height, Math.ceil((box[1] + box[3] * 0.75) * height));
+  if (x1 <= x0 || y1 <= y0) return null;
+  const region = new Uint8Array((x1 - x0) * (y1 - y0) * 3);
+  let o = 0;
+  for (let y = y0; y < y1; y++) {
+    const start = (y * width + x0) * 3;
+    region.set(rgb.subarray(start, start + (x1 - x0) * 3), o);
+    o += (x1 - x0) * 3;
+  }
+  const names = dominantColours(region, { minShare: 0.25, max: 2 }).map((c) => c.name);
+  return names.length ? names.join(' and ') : null;
+}

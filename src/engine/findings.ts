@@ -10,6 +10,8 @@ export interface DetectedObject {
   score: number;
   /** [x, y, width, height] as fractions of the (upright) image. */
   box: [number, number, number, number];
+  /** Main colours of the middle of the box (the area, which includes background). */
+  colour?: string | null;
 }
 
 export interface ObjectCount {

@@ -1,6 +1,6 @@
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import type { Worker as Tesseract } from 'tesseract.js';
-import { dominantColours } from '../dominant-colours.ts';
+import { dominantColours, regionColour } from '../dominant-colours.ts';
 import type { AnalyseResult, AnalyseTask, ImageFindings, ImageOrientation } from '../findings.ts';
 import { selectObjects } from '../select-objects.ts';
 import { measureTextLikeness } from '../text-likeness.ts';
@@ -26,7 +26,7 @@ export interface Models {
 export async function analyseImage(models: Models, task: AnalyseTask): Promise<AnalyseResult> {
   const started = performance.now();
   const input = Buffer.from(task.image.buffer, task.image.byteOffset, task.image.byteLength);
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: MAX_PIXELS }).metadata();
   } catch (err) {
@@ -72,7 +72,9 @@ export async function analyseImage(models: Models, task: AnalyseTask): Promise<A
 
   let t = performance.now();
   const raw = await detectObjects(models.human, frame);
-  const { detections, counts } = selectObjects(raw, { graphic: likeness.likely });
+  const selected = selectObjects(raw, { graphic: likeness.likely });
+  const counts = selected.counts;
+  const detections = selected.detections.map((d) => ({ ...d, colour: regionColour(frame.rgb, frame.width, frame.height, d.box) }));
   timings.objects = performance.now() - t;
 
   // Faces only where people are: blazeface also finds dogs' and horses' faces.

@@ -1,4 +1,4 @@
-import type sharp from 'sharp';
+import type { Sharp } from 'sharp';
 import type { Worker } from 'tesseract.js';
 import type { TextFinding } from '../findings.ts';
 import { keepOcrLines, type OcrLine } from '../ocr-lines.ts';
@@ -9,7 +9,7 @@ import { keepOcrLines, type OcrLine } from '../ocr-lines.ts';
 
 export const OCR_EDGE = 2400;
 
-export async function readText(tesseract: Worker, upright: sharp.Sharp, strict: boolean): Promise<TextFinding | null> {
+export async function readText(tesseract: Worker, upright: Sharp, strict: boolean): Promise<TextFinding | null> {
   const { data, info } = await upright
     .clone()
     .resize({ width: OCR_EDGE, height: OCR_EDGE, fit: 'inside', withoutEnlargement: true })

@@ -16,7 +16,8 @@ export function registerFileLoader(tf: Tf): void {
   registered.add(tf);
   tf.io.registerLoadRouter((url: string | string[]) => {
     const first = Array.isArray(url) ? url[0] : url;
-    if (typeof first !== 'string' || !first.startsWith('file://')) return null;
+    // Not ours: let the other routers (none, offline) have it. tfjs's type says IOHandler, its code accepts null.
+    if (typeof first !== 'string' || !first.startsWith('file://')) return null as unknown as tfType.io.IOHandler;
     const modelPath = fileURLToPath(first);
     return {
       load: async () => {

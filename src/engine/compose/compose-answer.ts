@@ -1,0 +1,204 @@
+import type { ImageFindings, ObjectCount } from '../findings.ts';
+import { article, countPhrase, plural, singular } from './coco-vocabulary.ts';
+import { parseQuestion, type Intent, type Subject } from './question-intent.ts';
+
+// Writes the answer to the user's text from what the engine saw, and nothing else: every
+// statement is backed by a finding, and what the findings cannot settle is said plainly.
+// Pure functions of (findings, question), so answers are deterministic and testable.
+
+const CAPABILITIES = 'I can recognise 80 kinds of everyday objects (people, animals, vehicles, furniture, food and the like), count them, find faces, read printed text, and report colours, size and format';
+
+export function composeAnswer(images: ImageFindings[], question: string): string {
+  if (!images.length) {
+    return `I need an image to answer. Attach one (as an image_url part) and I will describe it or answer questions about it: ${CAPABILITIES}.`;
+  }
+  const intents = parseQuestion(question);
+  if (images.length === 1) return answerImage(images[0]!, intents).trim();
+  return images.map((f, i) => `Image ${i + 1}: ${answerImage(f, intents).trim()}`).join('\n\n');
+}
+
+export function answerImage(f: ImageFindings, intents: Intent[]): string {
+  return intents
+    .map((intent) => answerIntent(f, intent))
+    .join(' ')
+    .replace(/ \n/g, '\n');
+}
+
+function answerIntent(f: ImageFindings, intent: Intent): string {
+  switch (intent.kind) {
+    case 'describe':
+      return describe(f);
+    case 'count':
+      return answerCount(f, intent.subject);
+    case 'presence':
+      return answerPresence(f, intent.subject);
+    case 'text':
+      return answerText(f);
+    case 'colours':
+      return answerColours(f, intent.subject);
+    case 'size':
+      return answerSize(f, intent.subject);
+    case 'format':
+      return `${capital(formatPhrase(f))}, ${kb(f.bytes)}.`;
+    case 'orientation':
+      return answerOrientation(f);
+    case 'unknown':
+      return `I can't tell that from the image: ${CAPABILITIES}, but not more than that. What I can see: ${seen(f)}.`;
+  }
+}
+
+/** A few sentences on everything seen. */
+export function describe(f: ImageFindings): string {
+  const parts: string[] = [];
+  const documentLike = f.text !== null && f.text.lines.length >= 2 && f.objects.length === 0;
+  parts.push(`This is ${article(f.orientation)} ${f.orientation} ${formatName(f)} image, ${f.width}×${f.height} pixels${documentLike ? ', which looks like a document or a text graphic' : ''}.`);
+  if (f.objects.length || f.people) parts.push(`I can see ${objectList(f)}.`);
+  else if (!f.text) parts.push("I don't recognise any everyday objects or people in it.");
+  if (f.text) parts.push(textBlock(f, 12));
+  if (f.colours.length) parts.push(`The main colours are ${colourList(f)}.`);
+  return parts.join(' ').replace(/ \n/g, '\n');
+}
+
+function answerCount(f: ImageFindings, subject: Subject): string {
+  if (subject.faces) {
+    const n = f.faces.length;
+    return n ? `I can see ${n} ${n === 1 ? 'face' : 'faces'}.` : "I don't see any faces.";
+  }
+  if (!subject.classes) return `I can't count ${subject.words}: ${notKnown(subject)} What I can see: ${seen(f)}.`;
+  const found = matching(f, subject.classes);
+  const total = found.reduce((s, c) => s + c.count, 0);
+  if (!total) return `I don't see any ${subject.words}.${f.objects.length ? ` I can see ${objectList(f)}.` : ''}`;
+  if (subject.classes.length > 1) return `I can see ${total} ${subject.words}: ${joinList(found.map((c) => countPhrase(c.label, c.count)))}.`;
+  const label = subject.classes[0]!;
+  const n = label === 'person' ? f.people : total;
+  return n === 1 ? `There is one ${singular(label)}.` : `There are ${n} ${plural(label)}.`;
+}
+
+function answerPresence(f: ImageFindings, subject: Subject): string {
+  if (subject.faces) {
+    const n = f.faces.length;
+    return n ? `Yes, I can see ${n} ${n === 1 ? 'face' : 'faces'}.` : "No, I don't see any faces.";
+  }
+  if (!subject.classes) return `I can't tell whether there ${/s$/.test(subject.words) ? 'are' : 'is'} ${withArticle(subject.words)}: ${notKnown(subject)} What I can see: ${seen(f)}.`;
+  const found = matching(f, subject.classes);
+  if (found.length) {
+    const list = found.map((c) => (c.label === 'person' ? peoplePhrase(f.people) : countPhrase(c.label, c.count)));
+    return `Yes, I can see ${joinList(list)}.`;
+  }
+  const none = subject.classes.length === 1 ? plural(subject.classes[0]!) : subject.words;
+  return `No, I don't see any ${none}.${f.objects.length ? ` I can see ${objectList(f)}.` : ''}`;
+}
+
+function answerText(f: ImageFindings): string {
+  if (f.text) return textBlock(f, Infinity);
+  return "I can't find any legible printed text in this image.";
+}
+
+function answerColours(f: ImageFindings, subject: Subject | null): string {
+  if (subject && !subject.faces) {
+    if (!subject.classes) return `I can't pick out ${withArticle(subject.words, 'the')} in the image: ${notKnown(subject)} The image's main colours are ${colourList(f)}.`;
+    const ds = f.detections.filter((d) => subject.classes!.includes(d.label) && d.colour);
+    if (!ds.length) return `I don't see ${withArticle(subject.words, 'any')}, so I can't tell its colour. The image's main colours are ${colourList(f)}.`;
+    const unique = [...new Set(ds.map((d) => d.colour!))];
+    const name = ds.length === 1 ? singular(ds[0]!.label) : plural(ds[0]!.label);
+    return `I can't measure the colour of the ${name} on ${ds.length === 1 ? 'its' : 'their'} own; the area where I see ${ds.length === 1 ? 'it' : 'them'} is mostly ${joinList(unique, 'or')}.`;
+  }
+  if (!f.colours.length) return "I can't name a dominant colour: the image is very mixed.";
+  return `The main colours are ${colourList(f)}.`;
+}
+
+function answerSize(f: ImageFindings, subject: Subject | null): string {
+  if (subject && subject.classes) {
+    const ds = f.detections.filter((d) => subject.classes!.includes(d.label));
+    if (!ds.length) return `I don't see ${withArticle(subject.words, 'any')}.`;
+    const share = Math.max(...ds.map((d) => d.box[2] * d.box[3]));
+    return `The ${singular(ds[0]!.label)} takes up about ${Math.max(1, Math.round(share * 100))}% of the picture; I can't tell its real-world size from the image.`;
+  }
+  if (subject && !subject.classes) return `I can't tell how big ${withArticle(subject.words, 'the')} is: ${notKnown(subject)} The image itself is ${f.width}×${f.height} pixels.`;
+  return `The image is ${f.width}×${f.height} pixels (${f.megapixels} megapixels, ${f.orientation}), ${article(formatName(f))} ${formatName(f)} file of ${kb(f.bytes)}.`;
+}
+
+function answerOrientation(f: ImageFindings): string {
+  const turned = f.exifOrientation && f.exifOrientation > 1 ? ` It is stored rotated (EXIF orientation ${f.exifOrientation}); I looked at it upright.` : '';
+  return `The image is in ${f.orientation} orientation (${f.width}×${f.height}).${turned}`;
+}
+
+// ---- phrases
+
+function matching(f: ImageFindings, classes: string[]): ObjectCount[] {
+  return f.objects.filter((c) => classes.includes(c.label));
+}
+
+function objectList(f: ImageFindings): string {
+  const items: string[] = [];
+  if (f.people) {
+    const faces = f.faces.length ? ` (${f.faces.length} ${f.faces.length === 1 ? 'face' : 'faces'} visible)` : '';
+    items.push(peoplePhrase(f.people) + faces);
+  }
+  for (const c of f.objects) if (c.label !== 'person') items.push(countPhrase(c.label, c.count));
+  return joinList(items);
+}
+
+function peoplePhrase(n: number): string {
+  return n === 1 ? 'one person' : `${n} people`;
+}
+
+/** A short account of everything seen, for answers that cannot address the question. */
+function seen(f: ImageFindings): string {
+  const parts: string[] = [];
+  parts.push(f.objects.length || f.people ? objectList(f) : 'no everyday objects or people');
+  if (f.text) parts.push(`text starting "${truncate(f.text.lines[0]!, 60)}"`);
+  const colours = f.colours.slice(0, 3).map((c) => c.name);
+  let out = joinList(parts);
+  if (colours.length) out += `; the main colours are ${joinList(colours)}`;
+  return `${out} (${formatName(f)}, ${f.width}×${f.height})`;
+}
+
+function textBlock(f: ImageFindings, maxLines: number): string {
+  const lines = f.text!.lines;
+  if (lines.length === 1) return `The text reads: "${lines[0]}".`;
+  const shown = lines.slice(0, maxLines);
+  const more = lines.length - shown.length;
+  return `The text reads:\n${shown.join('\n')}${more > 0 ? `\n(… and ${more} more lines)` : ''}\n`;
+}
+
+function colourList(f: ImageFindings): string {
+  return joinList(f.colours.map((c) => `${c.name} (${Math.round(c.share * 100)}%)`));
+}
+
+function formatName(f: ImageFindings): string {
+  const names: Record<string, string> = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', gif: 'GIF', tiff: 'TIFF', heic: 'HEIC', avif: 'AVIF', svg: 'SVG' };
+  return names[f.format] ?? f.format.toUpperCase();
+}
+
+function formatPhrase(f: ImageFindings): string {
+  const name = formatName(f);
+  if (f.frames > 1) return `it is an animated ${name} with ${f.frames} frames (I looked at the first)`;
+  return `it is ${article(name)} ${name} image`;
+}
+
+function notKnown(subject: Subject): string {
+  return `"${subject.words}" is not among the things I can recognise (${CAPABILITIES}).`;
+}
+
+function withArticle(words: string, fallback?: string): string {
+  if (fallback) return `${fallback} ${words}`;
+  return /s$/.test(words) ? words : `${article(words)} ${words}`;
+}
+
+export function joinList(items: string[], last = 'and'): string {
+  if (items.length <= 1) return items[0] ?? '';
+  return `${items.slice(0, -1).join(', ')} ${last} ${items[items.length - 1]}`;
+}
+
+function kb(bytes: number): string {
+  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1e3))} KB`;
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

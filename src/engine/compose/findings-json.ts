@@ -1,0 +1,14 @@
+import type { ImageFindings } from '../findings.ts';
+
+// `response_format: json_object` (and json_schema, which the engine cannot honour beyond
+// JSON itself): the findings as a JSON document, with the prose answer alongside.
+
+export function findingsJson(images: ImageFindings[], answer: string): string {
+  return JSON.stringify({
+    answer,
+    images: images.map((f, i) => {
+      const { timingsMs: _timings, ...rest } = f;
+      return { index: i, ...rest };
+    }),
+  });
+}

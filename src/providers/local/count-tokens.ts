@@ -1,0 +1,34 @@
+import { decode, encode } from 'gpt-tokenizer/encoding/o200k_base';
+import type { ChatCompletionRequest } from '../../openai/types.ts';
+
+// Text tokens in o200k (the gpt-4o family's encoding), counted the way OpenAI counts chat
+// prompts: each message's text plus 3 tokens of framing, plus 3 to prime the reply. Image
+// tokens are the chat core's business (it adds the image pipeline's estimate).
+
+export function countTokens(text: string): number {
+  return text ? encode(text).length : 0;
+}
+
+export function promptTokens(request: ChatCompletionRequest): number {
+  let total = 3;
+  for (const message of request.messages ?? []) {
+    total += 3;
+    if (typeof message.content === 'string') total += countTokens(message.content);
+    else if (Array.isArray(message.content)) {
+      for (const part of message.content) {
+        if (part.type === 'text') total += countTokens(part.text);
+        else if (part.type === 'refusal') total += countTokens(part.refusal);
+      }
+    }
+    if (message.name) total += 1 + countTokens(message.name);
+    for (const call of message.tool_calls ?? []) total += countTokens(call.function.name) + countTokens(call.function.arguments);
+  }
+  return total;
+}
+
+/** The first `limit` tokens of `text`. */
+export function truncateToTokens(text: string, limit: number): { text: string; truncated: boolean } {
+  const tokens = encode(text);
+  if (tokens.length <= limit) return { text, truncated: false };
+  return { text: decode(tokens.slice(0, Math.max(0, limit))), truncated: true };
+}

@@ -1,0 +1,115 @@
+import type { Logger } from 'pino';
+import type { EngineConfig } from '../../config/engine-config.ts';
+import { composeAnswer } from '../../engine/compose/compose-answer.ts';
+import { findingsJson } from '../../engine/compose/findings-json.ts';
+import { needsText, parseQuestion } from '../../engine/compose/question-intent.ts';
+import { EngineBusyError, EngineClosedError, InvalidImageError } from '../../engine/engine-errors.ts';
+import { EnginePool } from '../../engine/engine-pool.ts';
+import type { ImageFindings } from '../../engine/findings.ts';
+import { ApiError } from '../../openai/api-error.ts';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.ts';
+import type { CallContext, ImageLimits, Provider } from '../provider.ts';
+import { buildChunks, buildCompletion, choiceCount, completionId, makeUsage, shapeAnswer, type Shaped } from './build-completion.ts';
+import { promptTokens } from './count-tokens.ts';
+import { readRequest, type RequestImage } from './read-request.ts';
+
+// The embedded recognition engine as a provider (model `Image-Recognition` by default).
+// Workers start loading as soon as the provider is created; requests wait for them.
+// The engine cannot call tools: with `tools` in the request it still answers in text.
+
+export const LOCAL_IMAGE_LIMITS: ImageLimits = {
+  acceptsUrls: false,
+  formats: ['jpeg', 'png', 'webp', 'gif'],
+  maxBytes: 20_000_000,
+  maxPixels: 50_000_000,
+  multiFrame: false,
+};
+
+export interface LocalProvider extends Provider {
+  isReady(): boolean;
+  whenReady(): Promise<void>;
+  close(): Promise<void>;
+  /** Images being analysed and waiting, for /health and metrics. */
+  load(): { running: number; queued: number; threads: number; maxQueue: number };
+}
+
+export function createLocalProvider(config: EngineConfig, log: Logger): LocalProvider {
+  const started = performance.now();
+  const pool = new EnginePool({ threads: config.threads, maxQueue: config.max_queue });
+  pool.whenReady().then(
+    () => log.info({ threads: pool.threads, ms: Math.round(performance.now() - started) }, 'recognition engine ready'),
+    (err: unknown) => log.error({ err }, 'recognition engine failed to start'),
+  );
+
+  async function answer(request: ChatCompletionRequest, ctx: CallContext): Promise<{ shaped: Shaped; n: number; prompt: number }> {
+    const input = readRequest(request);
+    const intents = parseQuestion(input.question);
+    await waitReady(pool, ctx.signal);
+    const findings = await analyseAll(pool, input.images, needsText(intents) ? 'always' : 'auto', ctx.signal);
+    ctx.log.debug({ images: findings.map((f) => f.timingsMs) }, 'engine findings');
+    const prose = composeAnswer(findings, input.question);
+    const text = input.json ? findingsJson(findings, prose) : prose;
+    return { shaped: shapeAnswer(text, request), n: choiceCount(request), prompt: promptTokens(request) };
+  }
+
+  return {
+    id: 'local',
+    type: 'local',
+    imageLimits: LOCAL_IMAGE_LIMITS,
+    isReady: () => pool.isReady(),
+    whenReady: () => pool.whenReady(),
+    close: () => pool.close(),
+    load: () => ({ ...pool.load, threads: pool.threads, maxQueue: pool.maxQueue }),
+
+    async complete(request: ChatCompletionRequest, ctx: CallContext): Promise<ChatCompletion> {
+      const { shaped, n, prompt } = await answer(request, ctx);
+      return buildCompletion(request.model, shaped, n, makeUsage(prompt, shaped, n));
+    },
+
+    async *stream(request: ChatCompletionRequest, ctx: CallContext): AsyncIterable<ChatCompletionChunk> {
+      // The answer is composed whole (recognition is all-or-nothing), then sent in pieces.
+      const id = completionId();
+      const { shaped, n, prompt } = await answer(request, ctx);
+      for (const chunk of buildChunks(request.model, shaped, n, makeUsage(prompt, shaped, n), id)) {
+        if (ctx.signal.aborted) return;
+        yield chunk;
+      }
+    },
+  };
+}
+
+async function waitReady(pool: EnginePool, signal: AbortSignal): Promise<void> {
+  if (pool.isReady()) return;
+  signal.throwIfAborted();
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    pool.whenReady().then(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(new ApiError(503, 'The recognition engine failed to start.', { type: 'server_error', code: 'engine_unavailable', cause: err }));
+      },
+    );
+  });
+}
+
+async function analyseAll(pool: EnginePool, images: RequestImage[], ocr: 'auto' | 'always', signal: AbortSignal): Promise<ImageFindings[]> {
+  const settled = await Promise.allSettled(images.map((image) => pool.analyse(image.data, ocr, signal)));
+  const failed = settled.findIndex((s) => s.status === 'rejected');
+  if (failed >= 0) throw toApiError((settled[failed] as PromiseRejectedResult).reason, images[failed]!.param, signal);
+  return settled.map((s) => (s as PromiseFulfilledResult<ImageFindings>).value);
+}
+
+function toApiError(err: unknown, param: string, signal: AbortSignal): unknown {
+  if (signal.aborted) return signal.reason;
+  if (err instanceof InvalidImageError) return new ApiError(400, err.message, { type: 'invalid_request_error', code: 'invalid_image', param });
+  if (err instanceof EngineBusyError) {
+    return new ApiError(429, err.message, { type: 'rate_limit_error', code: 'engine_busy', headers: { 'retry-after': '1' } });
+  }
+  if (err instanceof EngineClosedError) return new ApiError(503, err.message, { type: 'server_error', code: 'engine_unavailable' });
+  return new ApiError(500, 'The recognition engine failed on this image.', { type: 'server_error', code: 'engine_error', cause: err });
+}

@@ -1,0 +1,76 @@
+import { invalidRequest } from '../../openai/api-error.ts';
+import type { ChatCompletionRequest, ChatMessage } from '../../openai/types.ts';
+
+// What the engine needs from an OpenAI request: the question (text of the last user
+// message), the images to look at, and whether JSON is wanted.
+//
+// Images: those of the last user message. When it has none (a follow-up such as "and how
+// many dogs?"), the images of the most recent earlier user message that has some, so a
+// conversation about one picture keeps working.
+
+export interface RequestImage {
+  /** e.g. `messages[0].content[1].image_url.url` */
+  param: string;
+  data: Buffer;
+}
+
+export interface EngineRequest {
+  question: string;
+  images: RequestImage[];
+  json: boolean;
+}
+
+export function readRequest(request: ChatCompletionRequest): EngineRequest {
+  const messages = request.messages ?? [];
+  const lastUser = findLastIndex(messages, (m) => m.role === 'user');
+  const question = lastUser >= 0 ? textOf(messages[lastUser]!) : '';
+  let images: RequestImage[] = [];
+  for (let i = lastUser; i >= 0 && !images.length; i--) {
+    if (messages[i]!.role === 'user') images = imagesOf(messages[i]!, i);
+  }
+  const format = request.response_format?.type;
+  return { question, images, json: format === 'json_object' || format === 'json_schema' };
+}
+
+function textOf(message: ChatMessage): string {
+  if (typeof message.content === 'string') return message.content;
+  if (!Array.isArray(message.content)) return '';
+  return message.content
+    .filter((p) => p.type === 'text')
+    .map((p) => (p as { text: string }).text)
+    .join('\n');
+}
+
+function imagesOf(message: ChatMessage, messageIndex: number): RequestImage[] {
+  if (!Array.isArray(message.content)) return [];
+  const out: RequestImage[] = [];
+  message.content.forEach((part, j) => {
+    if (part.type !== 'image_url') return;
+    const param = `messages[${messageIndex}].content[${j}].image_url.url`;
+    out.push({ param, data: decodeDataUrl(part.image_url?.url ?? '', param) });
+  });
+  return out;
+}
+
+const DATA_URL = /^data:(image\/[a-z0-9.+-]+)?(;[a-z0-9=.+-]+)*;base64,/i;
+
+export function decodeDataUrl(url: string, param: string): Buffer {
+  const head = DATA_URL.exec(url);
+  if (!head) {
+    throw invalidRequest(
+      /^https?:/i.test(url)
+        ? 'The Image-Recognition engine takes images inline as data:image/...;base64 URLs; this URL was not fetched.'
+        : 'The image must be a data:image/...;base64 URL.',
+      param,
+      'invalid_image',
+    );
+  }
+  const data = Buffer.from(url.slice(head[0].length), 'base64');
+  if (!data.length) throw invalidRequest('The image is empty.', param, 'invalid_image');
+  return data;
+}
+
+function findLastIndex<T>(items: T[], test: (item: T) => boolean): number {
+  for (let i = items.length - 1; i >= 0; i--) if (test(items[i]!)) return i;
+  return -1;
+}
