@@ -12,11 +12,15 @@ export const imagesConfigSchema = z
         timeout_ms: z.number().int().positive().default(10_000),
         max_redirects: z.number().int().min(0).max(20).default(5),
         user_agent: z.string().default('Iris-ImageFetcher/0.1 (+https://github.com/iris)'),
+        /** How long a fetched image is reused when its response has no Cache-Control or Expires. */
+        default_ttl_s: z.number().int().nonnegative().default(300),
       })
       .strict()
       .prefault({}),
     max_pixels: z.number().int().positive().default(50_000_000),
     inflight_bytes: z.number().int().positive().default(268_435_456),
+    /** How long a request waits for the in-flight budget before 503 + Retry-After. */
+    inflight_wait_ms: z.number().int().nonnegative().default(2_000),
     cache_bytes: z.number().int().nonnegative().default(134_217_728),
   })
   .strict()

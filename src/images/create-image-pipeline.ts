@@ -1,0 +1,349 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ImagesConfig } from '../config/images-config.ts';
+import { ApiError } from '../openai/api-error.ts';
+import type { ChatCompletionRequest, ChatMessage, ContentPart, ImageDetail, ImagePart } from '../openai/types.ts';
+import type { CallContext } from '../providers/provider.ts';
+import { decodeDataUrl, isDataUrl, toDataUrl } from './data-url.ts';
+import { createGuardedFetcher, ImageFetchError, parseFetchUrl, type GuardedFetcher } from './guarded-fetch.ts';
+import { probeHeader } from './header-probe.ts';
+import { probeWithSharp, transformImage, verifyDecodable, type EncodedImage } from './image-codec.ts';
+import type { ImagePipeline, ImageTarget, PreparedImage, PreparedRequest } from './image-pipeline.ts';
+import { ImageProblem } from './image-problem.ts';
+import { estimateImageTokens, estimateUnknownSizeTokens, resolveFormula, type TokenFormula } from './image-tokens.ts';
+import { InflightBudget, type Lease } from './inflight-budget.ts';
+import { LruByteCache } from './lru-byte-cache.ts';
+import { planImage, type PlanReason } from './plan-image.ts';
+import { redactUrl } from './redact-url.ts';
+import { MEDIA_TYPES, sniffFormat, type SniffedFormat } from './sniff-format.ts';
+
+// The image ingest pipeline: for every image part of a request, find the bytes (data URL,
+// or a guarded fetch), learn type and size from the headers, refuse what is broken or too
+// big, convert or downscale only what the upstream cannot take, and estimate its tokens.
+// An image that already fits is forwarded as the very string the client sent.
+
+export interface PipelineDeps {
+  fetcher?: GuardedFetcher;
+  budget?: InflightBudget;
+}
+
+export interface ImagePipelineHandle extends ImagePipeline {
+  readonly budget: InflightBudget;
+  readonly cache: LruByteCache<CachedBytes | EncodedImage>;
+  close(): Promise<void>;
+}
+
+/** Raw bytes of a fetched URL. */
+interface CachedBytes {
+  bytes: Buffer;
+}
+
+/** What Iris adds to the contract's PreparedImage (all optional for other pipelines). */
+export interface PreparedImageDetails {
+  /** Where the bytes came from. */
+  source: 'data_url' | 'fetched' | 'passthrough_url';
+  /** What was done to the bytes; empty when they go on as sent. */
+  changes: PlanReason[];
+  originalWidth: number | null;
+  originalHeight: number | null;
+  /** Size of the bytes sent on (null when the upstream fetches the URL). */
+  bytes: number | null;
+  /** Served from the URL or prepared-image cache. */
+  cached: boolean;
+}
+
+interface PartRef {
+  messageIndex: number;
+  partIndex: number;
+  part: ImagePart;
+  param: string;
+}
+
+export function createImagePipeline(config: ImagesConfig, log: Logger, deps: PipelineDeps = {}): ImagePipelineHandle {
+  const fetcher =
+    deps.fetcher ??
+    createGuardedFetcher({
+      allowHosts: config.fetch.allow_hosts,
+      denyHosts: config.fetch.deny_hosts,
+      maxBytes: config.fetch.max_bytes,
+      timeoutMs: config.fetch.timeout_ms,
+      maxRedirects: config.fetch.max_redirects,
+      userAgent: config.fetch.user_agent,
+      defaultTtlMs: config.fetch.default_ttl_s * 1000,
+    });
+  const budget = deps.budget ?? new InflightBudget(config.inflight_bytes, config.inflight_wait_ms);
+  const cache = new LruByteCache<CachedBytes | EncodedImage>(config.cache_bytes);
+
+  async function prepare(request: ChatCompletionRequest, target: ImageTarget, ctx: CallContext): Promise<PreparedRequest> {
+    const refs = findImageParts(request);
+    const max = target.limits.maxImages;
+    if (max !== undefined && refs.length > max) {
+      throw new ApiError(400, `This model takes at most ${max} images per request; the request has ${refs.length}.`, {
+        type: 'invalid_request_error',
+        code: 'too_many_images',
+        param: 'messages',
+      });
+    }
+    if (refs.length === 0) return { request, images: [], imageTokens: 0, release() {} };
+
+    const formula = resolveFormula(target.upstreamModel, target.tokens);
+    const lease = budget.lease();
+    // One failing image cancels the fetches of the others.
+    const stop = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, stop.signal]);
+    try {
+      const results = await Promise.all(
+        refs.map((ref) =>
+          prepareOne(ref, target, formula, lease, signal, ctx.log).catch((err: unknown) => {
+            stop.abort();
+            throw err;
+          }),
+        ),
+      );
+      const urls = new Map<PartRef, string>();
+      results.forEach((r, i) => {
+        if (r.url !== refs[i].part.image_url.url) urls.set(refs[i], r.url);
+      });
+      const images = results.map((r) => r.image);
+      return {
+        request: urls.size === 0 ? request : withUrls(request, urls),
+        images,
+        imageTokens: images.reduce((sum, image) => sum + image.tokens, 0),
+        release: () => lease.release(),
+      };
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
+  }
+
+  async function prepareOne(
+    ref: PartRef,
+    target: ImageTarget,
+    formula: TokenFormula,
+    lease: Lease,
+    signal: AbortSignal,
+    log: Logger,
+  ): Promise<{ url: string; image: PreparedImage & PreparedImageDetails }> {
+    const started = performance.now();
+    const url = ref.part.image_url?.url;
+    const detail = ref.part.image_url?.detail;
+    try {
+      if (typeof url !== 'string' || url.length === 0) throw new ImageProblem('invalid_image_url', 'The image URL is missing.');
+      let result: { url: string; image: PreparedImage & PreparedImageDetails };
+      if (isDataUrl(url)) {
+        await lease.acquire(Math.ceil((url.length * 3) / 4), signal);
+        const decoded = decodeDataUrl(url);
+        if (decoded.bytes.length > config.fetch.max_bytes) {
+          throw new ImageProblem('image_too_large', `The image is ${mb(decoded.bytes.length)}; the limit is ${mb(config.fetch.max_bytes)}.`);
+        }
+        const sameType = (t: SniffedFormat) => decoded.declaredType === MEDIA_TYPES[t];
+        result = await fromBytes(ref, decoded.bytes, detail, target, formula, lease, signal, 'data_url', false, (t) =>
+          // Unchanged bytes: the client's own string, its media type corrected if it lied.
+          sameType(t) ? url : `data:${MEDIA_TYPES[t]};base64,${url.slice(decoded.payloadStart)}`,
+        );
+      } else {
+        const parsed = parseUrl(url);
+        if (target.limits.acceptsUrls && target.fetchUrls === 'upstream') {
+          result = { url, image: passthroughImage(ref, estimateUnknownSizeTokens(formula, detail)) };
+        } else {
+          const key = `url:${parsed.href}`;
+          const hit = cache.get(key) as CachedBytes | undefined;
+          let bytes: Buffer;
+          if (hit) {
+            bytes = hit.bytes;
+            await lease.acquire(bytes.length, signal);
+          } else {
+            const fetched = await fetcher.fetch(parsed.href, { signal, reserve: (n) => lease.acquire(n, signal) });
+            bytes = fetched.bytes;
+            cache.set(key, { bytes }, bytes.length, fetched.ttlMs);
+          }
+          result = await fromBytes(ref, bytes, detail, target, formula, lease, signal, 'fetched', Boolean(hit), (t) => toDataUrl(MEDIA_TYPES[t], bytes));
+        }
+      }
+      const { image } = result;
+      log.debug(
+        {
+          param: ref.param,
+          source: image.source,
+          url: image.source === 'data_url' ? undefined : redactUrl(url),
+          format: image.format,
+          width: image.width,
+          height: image.height,
+          bytes: image.bytes,
+          changes: image.changes,
+          cached: image.cached,
+          tokens: image.tokens,
+          ms: Math.round((performance.now() - started) * 100) / 100,
+        },
+        'image prepared',
+      );
+      return result;
+    } catch (err) {
+      throw toApiError(err, ref, url, log);
+    }
+  }
+
+  async function fromBytes(
+    ref: PartRef,
+    bytes: Buffer,
+    detail: ImageDetail | undefined,
+    target: ImageTarget,
+    formula: TokenFormula,
+    lease: Lease,
+    signal: AbortSignal,
+    source: 'data_url' | 'fetched',
+    fromCache: boolean,
+    unchangedUrl: (format: SniffedFormat) => string,
+  ): Promise<{ url: string; image: PreparedImage & PreparedImageDetails }> {
+    const format = sniffFormat(bytes);
+    if (!format) throw notAnImage(bytes);
+    const probe = probeHeader(format, bytes) ?? (await probeWithSharp(bytes, format));
+    const pixels = probe.width * probe.height;
+    if (pixels > config.max_pixels) {
+      throw new ImageProblem(
+        'image_too_large',
+        `The image is ${probe.width}×${probe.height} (${megapixels(pixels)} megapixels); the limit is ${megapixels(config.max_pixels)} megapixels.`,
+      );
+    }
+    if (probe.suspect) await verifyDecodable(bytes, format, config.max_pixels);
+    const plan = planImage({ format, ...probe, bytes: bytes.length }, target.limits, detail);
+    const hash = lazyHash(bytes);
+    const base = { param: ref.param, messageIndex: ref.messageIndex, partIndex: ref.partIndex, format, originalWidth: probe.width, originalHeight: probe.height, source };
+
+    if (plan.reasons.length === 0) {
+      return {
+        url: unchangedUrl(format),
+        image: withLazyHash(
+          { ...base, width: probe.width, height: probe.height, tokens: estimateImageTokens(formula, probe.width, probe.height, detail), data: bytes, mediaType: MEDIA_TYPES[format], changes: [], bytes: bytes.length, cached: fromCache },
+          hash,
+        ),
+      };
+    }
+
+    // Re-encoding is the expensive step: cache it by content and by what it was made for.
+    const key = `prep:${hash()}:${plan.output}:${plan.width}x${plan.height}:${target.limits.maxBytes}`;
+    let encoded = cache.get(key) as EncodedImage | undefined;
+    const cached = encoded !== undefined;
+    if (!encoded) {
+      // libvips holds at most about one decoded frame while it works.
+      const working = Math.min(pixels, plan.width * plan.height * 4) * 4;
+      await lease.acquire(working, signal);
+      try {
+        encoded = await transformImage(bytes, format, plan, target.limits.maxBytes, config.max_pixels);
+      } finally {
+        lease.giveBack(working);
+      }
+      cache.set(key, encoded, encoded.data.length);
+    }
+    await lease.acquire(encoded.data.length, signal);
+    return {
+      url: toDataUrl(encoded.mediaType, encoded.data),
+      image: withLazyHash(
+        {
+          ...base,
+          width: encoded.width,
+          height: encoded.height,
+          tokens: estimateImageTokens(formula, encoded.width, encoded.height, detail),
+          data: encoded.data,
+          mediaType: encoded.mediaType,
+          changes: plan.reasons,
+          bytes: encoded.data.length,
+          cached: cached || fromCache,
+        },
+        hash,
+      ),
+    };
+  }
+
+  return { prepare, budget, cache, close: () => fetcher.close() };
+}
+
+function findImageParts(request: ChatCompletionRequest): PartRef[] {
+  const refs: PartRef[] = [];
+  request.messages.forEach((message, messageIndex) => {
+    if (!Array.isArray(message.content)) return;
+    message.content.forEach((part, partIndex) => {
+      if (part?.type !== 'image_url') return;
+      refs.push({ messageIndex, partIndex, part, param: `messages[${messageIndex}].content[${partIndex}].image_url.url` });
+    });
+  });
+  return refs;
+}
+
+/** A copy of the request with new image URLs; the client's objects are not modified. */
+function withUrls(request: ChatCompletionRequest, urls: Map<PartRef, string>): ChatCompletionRequest {
+  const byMessage = new Map<number, Map<number, string>>();
+  for (const [ref, url] of urls) {
+    const parts = byMessage.get(ref.messageIndex) ?? new Map<number, string>();
+    parts.set(ref.partIndex, url);
+    byMessage.set(ref.messageIndex, parts);
+  }
+  const messages = request.messages.map((message, i): ChatMessage => {
+    const parts = byMessage.get(i);
+    if (!parts) return message;
+    const content = (message.content as ContentPart[]).map((part, j): ContentPart => {
+      const url = parts.get(j);
+      if (url === undefined || part.type !== 'image_url') return part;
+      return { ...part, image_url: { ...part.image_url, url } };
+    });
+    return { ...message, content };
+  });
+  return { ...request, messages };
+}
+
+function passthroughImage(ref: PartRef, tokens: number): PreparedImage & PreparedImageDetails {
+  return {
+    param: ref.param, messageIndex: ref.messageIndex, partIndex: ref.partIndex, sha256: null, format: null, width: null, height: null,
+    tokens, data: null, mediaType: null, source: 'passthrough_url', changes: [], originalWidth: null, originalHeight: null, bytes: null, cached: false,
+  };
+}
+
+/** sha256 costs ~0.5 ms per MB: computed on first read, not for every image. */
+function lazyHash(bytes: Buffer): () => string {
+  let digest: string | null = null;
+  return () => (digest ??= createHash('sha256').update(bytes).digest('hex'));
+}
+
+function withLazyHash<T extends object>(image: T, hash: () => string): T & { sha256: string } {
+  return Object.defineProperty(image, 'sha256', { get: hash, enumerable: true, configurable: true }) as T & { sha256: string };
+}
+
+function parseUrl(url: string): URL {
+  try {
+    return parseFetchUrl(url);
+  } catch (err) {
+    if (err instanceof ImageFetchError) throw new ImageProblem('invalid_image_url', err.message);
+    throw err;
+  }
+}
+
+function notAnImage(bytes: Buffer): ImageProblem {
+  const head = bytes.toString('latin1', 0, Math.min(bytes.length, 256)).replace(/^\uFEFF|^\xEF\xBB\xBF/, '').trimStart().toLowerCase();
+  if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'))) {
+    return new ImageProblem('unsupported_image_media_type', 'SVG images are not supported; send PNG, JPEG, WebP or GIF.');
+  }
+  if (head.startsWith('%pdf')) return new ImageProblem('unsupported_image_media_type', 'PDF files are not images; send PNG, JPEG, WebP or GIF.');
+  return new ImageProblem('invalid_image', 'The data is not an image Iris recognises (PNG, JPEG, WebP, GIF, TIFF, BMP, AVIF or HEIC).');
+}
+
+function toApiError(err: unknown, ref: PartRef, url: unknown, log: Logger): unknown {
+  if (err instanceof ImageProblem) return err.toApiError(ref.param);
+  if (err instanceof ImageFetchError) {
+    log.info({ param: ref.param, url: typeof url === 'string' ? redactUrl(url) : undefined, kind: err.kind, status: err.status }, 'image fetch failed');
+    const code =
+      err.kind === 'refused' || err.kind === 'invalid_url' ? 'invalid_image_url'
+      : err.kind === 'too_large' ? 'image_too_large'
+      : 'image_fetch_failed';
+    return new ApiError(400, err.message, { type: 'invalid_request_error', code, param: ref.param });
+  }
+  return err;
+}
+
+function mb(n: number): string {
+  return `${Math.round(n / 100_000) / 10} MB`;
+}
+
+function megapixels(n: number): string {
+  return String(Math.round(n / 100_000) / 10);
+}

@@ -1,0 +1,77 @@
+import type { ImageDetail } from '../openai/types.ts';
+import type { ImageFormat, ImageLimits } from '../providers/provider.ts';
+import type { SniffedFormat } from './sniff-format.ts';
+
+// What must happen to one image so the upstream accepts it: nothing (the client's bytes go
+// on as they are), or one re-encode that converts, takes the first frame and/or downscales
+// (aspect kept) — decided from the probe alone, before any pixel is decoded.
+
+export interface ImageFacts {
+  format: SniffedFormat;
+  width: number;
+  height: number;
+  multiFrame: boolean;
+  hasAlpha: boolean | null;
+  bytes: number;
+}
+
+export type PlanReason = 'format' | 'first_frame' | 'edge' | 'pixels' | 'low_detail' | 'bytes';
+
+export interface ImagePlan {
+  /** Empty: send the original bytes. */
+  reasons: PlanReason[];
+  output: ImageFormat;
+  /** Target size when downscaling, else the original size. */
+  width: number;
+  height: number;
+}
+
+/** `detail: low` images are seen at 512 px by OpenAI anyway; sending more is waste. */
+export const LOW_DETAIL_EDGE = 512;
+const ALL_FORMATS: ImageFormat[] = ['jpeg', 'png', 'webp', 'gif'];
+
+export function planImage(facts: ImageFacts, limits: ImageLimits, detail: ImageDetail | undefined): ImagePlan {
+  const formats = limits.formats.length > 0 ? limits.formats : ALL_FORMATS;
+  const reasons: PlanReason[] = [];
+  const accepted = (formats as string[]).includes(facts.format);
+  if (!accepted) reasons.push('format');
+  const firstFrame = facts.multiFrame && !limits.multiFrame;
+  if (firstFrame) reasons.push('first_frame');
+
+  const { width: w, height: h } = facts;
+  const longest = Math.max(w, h);
+  let scale = 1;
+  if (limits.maxEdge && longest > limits.maxEdge) {
+    reasons.push('edge');
+    scale = Math.min(scale, limits.maxEdge / longest);
+  }
+  if (limits.maxPixels && w * h > limits.maxPixels) {
+    reasons.push('pixels');
+    scale = Math.min(scale, Math.sqrt(limits.maxPixels / (w * h)));
+  }
+  if (detail === 'low' && longest > LOW_DETAIL_EDGE) {
+    reasons.push('low_detail');
+    scale = Math.min(scale, LOW_DETAIL_EDGE / longest);
+  }
+  if (facts.bytes > limits.maxBytes) reasons.push('bytes');
+
+  let output: ImageFormat;
+  if (accepted && !(firstFrame && facts.format === 'gif')) output = facts.format as ImageFormat;
+  else output = pickOutput(facts, formats, firstFrame);
+  return {
+    reasons,
+    output,
+    width: scale < 1 ? Math.max(1, Math.floor(w * scale)) : w,
+    height: scale < 1 ? Math.max(1, Math.floor(h * scale)) : h,
+  };
+}
+
+/**
+ * A converted image becomes JPEG when it is opaque (photos from HEIC/AVIF/TIFF stay small),
+ * PNG when it has transparency or is a GIF's first frame (flat colours), else whatever the
+ * upstream takes.
+ */
+function pickOutput(facts: ImageFacts, formats: ImageFormat[], firstFrame: boolean): ImageFormat {
+  const order: ImageFormat[] = facts.hasAlpha || (firstFrame && facts.format === 'gif') ? ['png', 'webp', 'jpeg', 'gif'] : ['jpeg', 'webp', 'png', 'gif'];
+  return order.find((f) => formats.includes(f)) ?? formats[0];
+}
