@@ -1,4 +1,6 @@
 import type { ProviderConfig } from '../config/providers-config.ts';
+import { createAnthropicProvider } from './anthropic/anthropic-provider.ts';
+import { createGeminiProvider } from './gemini/gemini-provider.ts';
 import { OpenAICompatibleProvider } from './openai-compatible/openai-compatible-provider.ts';
 import type { Provider } from './provider.ts';
 
@@ -9,7 +11,8 @@ export function createProvider(id: string, config: ProviderConfig): Provider {
     case 'openai':
       return new OpenAICompatibleProvider(id, config);
     case 'anthropic':
+      return createAnthropicProvider(id, config);
     case 'gemini':
-      throw new Error(`providers.${id}: type '${config.type}' is not available in this build yet`);
+      return createGeminiProvider(id, config);
   }
 }

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ChatCompletionRequest } from '../../openai/types.ts';
+import { convertToGeminiRequest } from './convert-to-gemini-request.ts';
+
+const req = (extra: Partial<ChatCompletionRequest>): ChatCompletionRequest => ({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Hi' }], ...extra });
+
+test('sampling, length, stop, n, seed and penalties go into generationConfig', () => {
+  const body = convertToGeminiRequest(req({
+    temperature: 1.4, top_p: 0.9, top_k: 32, max_tokens: 100, max_completion_tokens: 200, stop: ['END'], n: 2, seed: 7,
+    presence_penalty: 0.5, frequency_penalty: -0.5, user: 'ignored', logit_bias: { '1': 1 },
+  }));
+  assert.deepEqual(body, {
+    contents: [{ role: 'user', parts: [{ text: 'Hi' }] }],
+    generationConfig: {
+      temperature: 1.4, topP: 0.9, topK: 32, maxOutputTokens: 200, stopSequences: ['END'], candidateCount: 2, seed: 7,
+      presencePenalty: 0.5, frequencyPenalty: -0.5,
+    },
+  });
+});
+
+test('no options, no generationConfig', () => {
+  assert.equal(convertToGeminiRequest(req({})).generationConfig, undefined);
+  assert.equal(convertToGeminiRequest(req({ n: 1, stop: 'x' })).generationConfig?.candidateCount, undefined);
+});
+
+test('JSON modes set responseMimeType, and json_schema a converted responseSchema', () => {
+  assert.deepEqual(convertToGeminiRequest(req({ response_format: { type: 'json_object' } })).generationConfig, { responseMimeType: 'application/json' });
+  const body = convertToGeminiRequest(req({
+    response_format: { type: 'json_schema', json_schema: { name: 'x', strict: true, schema: { type: 'object', properties: { a: { type: 'string' } }, additionalProperties: false } } },
+  }));
+  assert.deepEqual(body.generationConfig, { responseMimeType: 'application/json', responseSchema: { type: 'OBJECT', properties: { a: { type: 'STRING' } } } });
+});
+
+test('Gemini 3 models get signed function-call replays, older ones do not', () => {
+  const messages: ChatCompletionRequest['messages'] = [
+    { role: 'user', content: 'x' },
+    { role: 'assistant', tool_calls: [{ id: 'a', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+  ];
+  assert.ok(convertToGeminiRequest(req({ model: 'gemini-3-pro-preview', messages })).contents[1].parts[0].thoughtSignature);
+  assert.equal(convertToGeminiRequest(req({ model: 'gemini-2.5-flash', messages })).contents[1].parts[0].thoughtSignature, undefined);
+});

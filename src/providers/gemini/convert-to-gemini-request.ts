@@ -1,0 +1,47 @@
+import type { ChatCompletionRequest } from '../../openai/types.ts';
+import { convertToGeminiContents } from './convert-to-gemini-contents.ts';
+import { convertToGeminiSchema } from './convert-to-gemini-schema.ts';
+import { convertToGeminiTools } from './convert-to-gemini-tools.ts';
+import type { GeminiGenerationConfig, GeminiRequest } from './gemini-wire.ts';
+
+// A whole OpenAI request → a Gemini generateContent body. The model goes in the URL, and
+// streaming is a different method, so neither appears here.
+
+export function convertToGeminiRequest(request: ChatCompletionRequest): GeminiRequest {
+  const conversation = convertToGeminiContents(request.messages, { signFunctionCalls: needsThoughtSignatures(request.model) });
+  const config: GeminiGenerationConfig = {};
+  if (request.temperature != null) config.temperature = request.temperature;
+  if (request.top_p != null) config.topP = request.top_p;
+  if (request.top_k != null) config.topK = request.top_k;
+  const maxTokens = request.max_completion_tokens ?? request.max_tokens;
+  if (maxTokens != null) config.maxOutputTokens = maxTokens;
+  if (request.stop != null) {
+    const stops = (typeof request.stop === 'string' ? [request.stop] : request.stop).filter((s) => s !== '');
+    if (stops.length) config.stopSequences = stops;
+  }
+  if (request.n != null && request.n !== 1) config.candidateCount = request.n;
+  if (request.seed != null) config.seed = request.seed;
+  if (request.presence_penalty != null) config.presencePenalty = request.presence_penalty;
+  if (request.frequency_penalty != null) config.frequencyPenalty = request.frequency_penalty;
+  if (request.logprobs) {
+    config.responseLogprobs = true;
+    if (request.top_logprobs != null) config.logprobs = request.top_logprobs;
+  }
+  const format = request.response_format;
+  if (format?.type === 'json_object') config.responseMimeType = 'application/json';
+  else if (format?.type === 'json_schema') {
+    config.responseMimeType = 'application/json';
+    if (format.json_schema.schema) config.responseSchema = convertToGeminiSchema(format.json_schema.schema);
+  }
+  return {
+    ...conversation,
+    ...(Object.keys(config).length ? { generationConfig: config } : {}),
+    ...convertToGeminiTools(request),
+  };
+}
+
+/** Gemini 3 and later want a thoughtSignature on replayed function calls. */
+function needsThoughtSignatures(model: string): boolean {
+  const match = /gemini-(\d+)/.exec(model);
+  return match ? Number(match[1]) >= 3 : false;
+}

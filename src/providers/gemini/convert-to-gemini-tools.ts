@@ -1,0 +1,36 @@
+import { invalidRequest } from '../../openai/api-error.ts';
+import type { ChatCompletionRequest } from '../../openai/types.ts';
+import { convertToGeminiSchema } from './convert-to-gemini-schema.ts';
+import type { GeminiRequest } from './gemini-wire.ts';
+
+// OpenAI `tools` / `tool_choice` → Gemini `tools[].functionDeclarations` / `toolConfig`.
+
+export function convertToGeminiTools(request: ChatCompletionRequest): Pick<GeminiRequest, 'tools' | 'toolConfig'> {
+  const out: Pick<GeminiRequest, 'tools' | 'toolConfig'> = {};
+  if (request.tools?.length) {
+    out.tools = [{
+      functionDeclarations: request.tools.map((tool, i) => {
+        if (tool.type !== 'function') throw invalidRequest(`Tool type "${String(tool.type)}" is not supported`, `tools[${i}].type`);
+        const params = tool.function.parameters;
+        const hasParams = params && Object.keys((params.properties as object | undefined) ?? {}).length > 0;
+        return {
+          name: tool.function.name,
+          ...(tool.function.description ? { description: tool.function.description } : {}),
+          // Gemini rejects an OBJECT schema without properties: a function without arguments has none.
+          ...(hasParams ? { parameters: convertToGeminiSchema(params) } : {}),
+        };
+      }),
+    }];
+  }
+  const choice = request.tool_choice;
+  if (choice === 'none') out.toolConfig = { functionCallingConfig: { mode: 'NONE' } };
+  else if (choice === 'required') out.toolConfig = { functionCallingConfig: { mode: 'ANY' } };
+  else if (choice === 'auto' && out.tools) out.toolConfig = { functionCallingConfig: { mode: 'AUTO' } };
+  else if (choice && typeof choice === 'object') {
+    out.toolConfig = { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [choice.function.name] } };
+  }
+  if (out.toolConfig && out.toolConfig.functionCallingConfig.mode !== 'NONE' && !out.tools) {
+    throw invalidRequest('tool_choice needs tools', 'tool_choice');
+  }
+  return out;
+}

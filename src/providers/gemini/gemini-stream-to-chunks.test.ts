@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { ApiError } from '../../openai/api-error.ts';
+import type { ChatCompletionChunk } from '../../openai/types.ts';
+import { readSseEvents } from '../upstream/read-sse-events.ts';
+import { geminiStreamToChunks } from './gemini-stream-to-chunks.ts';
+
+async function* bytes(name: string): AsyncGenerator<Uint8Array> {
+  const data = readFileSync(new URL(`../../../test/fixtures/gemini/${name}`, import.meta.url));
+  for (let i = 0; i < data.length; i += 41) yield data.subarray(i, i + 41);
+}
+async function collect(name: string): Promise<ChatCompletionChunk[]> {
+  const out: ChatCompletionChunk[] = [];
+  for await (const c of geminiStreamToChunks(readSseEvents(bytes(name)), { model: 'gemini-x', created: 1700000000 })) out.push(c);
+  return out;
+}
+
+test('a text stream: role, content pieces, finish, then usage from the last usageMetadata', async () => {
+  const chunks = await collect('text.sse.txt');
+  assert.ok(chunks.every((c) => c.id === 'chatcmpl-Hf8aaJ2UCNSK7dcP5a6M8Qo' && c.model === 'gemini-2.5-flash' && c.created === 1700000000));
+  assert.deepEqual(chunks[0].choices[0].delta, { role: 'assistant', content: '' });
+  assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? '').join(''), 'A wooden boardwalk over a meadow.');
+  assert.deepEqual(chunks.at(-2)!.choices, [{ index: 0, delta: {}, finish_reason: 'stop' }]);
+  assert.deepEqual(chunks.at(-1)!.choices, []);
+  assert.deepEqual(chunks.at(-1)!.usage, {
+    prompt_tokens: 270, completion_tokens: 42, total_tokens: 312,
+    prompt_tokens_details: { cached_tokens: 0, text_tokens: 12, image_tokens: 258 },
+    completion_tokens_details: { reasoning_tokens: 35 },
+  });
+});
+
+test('a function call arrives whole in one tool_calls delta and finishes as tool_calls', async () => {
+  const chunks = await collect('function-call.sse.txt');
+  const calls = chunks.flatMap((c) => c.choices.flatMap((ch) => ch.delta.tool_calls ?? []));
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0].index, 0);
+  assert.equal(calls[0].type, 'function');
+  assert.match(calls[0].id ?? '', /^call_/);
+  assert.deepEqual(calls[0].function, { name: 'get_weather', arguments: '{"city":"Oslo"}' });
+  assert.equal(chunks.at(-2)!.choices[0].finish_reason, 'tool_calls');
+});
+
+test('a blocked prompt streams a content_filter finish', async () => {
+  const chunks = await collect('blocked-prompt.sse.txt');
+  assert.equal(chunks.at(-2)!.choices[0].finish_reason, 'content_filter');
+  assert.equal(chunks.at(-1)!.usage?.prompt_tokens, 1290);
+});
+
+test('an error object mid-stream throws the mapped error; a stream cut before finishReason is a 502', async () => {
+  await assert.rejects(collect('error-mid-stream.sse.txt'), (err: ApiError) => err.status === 503 && err.type === 'overloaded_error');
+  await assert.rejects(collect('truncated.sse.txt'), (err: ApiError) => err.status === 502 && err.code === 'upstream_stream_truncated');
+});
