@@ -53,17 +53,22 @@ export async function transformImage(
   maxPixels: number,
 ): Promise<EncodedImage> {
   const raw = format === 'bmp' ? decodeBmp(bytes) : null;
-  let box = Math.max(plan.width, plan.height);
+  // Exact target size (the plan kept the aspect); swapped when EXIF turns the picture.
+  const orientation = raw ? 1 : ((await sharp(bytes).metadata().catch(() => null))?.orientation ?? 1);
+  const turned = orientation >= 5;
+  let width = plan.width;
+  let height = plan.height;
   const output = plan.output;
   let quality = 85;
   for (let round = 0; round < 5; round++) {
-    let pipeline: Sharp;
     try {
-      pipeline = raw
+      let pipeline: Sharp = raw
         ? sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } })
         : sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', animated: false });
-      // A square box scales by the same factor whatever the EXIF orientation turns out to be.
-      pipeline = pipeline.autoOrient().resize(box, box, { fit: 'inside', withoutEnlargement: true });
+      pipeline = pipeline.autoOrient();
+      if (width !== plan.sourceWidth || height !== plan.sourceHeight) {
+        pipeline = pipeline.resize(turned ? height : width, turned ? width : height, { fit: 'fill' });
+      }
       pipeline = encode(pipeline, output, quality);
       const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
       if (data.length <= maxBytes) {
@@ -71,7 +76,9 @@ export async function transformImage(
       }
       // Too big: lower the quality and shrink by the overshoot.
       quality = Math.max(60, quality - 10);
-      box = Math.max(16, Math.floor(Math.max(info.width, info.height) * Math.min(0.9, Math.sqrt(maxBytes / data.length) * 0.95)));
+      const shrink = Math.min(0.9, Math.sqrt(maxBytes / data.length) * 0.95);
+      width = Math.max(1, Math.floor(width * shrink));
+      height = Math.max(1, Math.floor(height * shrink));
     } catch (err) {
       if (err instanceof ImageProblem) throw err;
       throw undecodable(format, err);

@@ -24,6 +24,8 @@ export interface ImagePlan {
   /** Target size when downscaling, else the original size. */
   width: number;
   height: number;
+  sourceWidth: number;
+  sourceHeight: number;
 }
 
 /** `detail: low` images are seen at 512 px by OpenAI anyway; sending more is waste. */
@@ -61,8 +63,10 @@ export function planImage(facts: ImageFacts, limits: ImageLimits, detail: ImageD
   return {
     reasons,
     output,
-    width: scale < 1 ? Math.max(1, Math.floor(w * scale)) : w,
-    height: scale < 1 ? Math.max(1, Math.floor(h * scale)) : h,
+    width: scale < 1 ? Math.max(1, Math.floor(w * scale + 1e-9)) : w,
+    height: scale < 1 ? Math.max(1, Math.floor(h * scale + 1e-9)) : h,
+    sourceWidth: w,
+    sourceHeight: h,
   };
 }
 
