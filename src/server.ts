@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeys, loadOrCreateStoredKeys } from './access/api-keys.ts';
+import { createAnalysis } from './analysis/create-analysis.ts';
 import { ChatService } from './chat/chat-service.ts';
 import { ModelRegistry, routeFromConfig } from './chat/model-registry.ts';
 import type { IrisConfig } from './config/config-schema.ts';
@@ -34,7 +35,20 @@ export async function createIris(config: IrisConfig, log: Logger): Promise<Iris>
   for (const model of config.models) models.add(routeFromConfig(model, providers.get(model.provider)!, created));
 
   const { keys, createdKey } = resolveKeys(config);
-  const chat = new ChatService({ models, images: passthroughPipeline });
+  const images = passthroughPipeline;
+  // Analysis describes images by calling the chat core itself (so they are prepared for the
+  // analysis model's provider); the step is created first and the core after it.
+  let chat: ChatService | undefined;
+  const analysis = createAnalysis({
+    config: config.analysis,
+    engineModelName: config.engine.model_name,
+    redisUrl: config.redis_url,
+    models,
+    images,
+    complete: (request, ctx) => chat!.complete(request, ctx),
+    log: log.child({ component: 'analysis' }),
+  });
+  chat = new ChatService({ models, images, steps: [analysis.step] });
   const app = buildApp({ log, chat, models, keys, maxBodyBytes: config.limits.max_body_bytes });
 
   return {
@@ -43,6 +57,7 @@ export async function createIris(config: IrisConfig, log: Logger): Promise<Iris>
     createdKey,
     async close() {
       await app.close();
+      await analysis.close();
       await Promise.all([...providers.values()].map((p) => p.close?.()));
     },
   };

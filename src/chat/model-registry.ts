@@ -17,6 +17,10 @@ export interface Route {
   /** Unix seconds, for /v1/models. */
   created: number;
   ownedBy: string;
+  /** Set on `<name>-ocr` routes: images are described first, then the request goes to this model. */
+  analysisOf?: string;
+  /** False keeps a route out of /v1/models (it still resolves). */
+  listed?: boolean;
 }
 
 export class ModelRegistry {
@@ -41,12 +45,13 @@ export class ModelRegistry {
     });
   }
 
+  /** The routes /v1/models lists. */
   list(): Route[] {
-    return [...this.routes.values()];
+    return [...this.routes.values()].filter((r) => r.listed !== false);
   }
 
   providers(): Provider[] {
-    return [...new Set(this.list().map((r) => r.provider))];
+    return [...new Set([...this.routes.values()].map((r) => r.provider))];
   }
 }
 

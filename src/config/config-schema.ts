@@ -20,6 +20,8 @@ export const configSchema = z
       .strict()
       .prefault({}),
     data_dir: z.string().default('./data'),
+    /** Redis (from REDIS_URL) for state shared across instances, e.g. analysis descriptions. */
+    redis_url: z.string().optional(),
     auth: z
       .object({
         /** Plain keys accepted (from IRIS_API_KEYS); stored only as hashes in memory. */

@@ -78,6 +78,7 @@ function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): unknown {
   if (env.PORT) section('server').port = toNumber(env.PORT, 'PORT');
   if (env.LOG_LEVEL) section('server').log_level = env.LOG_LEVEL;
   if (env.IRIS_DATA_DIR) config.data_dir = env.IRIS_DATA_DIR;
+  if (env.REDIS_URL) config.redis_url = env.REDIS_URL;
   if (env.IRIS_API_KEYS) {
     section('auth').keys = env.IRIS_API_KEYS.split(',').map((k) => k.trim()).filter(Boolean);
   }

@@ -5,37 +5,92 @@ import { toApiError } from './error-handler.ts';
 // Writes chunks as server-sent events, then `data: [DONE]`. The first chunk is awaited before
 // any header goes out, so an early failure is still an ordinary HTTP error. A failure after
 // that becomes an `error` event and the stream ends: the client never hangs.
+//
+// One exception: when the chat core asks to hold the stream open (analysis mode describing
+// images before the first chunk), each interval that passes without a chunk sends the
+// headers (once) and an SSE comment, so proxies do not time the connection out.
 
-export async function sendEventStream(reply: FastifyReply, chunks: AsyncIterable<ChatCompletionChunk>, isClientGone: () => boolean): Promise<void> {
+/** Connects the chat core's CallContext.keepAlive to the writer of one response. */
+export class HoldOpen {
+  private listener: ((intervalMs: number) => void) | null = null;
+  private pending: number | null = null;
+
+  /** For CallContext.keepAlive. */
+  readonly request = (intervalMs: number): void => {
+    if (this.listener) this.listener(intervalMs);
+    else this.pending = intervalMs;
+  };
+
+  listen(listener: (intervalMs: number) => void): void {
+    this.listener = listener;
+    if (this.pending !== null) listener(this.pending);
+  }
+}
+
+export async function sendEventStream(
+  reply: FastifyReply,
+  chunks: AsyncIterable<ChatCompletionChunk>,
+  isClientGone: () => boolean,
+  holdOpen?: HoldOpen,
+): Promise<void> {
   const iterator = chunks[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  reply.hijack();
   const res = reply.raw;
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-    'x-request-id': String(reply.request.id),
+  let started = false;
+  const start = () => {
+    if (started) return;
+    started = true;
+    reply.hijack();
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-request-id': String(reply.request.id),
+    });
+  };
+  let keepAlive: NodeJS.Timeout | undefined;
+  holdOpen?.listen((intervalMs) => {
+    keepAlive ??= setInterval(() => {
+      if (res.destroyed) return;
+      start();
+      res.write(': keep-alive\n\n');
+    }, intervalMs);
   });
+
+  let first: IteratorResult<ChatCompletionChunk>;
+  try {
+    first = await iterator.next();
+  } catch (err) {
+    if (!started) throw err;
+    failStream(reply, err, isClientGone);
+    res.end();
+    return;
+  } finally {
+    clearInterval(keepAlive);
+  }
+  start();
   try {
     for (let step = first; !step.done; step = await iterator.next()) {
       if (!res.write(`data: ${JSON.stringify(step.value)}\n\n`)) await drained(res);
     }
     res.write('data: [DONE]\n\n');
   } catch (err) {
-    if (!isClientGone()) {
-      const apiError = toApiError(err);
-      reply.request.log.warn({ err, status: apiError.status }, 'stream failed after it started');
-      res.write(`data: ${JSON.stringify(apiError.toBody())}\n\n`);
-    } else {
-      // Fastify writes no request line for a hijacked reply whose socket closed early.
-      reply.request.log.info({ status: 499, ms: Math.round(reply.elapsedTime) }, 'client closed the stream');
-    }
+    failStream(reply, err, isClientGone);
     await iterator.return?.();
   } finally {
     res.end();
   }
+}
+
+function failStream(reply: FastifyReply, err: unknown, isClientGone: () => boolean): void {
+  if (isClientGone()) {
+    // Fastify writes no request line for a hijacked reply whose socket closed early.
+    reply.request.log.info({ status: 499, ms: Math.round(reply.elapsedTime) }, 'client closed the stream');
+    return;
+  }
+  const apiError = toApiError(err);
+  reply.request.log.warn({ err, status: apiError.status }, 'stream failed after it started');
+  reply.raw.write(`data: ${JSON.stringify(apiError.toBody())}\n\n`);
 }
 
 function drained(res: NodeJS.WritableStream): Promise<void> {

@@ -28,6 +28,11 @@ export interface CallContext {
   /** Aborted when the client goes away or the request times out. */
   signal: AbortSignal;
   log: Logger;
+  /**
+   * Streams only: a step that holds back the first chunk for a while (analysis mode) calls
+   * this so the response may commit to 200 and send SSE keep-alive comments every intervalMs.
+   */
+  keepAlive?: (intervalMs: number) => void;
 }
 
 export interface Provider {

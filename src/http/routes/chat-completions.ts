@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { ChatService } from '../../chat/chat-service.ts';
 import { validateChatRequest } from '../../openai/validate-chat-request.ts';
 import type { CallContext } from '../../providers/provider.ts';
-import { sendEventStream } from '../sse-writer.ts';
+import { HoldOpen, sendEventStream } from '../sse-writer.ts';
 
 // POST /v1/chat/completions: validate, hand to the chat core, answer as JSON or SSE.
 
@@ -12,7 +12,8 @@ export function registerChatCompletions(app: FastifyInstance, chat: ChatService)
     const body = validateChatRequest(request.body);
     const { ctx, isClientGone } = callContext(request, reply);
     if (body.stream) {
-      await sendEventStream(reply, chat.stream(body, ctx), isClientGone);
+      const holdOpen = new HoldOpen();
+      await sendEventStream(reply, chat.stream(body, { ...ctx, keepAlive: holdOpen.request }), isClientGone, holdOpen);
       return reply;
     }
     const completion = await chat.complete(body, ctx);

@@ -1,0 +1,65 @@
+import { ApiError } from '../openai/api-error.ts';
+import type { ChatCompletion, ChatCompletionRequest, ImageDetail } from '../openai/types.ts';
+import type { CallContext } from '../providers/provider.ts';
+
+// One image, one call to the analysis model, bounded by a timeout. The call goes through
+// the chat core like any request, so the image is prepared for the analysis model's provider.
+
+export type CompleteFn = (request: ChatCompletionRequest, ctx: CallContext) => Promise<ChatCompletion>;
+
+export interface Description {
+  text: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  image_tokens: number;
+}
+
+export class AnalysisTimeoutError extends Error {
+  override name = 'AnalysisTimeoutError';
+}
+
+export async function describeImage(
+  complete: CompleteFn,
+  input: { model: string; prompt: string; url: string; detail?: ImageDetail; timeoutMs: number },
+  ctx: CallContext,
+): Promise<Description> {
+  const request: ChatCompletionRequest = {
+    model: input.model,
+    messages: [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: input.prompt },
+          { type: 'image_url', image_url: input.detail ? { url: input.url, detail: input.detail } : { url: input.url } },
+        ],
+      },
+    ],
+  };
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(new AnalysisTimeoutError(`timed out after ${input.timeoutMs} ms`)), input.timeoutMs);
+  const signal = AbortSignal.any([ctx.signal, timeout.signal]);
+  try {
+    // Raced as well as signalled: a provider that ignores its signal must not hold the request.
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    aborted.catch(() => undefined);
+    const completion = await Promise.race([complete(request, { ...ctx, signal }), aborted]);
+    const text = completion.choices[0]?.message.content ?? '';
+    if (!text.trim()) throw new ApiError(502, 'the analysis model returned an empty description', { type: 'upstream_error' });
+    const usage = completion.usage;
+    return {
+      text,
+      prompt_tokens: usage?.prompt_tokens ?? 0,
+      completion_tokens: usage?.completion_tokens ?? 0,
+      image_tokens: usage?.prompt_tokens_details?.image_tokens ?? 0,
+    };
+  } catch (err) {
+    // Our own timeout may surface as the provider's abort error; report it as the timeout it is.
+    if (timeout.signal.aborted && !ctx.signal.aborted) throw timeout.signal.reason;
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}

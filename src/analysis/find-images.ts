@@ -1,0 +1,64 @@
+import type { ChatCompletionRequest, ChatMessage, ImageDetail } from '../openai/types.ts';
+
+// Where the images of a request are, and what the user asked about each one.
+
+export interface FoundImage {
+  /** 1-based, in request order: how the text model's context refers to the image. */
+  number: number;
+  messageIndex: number;
+  partIndex: number;
+  /** e.g. `messages[0].content[1].image_url.url`, as errors name it. */
+  param: string;
+  url: string;
+  detail?: ImageDetail;
+  /**
+   * The user's text beside the image (its own message, else the next user message with
+   * text). Taken from the conversation around the image, never from the latest turn, so a
+   * resent history asks the same question and hits the cache.
+   */
+  question: string;
+}
+
+export function findImages(request: ChatCompletionRequest): FoundImage[] {
+  const found: FoundImage[] = [];
+  request.messages.forEach((message, messageIndex) => {
+    if (!Array.isArray(message.content)) return;
+    message.content.forEach((part, partIndex) => {
+      if (part.type !== 'image_url') return;
+      found.push({
+        number: found.length + 1,
+        messageIndex,
+        partIndex,
+        param: `messages[${messageIndex}].content[${partIndex}].image_url.url`,
+        url: part.image_url.url,
+        detail: part.image_url.detail,
+        question: questionFor(request.messages, messageIndex),
+      });
+    });
+  });
+  return found;
+}
+
+export function hasImages(request: ChatCompletionRequest): boolean {
+  return request.messages.some((m) => Array.isArray(m.content) && m.content.some((p) => p.type === 'image_url'));
+}
+
+function questionFor(messages: ChatMessage[], messageIndex: number): string {
+  const own = textOf(messages[messageIndex]);
+  if (own) return own;
+  for (let i = messageIndex + 1; i < messages.length; i++) {
+    if (messages[i].role !== 'user') continue;
+    const text = textOf(messages[i]);
+    if (text) return text;
+  }
+  return '';
+}
+
+function textOf(message: ChatMessage): string {
+  if (typeof message.content === 'string') return message.content.trim();
+  if (!Array.isArray(message.content)) return '';
+  return message.content
+    .flatMap((p) => (p.type === 'text' ? [p.text] : []))
+    .join('\n')
+    .trim();
+}

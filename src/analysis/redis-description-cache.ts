@@ -1,0 +1,78 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { CachedDescription, DescriptionCache } from './description-cache.ts';
+
+// The shared tier: descriptions in Redis (REDIS_URL), so every Iris instance behind a load
+// balancer reuses what any of them paid for. Redis is an optimisation here, never a
+// dependency: when it is down, lookups miss and writes are dropped, and requests go on.
+
+const PREFIX = 'iris:analysis:v1:';
+
+export class RedisDescriptionCache implements DescriptionCache {
+  private readonly redis: Redis;
+  private readonly ttlSeconds: number;
+  private readonly log: Logger;
+  private lastWarning = 0;
+
+  constructor(url: string, ttlSeconds: number, log: Logger) {
+    this.ttlSeconds = ttlSeconds;
+    this.log = log;
+    this.redis = new Redis(url, {
+      // Fail fast rather than queue: a slow cache must not slow the request it serves.
+      maxRetriesPerRequest: 1,
+      commandTimeout: 1000,
+      connectTimeout: 2000,
+      enableOfflineQueue: false,
+      lazyConnect: false,
+    });
+    this.redis.on('error', (err: Error) => this.warn(err, 'redis error'));
+  }
+
+  /** Resolves once connected (tests and start-up checks); rejects if Redis cannot be reached. */
+  async ready(): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    await new Promise<void>((resolve, reject) => {
+      const onReady = () => { this.redis.off('error', onError); resolve(); };
+      const onError = (err: Error) => { this.redis.off('ready', onReady); reject(err); };
+      this.redis.once('ready', onReady);
+      this.redis.once('error', onError);
+    });
+  }
+
+  async get(key: string): Promise<CachedDescription | undefined> {
+    try {
+      const raw = await this.redis.get(PREFIX + key);
+      if (raw === null) return undefined;
+      const value = JSON.parse(raw) as Partial<CachedDescription>;
+      if (typeof value.text !== 'string' || typeof value.model !== 'string') return undefined;
+      return { text: value.text, model: value.model };
+    } catch (err) {
+      this.warn(err, 'analysis cache lookup in redis failed; treating as a miss');
+      return undefined;
+    }
+  }
+
+  async set(key: string, value: CachedDescription): Promise<void> {
+    try {
+      await this.redis.set(PREFIX + key, JSON.stringify(value), 'EX', this.ttlSeconds);
+    } catch (err) {
+      this.warn(err, 'analysis cache write to redis failed');
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.redis.quit();
+    } catch {
+      this.redis.disconnect();
+    }
+  }
+
+  /** At most one warning every 10 s: a Redis outage should not flood the log. */
+  private warn(err: unknown, message: string): void {
+    const now = Date.now();
+    if (now - this.lastWarning < 10_000) return;
+    this.lastWarning = now;
+    this.log.warn({ err: { message: (err as Error)?.message } }, message);
+  }
+}
