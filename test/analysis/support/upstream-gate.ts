@@ -82,7 +82,7 @@ export async function startGate(options: GateOptions): Promise<Gate> {
         const upstream = await fetch(`${targetUrl.origin}${targetUrl.pathname}${path}`, {
           method: req.method,
           headers: { 'content-type': req.headers['content-type'] ?? 'application/json', ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) },
-          body: req.method === 'GET' || req.method === 'HEAD' ? undefined : raw,
+          body: req.method === 'GET' || req.method === 'HEAD' ? undefined : new Uint8Array(raw),
         });
         res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
         if (upstream.body) for await (const chunk of upstream.body) res.write(chunk);
