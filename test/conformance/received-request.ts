@@ -1,0 +1,31 @@
+// What an upstream received, in one shape for every provider, so the conformance cases can
+// check "the upstream got two images, inline, in the second user turn" without knowing the
+// dialect. Each provider descriptor reads its own wire format into this.
+
+export type ReceivedImage = { kind: 'url'; url: string } | { kind: 'inline'; mediaType: string; bytes: number };
+
+export interface ReceivedTurn {
+  role: 'user' | 'assistant';
+  text: string;
+  images: ReceivedImage[];
+  /** Names of the functions the assistant called in this turn. */
+  toolCalls: string[];
+  /** Tool results carried by this turn (as text). */
+  toolResults: string[];
+}
+
+export interface ReceivedRequest {
+  model: string;
+  stream: boolean;
+  system: string;
+  turns: ReceivedTurn[];
+  maxTokens: number | null;
+  stop: string[];
+  /** The request asked for JSON output, by whatever means the dialect has. */
+  json: boolean;
+  tools: string[];
+}
+
+export function allImages(received: ReceivedRequest): ReceivedImage[] {
+  return received.turns.flatMap((t) => t.images);
+}
