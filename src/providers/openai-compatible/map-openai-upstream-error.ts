@@ -10,6 +10,14 @@ export function mapOpenAIUpstreamError(providerId: string, status: number, bodyT
   const upstreamMessage = parsed.message ?? (bodyText.trim().slice(0, 500) || `HTTP ${status}`);
   const headers: Record<string, string> = {};
   if (retryAfter) headers['retry-after'] = retryAfter;
+  // OpenAI's 503 is "engine overloaded": passed on as such, like Anthropic's 529 (retryable).
+  if (status === 503) {
+    return new ApiError(503, `The upstream provider '${providerId}' is overloaded: ${upstreamMessage}`, {
+      type: 'overloaded_error',
+      code: 'upstream_overloaded',
+      headers,
+    });
+  }
   if (status >= 500 || status < 400) {
     return new ApiError(502, `The upstream provider '${providerId}' failed (HTTP ${status}): ${upstreamMessage}`, {
       type: 'upstream_error',
