@@ -18,9 +18,6 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.server.log_level);
   const iris = await createIris(config, log);
-  const address = await iris.app.listen({ host: config.server.host, port: config.server.port });
-  printBanner({ config, address, models: iris.models.list().map((m) => m.name), createdKey: iris.createdKey });
-
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) process.exit(1);
@@ -31,8 +28,12 @@ async function main(): Promise<void> {
     await iris.close();
     process.exit(0);
   };
+  // Before the banner: whoever reads it may signal at once, and must get a clean stop.
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  const address = await iris.app.listen({ host: config.server.host, port: config.server.port });
+  printBanner({ config, address, models: iris.models.list().map((m) => m.name), createdKey: iris.createdKey });
 }
 
 await main();
