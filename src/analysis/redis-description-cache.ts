@@ -61,6 +61,8 @@ export class RedisDescriptionCache implements DescriptionCache {
   }
 
   async close(): Promise<void> {
+    // Not connected (Redis down): stop reconnecting now rather than wait on QUIT.
+    if (this.redis.status !== 'ready') return this.redis.disconnect();
     try {
       await this.redis.quit();
     } catch {
