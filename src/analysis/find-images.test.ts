@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ChatCompletionRequest } from '../openai/types.ts';
+import { findImages, hasImages } from './find-images.ts';
+
+const img = (url: string) => ({ type: 'image_url' as const, image_url: { url } });
+
+test('finds every image with its path, number and the question beside it', () => {
+  const request: ChatCompletionRequest = {
+    model: 'm',
+    messages: [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: [{ type: 'text', text: 'Compare' }, img('data:a'), { type: 'text', text: 'and' }, img('data:b')] },
+      { role: 'assistant', content: 'ok' },
+      { role: 'user', content: [img('data:c')] },
+      { role: 'assistant', content: 'which?' },
+      { role: 'user', content: 'The third one: what colour is it?' },
+    ],
+  };
+  const found = findImages(request);
+  assert.deepEqual(
+    found.map((f) => [f.number, f.param, f.url, f.question]),
+    [
+      [1, 'messages[1].content[1].image_url.url', 'data:a', 'Compare\nand'],
+      [2, 'messages[1].content[3].image_url.url', 'data:b', 'Compare\nand'],
+      // An image alone in its message takes the next user text after it.
+      [3, 'messages[3].content[0].image_url.url', 'data:c', 'The third one: what colour is it?'],
+    ],
+  );
+  assert.equal(hasImages(request), true);
+  assert.equal(hasImages({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }), false);
+});
+
+test('the question does not change when later turns are added to a message that has text', () => {
+  const turn1 = { role: 'user' as const, content: [{ type: 'text' as const, text: 'Read it' }, img('data:x')] };
+  const a = findImages({ model: 'm', messages: [turn1] });
+  const b = findImages({ model: 'm', messages: [turn1, { role: 'assistant', content: 'done' }, { role: 'user', content: 'Now translate it' }] });
+  assert.equal(a[0].question, b[0].question);
+});
