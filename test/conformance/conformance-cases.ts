@@ -257,6 +257,41 @@ export const CASES: ConformanceCase[] = [
     },
   },
   {
+    name: 'a streamed tool call, read by the SDK stream helper',
+    needs: ['upstream', 'tools'],
+    async run(c) {
+      const runner = c.client.chat.completions.stream({
+        model: c.model,
+        messages: [{ role: 'user', content: 'What is the weather in Oslo? Use get_weather.' }],
+        tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }],
+        tool_choice: 'required',
+        stream_options: { include_usage: true },
+      });
+      // The helper checks roles, indices, finish reasons and that each call has type and name.
+      const final = await runner.finalChatCompletion();
+      const call = final.choices[0].message.tool_calls?.[0];
+      assert.equal(final.choices[0].finish_reason, 'tool_calls');
+      assert.ok(call && call.type === 'function' && call.function.name === 'get_weather');
+      assert.equal(typeof JSON.parse(call.function.arguments), 'object');
+      assertUsage(final.usage);
+      assert.equal(onlyRequest(c).stream, true);
+    },
+  },
+  {
+    name: 'n = 2 gives two choices',
+    async run(c) {
+      const out = await complete(c, { messages: [imageMessage('Describe it.', c.images.png.dataUrl)], n: 2 });
+      assert.deepEqual(out.choices.map((ch) => ch.index), [0, 1]);
+      for (const choice of out.choices) {
+        assert.equal(choice.finish_reason, 'stop');
+        assert.ok(choice.message.content);
+      }
+      assertUsage(out.usage);
+      // Upstreams without n (Anthropic) get one call per choice.
+      if (hasUpstream(c)) assert.equal(c.received().length, c.descriptor.nativeN ? 1 : 2);
+    },
+  },
+  {
     name: 'JSON mode',
     async run(c) {
       c.harness.upstream?.answerJson?.({ images: 1, answer: 'a picture' });

@@ -43,6 +43,8 @@ export interface ProviderDescriptor {
   /** Who fetches http(s) image URLs for this provider by default. */
   urlFetchedBy: 'upstream' | 'iris';
   canCallTools: boolean;
+  /** The upstream answers `n` choices in one call (else Iris makes n calls). */
+  nativeN: boolean;
   /** Iris's timeout for this provider (the timeout case waits this long). */
   timeoutMs: number;
   /** The local engine needs images to say anything useful and takes longer to start. */
@@ -57,6 +59,7 @@ const MODEL = 'conformance-model';
 
 const openai: ProviderDescriptor = {
   name: 'openai',
+  nativeN: true,
   urlFetchedBy: 'iris',
   canCallTools: true,
   timeoutMs: TIMEOUT_MS,
@@ -149,6 +152,7 @@ const ANTHROPIC_TYPES: Record<number, string> = {
 
 const anthropic: ProviderDescriptor = {
   name: 'anthropic',
+  nativeN: false,
   urlFetchedBy: 'upstream',
   canCallTools: true,
   timeoutMs: TIMEOUT_MS,
@@ -220,6 +224,7 @@ function fromAnthropic(body: any): ReceivedRequest {
 
 const gemini: ProviderDescriptor = {
   name: 'gemini',
+  nativeN: true,
   urlFetchedBy: 'iris',
   canCallTools: true,
   timeoutMs: TIMEOUT_MS,
@@ -289,6 +294,7 @@ function fromGemini(path: string, body: any): ReceivedRequest {
 
 const local: ProviderDescriptor = {
   name: 'local',
+  nativeN: true,
   urlFetchedBy: 'iris',
   canCallTools: false,
   timeoutMs: TIMEOUT_MS,
