@@ -2,7 +2,7 @@ import type { RequestStep } from '../chat/chat-service.ts';
 import type { ModelRegistry, Route } from '../chat/model-registry.ts';
 import type { AnalysisConfig } from '../config/analysis-config.ts';
 import type { ImagePipeline, PreparedImage } from '../images/image-pipeline.ts';
-import type { AnalysisUsage, ChatCompletionRequest, Usage } from '../openai/types.ts';
+import type { AnalysisUsage, ChatCompletionRequest, ContentPart, Usage } from '../openai/types.ts';
 import type { CallContext } from '../providers/provider.ts';
 import { analysisFailed, analysisUnavailable, failureReason, notVisionCapable } from './analysis-errors.ts';
 import { DEFAULT_ANALYSIS_PROMPT, renderAnalysisPrompt } from './analysis-prompt.ts';
@@ -82,7 +82,7 @@ export class AnalysisStep implements RequestStep {
     );
     let outcomes: ImageOutcome[];
     try {
-      const jobs = this.jobsFor(images, prepared.images);
+      const jobs = this.jobsFor(images, prepared.images, prepared.request);
       const results = await this.runJobs(jobs, ctx, log);
       outcomes = new Array<ImageOutcome>(images.length);
       jobs.forEach((job, j) => {
@@ -112,12 +112,14 @@ export class AnalysisStep implements RequestStep {
   }
 
   /** One job per distinct image and prompt: the same image sent twice is described once. */
-  private jobsFor(images: FoundImage[], prepared: PreparedImage[]): Job[] {
+  private jobsFor(images: FoundImage[], prepared: PreparedImage[], preparedRequest: ChatCompletionRequest): Job[] {
     const byPosition = new Map(prepared.map((p) => [`${p.messageIndex}:${p.partIndex}`, p]));
     const jobs: Job[] = [];
     const byKey = new Map<string, Job>();
     for (const image of images) {
-      const source = imageSource(image, byPosition.get(`${image.messageIndex}:${image.partIndex}`));
+      const part = (preparedRequest.messages[image.messageIndex]?.content as ContentPart[] | undefined)?.[image.partIndex];
+      const preparedUrl = part?.type === 'image_url' ? part.image_url.url : undefined;
+      const source = imageSource(image, byPosition.get(`${image.messageIndex}:${image.partIndex}`), preparedUrl);
       const prompt = renderAnalysisPrompt(this.promptTemplate, image.question);
       const key = source.sha256 ? descriptionKey(source.sha256, this.deps.analysisModel, prompt) : null;
       const same = key ? byKey.get(key) : undefined;
