@@ -12,7 +12,10 @@ import type { WorkerTask } from './worker/recognize-worker.ts';
 export interface EnginePoolOptions {
   /** Worker threads; default: one per core. */
   threads?: number;
-  /** Images waiting beyond the busy workers; past it, analyse() throws EngineBusyError. */
+  /**
+   * Images waiting beyond the busy workers. A request arriving when the queue is full is
+   * refused (EngineBusyError); one admitted brings all its images in, even past the bound.
+   */
   maxQueue: number;
 }
 
@@ -71,12 +74,23 @@ export class EnginePool {
     return { running: this.running, queued: this.waiting.length };
   }
 
-  analyse(image: Uint8Array, ocr: OcrMode = 'auto', signal?: AbortSignal): Promise<ImageFindings> {
-    if (this.closed) return Promise.reject(new EngineClosedError('The recognition engine is shut down.'));
-    if (signal?.aborted) return Promise.reject(signal.reason);
+  /** Throws EngineBusyError when new work would have to wait and the queue is full. */
+  admit(): void {
+    if (this.closed) throw new EngineClosedError('The recognition engine is shut down.');
     const freeNow = this.ready && this.running < this.threads && this.waiting.length === 0;
     if (!freeNow && this.waiting.length >= this.maxQueue) {
-      return Promise.reject(new EngineBusyError(`The recognition engine is busy (${this.running} running, ${this.waiting.length} queued); try again shortly.`));
+      throw new EngineBusyError(`The recognition engine is busy (${this.running} running, ${this.waiting.length} queued); try again shortly.`);
+    }
+  }
+
+  /** Analyses one image; `admitted` skips the queue check (the caller ran admit() for its batch). */
+  analyse(image: Uint8Array, ocr: OcrMode = 'auto', signal?: AbortSignal, admitted = false): Promise<ImageFindings> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    try {
+      if (admitted && this.closed) throw new EngineClosedError('The recognition engine is shut down.');
+      if (!admitted) this.admit();
+    } catch (err) {
+      return Promise.reject(err);
     }
     return new Promise<ImageFindings>((resolve, reject) => {
       const entry: Waiting = { image, ocr, resolve, reject, signal };

@@ -72,7 +72,9 @@ export async function analyseImage(models: Models, task: AnalyseTask): Promise<A
 
   let t = performance.now();
   const raw = await detectObjects(models.human, frame);
-  const selected = selectObjects(raw, { graphic: likeness.likely });
+  // Documents and flat synthetic graphics (far flatter than any photo, whose flat share is
+  // 0.4–0.65) get the stricter bar: the detector sees stop signs in red discs.
+  const selected = selectObjects(raw, { graphic: likeness.likely || likeness.flat > 0.85 });
   const counts = selected.counts;
   const detections = selected.detections.map((d) => ({ ...d, colour: regionColour(frame.rgb, frame.width, frame.height, d.box) }));
   timings.objects = performance.now() - t;

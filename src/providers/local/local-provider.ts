@@ -98,13 +98,19 @@ async function waitReady(pool: EnginePool, signal: AbortSignal): Promise<void> {
 }
 
 async function analyseAll(pool: EnginePool, images: RequestImage[], ocr: 'auto' | 'always', signal: AbortSignal): Promise<ImageFindings[]> {
-  const settled = await Promise.allSettled(images.map((image) => pool.analyse(image.data, ocr, signal)));
+  // The queue admits whole requests: all of a request's images or none.
+  try {
+    pool.admit();
+  } catch (err) {
+    throw toApiError(err, images[0]?.param ?? null, signal);
+  }
+  const settled = await Promise.allSettled(images.map((image) => pool.analyse(image.data, ocr, signal, true)));
   const failed = settled.findIndex((s) => s.status === 'rejected');
   if (failed >= 0) throw toApiError((settled[failed] as PromiseRejectedResult).reason, images[failed]!.param, signal);
   return settled.map((s) => (s as PromiseFulfilledResult<ImageFindings>).value);
 }
 
-function toApiError(err: unknown, param: string, signal: AbortSignal): unknown {
+function toApiError(err: unknown, param: string | null, signal: AbortSignal): unknown {
   if (signal.aborted) return signal.reason;
   if (err instanceof InvalidImageError) return new ApiError(400, err.message, { type: 'invalid_request_error', code: 'invalid_image', param });
   if (err instanceof EngineBusyError) {
