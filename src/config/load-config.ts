@@ -95,7 +95,9 @@ function formatIssues(error: z.ZodError, source: string | null): string {
   const where = source ? ` in ${source}` : '';
   const lines = error.issues.map((issue) => {
     const key = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || '(root)';
-    return `  ${key}: ${issue.message}`;
+    // A record key's own rule (e.g. what provider ids may contain) is nested one level down.
+    const nested = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
+    return `  ${key}: ${nested ? `${issue.message}: ${nested}` : issue.message}`;
   });
   return `invalid configuration${where}:\n${lines.join('\n')}`;
 }

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ConfigError, loadConfig, substituteEnv } from './load-config.ts';
+
+/** The ConfigError message that loading `raw` with `env` throws. */
+function failure(raw: unknown, env: NodeJS.ProcessEnv = {}): string {
+  try {
+    loadConfig({ raw, env });
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `a ConfigError, got ${String(err)}`);
+    return err.message;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+const provider = { type: 'openai', base_url: 'http://127.0.0.1:8000/v1' };
+
+describe('substituteEnv', () => {
+  it('replaces ${NAME} in every string, nested in objects and arrays', () => {
+    const out = substituteEnv({ a: 'x-${A}-y', list: ['${B}', 3, true, null], deep: { k: '${A}${B}' } }, { A: '1', B: 'two' }, '');
+    assert.deepEqual(out, { a: 'x-1-y', list: ['two', 3, true, null], deep: { k: '1two' } });
+  });
+
+  it('uses ${NAME:-default} when NAME is unset or empty, the value otherwise', () => {
+    assert.equal(substituteEnv('${X:-fallback}', {}, ''), 'fallback');
+    assert.equal(substituteEnv('${X:-fallback}', { X: '' }, ''), 'fallback');
+    assert.equal(substituteEnv('${X:-fallback}', { X: 'set' }, ''), 'set');
+    assert.equal(substituteEnv('${X:-}', {}, ''), '');
+  });
+
+  it('throws naming the key and the variable when a variable is unset', () => {
+    assert.throws(() => substituteEnv({ providers: { p: { api_key: '${OPENAI_KEY}' } } }, {}, ''), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /^providers\.p\.api_key: /);
+      assert.match(err.message, /OPENAI_KEY/);
+      return true;
+    });
+    assert.throws(() => substituteEnv({ models: [{ name: 'a' }, { name: '${M}' }] }, {}, ''), /models\[1\]\.name: .*M is not set/);
+    assert.throws(() => substituteEnv({ k: '${EMPTY}' }, { EMPTY: '' }, ''), /EMPTY is not set/);
+  });
+
+  it('leaves $NAME without braces and malformed references alone', () => {
+    assert.equal(substituteEnv('$HOME and ${1BAD} and ${}', { HOME: '/h' }, ''), '$HOME and ${1BAD} and ${}');
+  });
+});
+
+describe('loadConfig', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iris-config-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('fills defaults for an empty config', () => {
+    const config = loadConfig({ raw: {}, env: {} });
+    assert.equal(config.server.host, '0.0.0.0');
+    assert.equal(config.server.port, 8080);
+    assert.equal(config.server.log_level, 'info');
+    assert.equal(config.auth.enabled, true);
+    assert.deepEqual(config.auth.keys, []);
+    assert.equal(config.limits.max_body_bytes, 50_000_000);
+    assert.equal(config.engine.enabled, true);
+    assert.equal(config.engine.model_name, 'Image-Recognition');
+    assert.deepEqual(config.models, []);
+    assert.equal(config.source, null);
+  });
+
+  it('applies environment overrides over the file', () => {
+    const config = loadConfig({
+      raw: { server: { host: '0.0.0.0', port: 1234, log_level: 'debug' }, data_dir: '/from/file', auth: { keys: ['sk-from-file-1'] } },
+      env: { HOST: '127.0.0.1', PORT: '9999', LOG_LEVEL: 'warn', IRIS_DATA_DIR: '/from/env', IRIS_API_KEYS: ' sk-env-one-11, ,sk-env-two-22 ,', REDIS_URL: 'redis://127.0.0.1:6379' },
+    });
+    assert.equal(config.server.host, '127.0.0.1');
+    assert.equal(config.server.port, 9999);
+    assert.equal(config.server.log_level, 'warn');
+    assert.equal(config.data_dir, '/from/env');
+    assert.deepEqual(config.auth.keys, ['sk-env-one-11', 'sk-env-two-22']);
+    assert.equal(config.redis_url, 'redis://127.0.0.1:6379');
+  });
+
+  it('keeps the file values when no override is set, PORT=0 included', () => {
+    const config = loadConfig({ raw: { server: { port: 1234 } }, env: {} });
+    assert.equal(config.server.port, 1234);
+    assert.equal(loadConfig({ raw: {}, env: { PORT: '0' } }).server.port, 0);
+  });
+
+  it('refuses a PORT that is not a number, naming PORT', () => {
+    assert.match(failure({}, { PORT: 'http' }), /PORT: "http" is not a number/);
+  });
+
+  it('names the key at fault, for each fault', () => {
+    const message = failure({
+      server: { port: 70000, prot: 1 },
+      providers: { up: provider, 'bad id!': provider },
+      limits: { max_body_bytes: -1 },
+    });
+    assert.match(message, /^invalid configuration:/);
+    assert.match(message, /^ {2}server\.port: /m);
+    assert.match(message, /^ {2}server: .*prot/m);
+    assert.match(message, /^ {2}limits\.max_body_bytes: /m);
+    assert.match(message, /^ {2}providers\.bad id!: .*provider ids use letters/m);
+  });
+
+  it('names models on unknown providers and duplicate model names', () => {
+    const message = failure({ providers: { up: provider }, models: [{ name: 'a', provider: 'nope' }, { name: 'a', provider: 'up' }] });
+    assert.match(message, /^ {2}models\[0\]\.provider: unknown provider "nope" \(configured: up\)/m);
+    assert.match(message, /^ {2}models\[1\]\.name: duplicate model "a"/m);
+    assert.match(failure({ models: [{ name: 'a', provider: 'x' }] }), /models\[0\]\.provider: unknown provider "x" \(configured: none\)/);
+  });
+
+  it('names nested provider keys', () => {
+    assert.match(failure({ providers: { p: { type: 'openai' } } }), /providers\.p\.base_url/);
+    assert.match(failure({ providers: { p: { ...provider, timeout_ms: 0 } } }), /providers\.p\.timeout_ms/);
+    assert.match(failure({ providers: { p: { ...provider, base_url: 'ftp://x' } } }), /providers\.p\.base_url/);
+    assert.match(failure({ providers: { p: { type: 'bedrock' } } }), /providers\.p\.type/);
+    assert.match(failure({ models: [{ provider: 'x' }] }), /models\[0\]\.name/);
+    assert.match(failure({ auth: { keys: ['short'] } }), /auth\.keys\[0\]/);
+  });
+
+  it('substitutes environment variables before validating', () => {
+    const config = loadConfig({
+      raw: { providers: { up: { type: 'openai', base_url: '${BASE}', api_key: '${KEY}' } }, models: [{ name: '${NAME:-vision}', provider: 'up' }] },
+      env: { BASE: 'http://127.0.0.1:11434/v1', KEY: 'sk-secret' },
+    });
+    const up = config.providers.up;
+    assert.equal(up.type, 'openai');
+    assert.equal(up.base_url, 'http://127.0.0.1:11434/v1');
+    assert.equal(up.api_key, 'sk-secret');
+    assert.equal(config.models[0].name, 'vision');
+    assert.match(failure({ providers: { up: { type: 'openai', base_url: '${UNSET_BASE}' } } }), /providers\.up\.base_url: environment variable UNSET_BASE is not set/);
+  });
+
+  it('reads the YAML file named by IRIS_CONFIG, relative to cwd, and names it in errors', () => {
+    writeFileSync(join(dir, 'a.yaml'), 'server:\n  port: 7000\nengine:\n  enabled: false\n');
+    const config = loadConfig({ env: { IRIS_CONFIG: 'a.yaml' }, cwd: dir });
+    assert.equal(config.server.port, 7000);
+    assert.equal(config.engine.enabled, false);
+    assert.equal(config.source, join(dir, 'a.yaml'));
+    writeFileSync(join(dir, 'b.yaml'), 'server:\n  port: -1\n');
+    assert.throws(() => loadConfig({ env: { IRIS_CONFIG: 'b.yaml' }, cwd: dir }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, new RegExp(`invalid configuration in ${join(dir, 'b.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      assert.match(err.message, /server\.port/);
+      return true;
+    });
+  });
+
+  it('reads JSON when the file ends in .json', () => {
+    writeFileSync(join(dir, 'c.json'), JSON.stringify({ server: { port: 7001 }, providers: { up: provider }, models: [{ name: 'm', provider: 'up', upstream: 'gpt-4o' }] }));
+    const config = loadConfig({ env: { IRIS_CONFIG: join(dir, 'c.json') } });
+    assert.equal(config.server.port, 7001);
+    assert.equal(config.models[0].upstream, 'gpt-4o');
+  });
+
+  it('uses ./iris.config.yaml when present and IRIS_CONFIG is unset, defaults otherwise', () => {
+    const cwd = mkdtempSync(join(dir, 'cwd-'));
+    assert.equal(loadConfig({ env: {}, cwd }).source, null);
+    writeFileSync(join(cwd, 'iris.config.yaml'), 'server:\n  port: 7002\n');
+    const config = loadConfig({ env: {}, cwd });
+    assert.equal(config.server.port, 7002);
+    assert.equal(config.source, join(cwd, 'iris.config.yaml'));
+  });
+
+  it('treats an empty YAML file as all defaults', () => {
+    writeFileSync(join(dir, 'empty.yaml'), '# nothing yet\n');
+    assert.equal(loadConfig({ env: { IRIS_CONFIG: join(dir, 'empty.yaml') } }).server.port, 8080);
+  });
+
+  it('refuses a missing IRIS_CONFIG file and unparsable files, naming the file', () => {
+    assert.throws(() => loadConfig({ env: { IRIS_CONFIG: join(dir, 'missing.yaml') } }), /IRIS_CONFIG names .*missing\.yaml, which does not exist/);
+    writeFileSync(join(dir, 'broken.yaml'), 'server: [1, 2\n');
+    assert.throws(() => loadConfig({ env: { IRIS_CONFIG: join(dir, 'broken.yaml') } }), /cannot parse .*broken\.yaml/);
+    writeFileSync(join(dir, 'broken.json'), '{"server":');
+    assert.throws(() => loadConfig({ env: { IRIS_CONFIG: join(dir, 'broken.json') } }), /cannot parse .*broken\.json/);
+  });
+
+  it('does not read a file when config is given directly', () => {
+    const cwd = mkdtempSync(join(dir, 'raw-'));
+    writeFileSync(join(cwd, 'iris.config.yaml'), 'server:\n  port: 7003\n');
+    const config = loadConfig({ raw: { server: { port: 7004 } }, env: {}, cwd });
+    assert.equal(config.server.port, 7004);
+    assert.equal(config.source, null);
+  });
+});
