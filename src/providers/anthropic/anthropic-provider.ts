@@ -3,6 +3,7 @@ import type { ProviderConfig } from '../../config/providers-config.ts';
 import { ApiError, invalidRequest } from '../../openai/api-error.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.ts';
 import type { CallContext, Provider } from '../provider.ts';
+import { checkRequestSize } from '../upstream/check-request-size.ts';
 import { readSseEvents } from '../upstream/read-sse-events.ts';
 import { createUpstreamClient } from '../upstream/upstream-client.ts';
 import { anthropicImageLimits } from './anthropic-image-limits.ts';
@@ -20,6 +21,8 @@ export type AnthropicProviderConfig = Extract<ProviderConfig, { type: 'anthropic
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
 /** Anthropic has no `n`; Iris makes up to this many calls side by side instead. */
 export const ANTHROPIC_MAX_N = 16;
+/** The Messages API takes at most 32 MB per request (wire-formats.md §2e). */
+export const ANTHROPIC_MAX_REQUEST_BYTES = 32_000_000;
 
 export function createAnthropicProvider(id: string, config: AnthropicProviderConfig, log?: Logger): Provider {
   const baseUrl = stripVersion(config.base_url ?? ANTHROPIC_DEFAULT_BASE_URL);
@@ -34,7 +37,9 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
     convertToAnthropicRequest(request, { defaultMaxTokens: config.default_max_tokens, temperature: config.temperature, stream });
 
   async function send(plan: AnthropicRequestPlan, signal: AbortSignal, stream: boolean) {
-    const res = await client.post({ path: '/v1/messages', headers, body: plan.body, signal, stream });
+    const body = JSON.stringify(plan.body);
+    checkRequestSize(body, ANTHROPIC_MAX_REQUEST_BYTES, 'Anthropic');
+    const res = await client.post({ path: '/v1/messages', headers, body, signal, stream });
     if (res.status >= 200 && res.status < 300) return res;
     const text = await client.text(res, signal).catch(() => '');
     const error = mapAnthropicError(res.status, text, res.headers);

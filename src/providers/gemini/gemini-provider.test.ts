@@ -131,3 +131,12 @@ test('image limits: inline only, no GIF, Iris fetches URLs; base_url may carry /
   await versioned.close?.();
   assert.equal(fake.requests[0].path, '/v1beta/models/gemini-2.5-flash:generateContent');
 });
+
+test('a request over Gemini’s 20 MB inline limit is a 413 before anything is sent', async () => {
+  const big = `data:image/png;base64,${'A'.repeat(21_000_000)}`;
+  await assert.rejects(
+    provider.complete(ask({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: big } }] }] }), ctx()),
+    (err: ApiError) => err.status === 413 && err.code === 'request_too_large',
+  );
+  assert.equal(fake.requests.length, 0);
+});

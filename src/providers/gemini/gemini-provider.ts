@@ -3,6 +3,7 @@ import type { ProviderConfig } from '../../config/providers-config.ts';
 import { ApiError } from '../../openai/api-error.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.ts';
 import type { CallContext, Provider } from '../provider.ts';
+import { checkRequestSize } from '../upstream/check-request-size.ts';
 import { readSseEvents } from '../upstream/read-sse-events.ts';
 import { createUpstreamClient, type UpstreamResponse } from '../upstream/upstream-client.ts';
 import { convertGeminiResponse } from './convert-gemini-response.ts';
@@ -18,6 +19,8 @@ import { mapGeminiError } from './map-gemini-error.ts';
 export type GeminiProviderConfig = Extract<ProviderConfig, { type: 'gemini' }>;
 
 export const GEMINI_DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
+/** "Inline image data limits your total request size … to 20MB" (wire-formats.md §2f). */
+export const GEMINI_MAX_REQUEST_BYTES = 20_000_000;
 
 export function createGeminiProvider(id: string, config: GeminiProviderConfig, log?: Logger): Provider {
   const baseUrl = (config.base_url ?? GEMINI_DEFAULT_BASE_URL).replace(/\/+$/, '').replace(/\/v1(beta)?$/, '');
@@ -27,7 +30,8 @@ export function createGeminiProvider(id: string, config: GeminiProviderConfig, l
     `/v1beta/models/${encodeURIComponent(model.replace(/^models\//, ''))}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`;
 
   async function send(request: ChatCompletionRequest, signal: AbortSignal, stream: boolean): Promise<UpstreamResponse> {
-    const body = convertToGeminiRequest(request);
+    const body = JSON.stringify(convertToGeminiRequest(request));
+    checkRequestSize(body, GEMINI_MAX_REQUEST_BYTES, 'Gemini');
     const res = await client.post({ path: path(request.model, stream), headers, body, signal, stream });
     if (res.status >= 200 && res.status < 300) return res;
     const text = await client.text(res, signal).catch(() => '');

@@ -24,6 +24,7 @@ export interface UpstreamResponse {
 export interface UpstreamCall {
   path: string;
   headers: Record<string, string>;
+  /** A JSON value, or its text when the caller has serialized it already. */
   body: unknown;
   signal: AbortSignal;
   /** Streams are bounded by the idle timeout only; other calls by timeoutMs overall. */
@@ -60,7 +61,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           method: 'POST',
           path: prefix + call.path,
           headers: { 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json', ...call.headers },
-          body: JSON.stringify(call.body),
+          body: typeof call.body === 'string' ? call.body : JSON.stringify(call.body),
           signal,
         });
         return { status: res.statusCode, headers: flattenHeaders(res.headers), body: res.body };
