@@ -175,10 +175,10 @@ export class AnalysisStep implements RequestStep {
         if (job.key) await cache.set(job.key, { text: description.text, model: analysisModel });
         return { ok: true, description, cached: false };
       } catch (err) {
-        if (ctx.signal.aborted) throw err;
+        // The client left, or another image already failed the request: nothing to report here.
+        if (ctx.signal.aborted || stop.signal.aborted) throw err;
         log.warn({ image: first.number, param: first.param, analysis_model: analysisModel, ms: Math.round(performance.now() - t0), reason: failureReason(err), on_error: config.on_error }, 'analysis: image failed');
         if (config.on_error === 'skip') return { ok: false, error: err };
-        if (stop.signal.aborted) throw err;
         stop.abort(err);
         throw analysisFailed(analysisModel, first.number, first.param, err);
       }

@@ -249,6 +249,27 @@ describe('analysis mode failures', () => {
     }
   });
 
+  test('on_error fail with several images: the failing one is named, the others are stopped', async () => {
+    const world = await startAnalysisWorld({ concurrency: 1 });
+    try {
+      world.vision.script([{ kind: 'ok' }, { kind: 'error', status: 500 }]);
+      const stamp = Date.now();
+      const urls = await Promise.all([1, 2, 3].map(async (n) => dataUrl(await renderTextPng([`Several ${n} ${stamp}`]))));
+      const err = await world.iris.client.chat.completions
+        .create({ model: 'text-1', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }, ...urls.map((url) => ({ type: 'image_url' as const, image_url: { url } }))] }] })
+        .then(() => null, (e: unknown) => e);
+      assert.ok(err instanceof OpenAI.APIError);
+      assert.equal(err.status, 502);
+      // One at a time, in order: image 1 described, image 2 failed, image 3 never asked for.
+      assert.equal(err.param, 'messages[0].content[2].image_url.url');
+      assert.match(err.message, /image 2/);
+      assert.equal(world.visionCalls(), 2);
+      assert.equal(world.textBodies().length, 0);
+    } finally {
+      await world.close();
+    }
+  });
+
   test('on_error fail: a timeout is a 502 too, within the configured time', async () => {
     const world = await startAnalysisWorld({ timeout_ms: 300 });
     try {
@@ -274,23 +295,32 @@ describe('analysis mode failures', () => {
     const world = await startAnalysisWorld({ on_error: 'skip', timeout_ms: 300 });
     try {
       world.vision.script([{ kind: 'error', status: 500 }]);
+      world.visionGate.delayMs = 50; // both images reach the analysis model before either answers
       const a = dataUrl(await renderTextPng([`A ${Date.now()}`]));
+      const b = dataUrl(await renderTextPng([`B ${Date.now()}`]));
       const completion = await world.iris.client.chat.completions.create({
         model: 'text-1',
-        messages: [{ role: 'user', content: [{ type: 'text', text: 'Both?' }, { type: 'image_url', image_url: { url: a } }] }],
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'Both?' }, { type: 'image_url', image_url: { url: a } }, { type: 'image_url', image_url: { url: b } }] }],
       });
+      world.visionGate.delayMs = 0;
       const [textBody] = world.textBodies();
       assert.equal(imagePartsIn(textBody).length, 0);
-      assert.match(textIn(textBody), /\[Image 1 could not be analysed by vision-1 \(.+\); its content is unknown\.\]/);
+      const parts = (textBody.messages[0].content as { text: string }[]).slice(1).map((p) => p.text);
+      const failed = parts.filter((t) => /^\[Image \d could not be analysed by vision-1 \(.+\); its content is unknown\.\]$/.test(t));
+      const described = parts.filter((t) => /^\[Image \d: description by vision-1/.test(t));
+      assert.equal(failed.length, 1);
+      assert.equal(described.length, 1);
       const analysis = analysisOf(completion.usage);
-      assert.equal(analysis.images, 1);
+      assert.equal(analysis.images, 2);
       assert.equal(analysis.cached_images, 0);
+      assert.ok(analysis.prompt_tokens > 0, 'the described image is paid for');
+      const failedImage = failed[0].includes('Image 1') ? a : b;
       // A failure is not cached: the next request tries again and succeeds.
       const again = await world.iris.client.chat.completions.create({
         model: 'text-1',
-        messages: [{ role: 'user', content: [{ type: 'text', text: 'Both?' }, { type: 'image_url', image_url: { url: a } }] }],
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'Both?' }, { type: 'image_url', image_url: { url: failedImage } }] }],
       });
-      assert.equal(world.visionCalls(), 2);
+      assert.equal(world.visionCalls(), 3);
       assert.match(textIn(world.textBodies()[1]), /\[Image 1: description by vision-1/);
       assert.equal(analysisOf(again.usage).cached_images, 0);
     } finally {
