@@ -134,3 +134,14 @@ test('image limits and URL fetching follow the reference and the config', () => 
   assert.equal(own.imageLimits.maxImages, 5);
   assert.equal(own.fetchUrls, 'iris');
 });
+
+test('an upstream that refuses connections is a 502 upstream_unreachable', async () => {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const gone = createAnthropicProvider('gone', config({ base_url: `http://127.0.0.1:${port}` }));
+  await assert.rejects(gone.complete(ask(), ctx()), (err: ApiError) => err.status === 502 && err.code === 'upstream_unreachable');
+  await gone.close?.();
+});

@@ -13,7 +13,7 @@ export async function* readSseEvents(body: AsyncIterable<Uint8Array | string>): 
   }
   const rest = decoder.decode();
   if (rest) parser.feed(rest);
-  // A final event without its blank line still counts (Gemini closes the connection to end).
-  parser.reset({ consume: true });
+  // An event without its closing blank line is discarded, as the SSE spec says at end of
+  // stream: it is a cut-off stream, which the dialect's converter reports.
   while (pending.length > 0) yield pending.shift()!;
 }
