@@ -59,7 +59,8 @@ describe('auth with configured keys', () => {
 
   it('401 invalid_api_key for a wrong key, without echoing it whole', async () => {
     const wrong = 'sk-wrong-key-0123456789-SECRET';
-    for (const headers of [{ authorization: `Bearer ${wrong}` }, { 'x-api-key': wrong }, { 'x-goog-api-key': wrong }]) {
+    const variants: Record<string, string>[] = [{ authorization: `Bearer ${wrong}` }, { 'x-api-key': wrong }, { 'x-goog-api-key': wrong }];
+    for (const headers of variants) {
       const error = await expect401(await postChat(stack.iris.origin, headers));
       assert.doesNotMatch(error.message, /0123456789-SECRET/);
     }

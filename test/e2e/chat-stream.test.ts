@@ -87,6 +87,14 @@ describe('streamed chat completions', () => {
     assert.equal(sent.model, 'gpt-4o');
   });
 
+  it('sends no usage chunk when include_usage is false', async () => {
+    const stream = await stack.iris.client.chat.completions.create({ model: 'vision', messages, stream: true, stream_options: { include_usage: false } });
+    const chunks: Chunk[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    assert.ok(chunks.every((c) => c.choices.length === 1 && !('usage' in c)));
+    assert.equal(chunks.at(-1)!.choices[0].finish_reason, 'stop');
+  });
+
   it('asks the upstream for usage even when the client did not', async () => {
     stack.upstream.reset();
     const stream = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });

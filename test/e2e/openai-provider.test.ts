@@ -159,6 +159,27 @@ describe('upstream errors', () => {
   });
 });
 
+describe('an upstream that stalls mid-stream', () => {
+  it('ends the stream with a timeout error event once timeout_ms passes without a byte', async () => {
+    const stack = await startStack({ upstream: { chunkDelayMs: 1500 }, provider: { timeout_ms: 300 } });
+    try {
+      const started = Date.now();
+      const stream = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+      let chunks = 0;
+      await assert.rejects(
+        (async () => {
+          for await (const _ of stream) chunks++;
+        })(),
+        (err: unknown) => err instanceof OpenAI.APIError && /did not answer within 300 ms/.test(err.message),
+      );
+      assert.equal(chunks, 1, 'the first chunk came, then the upstream stalled');
+      assert.ok(Date.now() - started < 1400, 'ended by the idle timeout, not by the next chunk');
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
 describe('an unreachable upstream', () => {
   it('502 upstream_unreachable, OpenAI-shaped', async () => {
     // A port that was just free on loopback: nothing listens there.
