@@ -58,6 +58,13 @@ describe('upstream errors', () => {
     { name: 'a hanging upstream becomes 504', behaviour: { kind: 'hang' }, status: 504, type: 'timeout_error' },
     { name: 'a body cut off half-way becomes 502', behaviour: { kind: 'die-mid-stream', afterChunks: 0 }, status: 502, type: 'upstream_error' },
     { name: 'a 200 that is not a completion becomes 502', behaviour: { kind: 'json', body: { hello: 'world' } }, status: 502, type: 'upstream_error' },
+    {
+      name: 'a completion whose choice has no message becomes 502, not 500',
+      behaviour: { kind: 'json', body: { id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: null, finish_reason: 'stop' }] } },
+      status: 502,
+      type: 'upstream_error',
+      message: /without a message/,
+    },
   ];
 
   for (const c of table) {

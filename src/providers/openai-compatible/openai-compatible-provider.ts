@@ -114,6 +114,10 @@ export class OpenAICompatibleProvider implements Provider {
   private parseCompletion(text: string): ChatCompletion {
     const body = parseJson(text) as ChatCompletion | undefined;
     if (!body || typeof body !== 'object' || !Array.isArray(body.choices)) throw this.badUpstream('sent a response that is not a chat completion');
+    // A choice without a message object would fail later as a 500; it is the upstream's fault.
+    if (body.choices.some((c) => !c || typeof c.message !== 'object' || c.message === null)) {
+      throw this.badUpstream('sent a choice without a message');
+    }
     for (const choice of body.choices) {
       if (choice.message) choice.message.refusal ??= null;
       choice.logprobs ??= null;
