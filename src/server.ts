@@ -6,7 +6,7 @@ import { ChatService } from './chat/chat-service.ts';
 import { ModelRegistry, routeFromConfig } from './chat/model-registry.ts';
 import type { IrisConfig } from './config/config-schema.ts';
 import { buildApp } from './http/app.ts';
-import { passthroughPipeline } from './images/passthrough-pipeline.ts';
+import { createImagePipeline } from './images/create-image-pipeline.ts';
 import { createProvider } from './providers/create-provider.ts';
 import type { Provider } from './providers/provider.ts';
 
@@ -35,7 +35,7 @@ export async function createIris(config: IrisConfig, log: Logger): Promise<Iris>
   for (const model of config.models) models.add(routeFromConfig(model, providers.get(model.provider)!, created));
 
   const { keys, createdKey } = resolveKeys(config);
-  const images = passthroughPipeline;
+  const images = createImagePipeline(config.images, log.child({ component: 'images' }));
   // Analysis describes images by calling the chat core itself (so they are prepared for the
   // analysis model's provider); the step is created first and the core after it.
   let chat: ChatService | undefined;
@@ -58,6 +58,7 @@ export async function createIris(config: IrisConfig, log: Logger): Promise<Iris>
     async close() {
       await app.close();
       await analysis.close();
+      await images.close();
       await Promise.all([...providers.values()].map((p) => p.close?.()));
     },
   };
