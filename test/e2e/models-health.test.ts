@@ -8,7 +8,8 @@ import { ApiKeys } from '../../src/access/api-keys.ts';
 import { ChatService } from '../../src/chat/chat-service.ts';
 import { ModelRegistry } from '../../src/chat/model-registry.ts';
 import { buildApp } from '../../src/http/app.ts';
-import { passthroughPipeline } from '../../src/images/passthrough-pipeline.ts';
+import { imagesConfigSchema } from '../../src/config/images-config.ts';
+import { createImagePipeline } from '../../src/images/create-image-pipeline.ts';
 import type { Provider } from '../../src/providers/provider.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { assertErrorResponse, assertModelList } from '../support/openai-schemas.ts';
@@ -84,9 +85,11 @@ describe('/health while a provider is loading', () => {
   };
   const models = new ModelRegistry();
   models.add({ name: 'slow-model', provider: loading, upstreamModel: 'slow-model', vision: true, created: 1_700_000_000, ownedBy: 'iris' });
+  const log = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }));
+  const images = createImagePipeline(imagesConfigSchema.parse({}), log);
   const app = buildApp({
-    log: createLogger('silent', new Writable({ write: (_c, _e, done) => done() })),
-    chat: new ChatService({ models, images: passthroughPipeline }),
+    log,
+    chat: new ChatService({ models, images }),
     models,
     keys: ApiKeys.fromPlain(['sk-health-test-key']),
     maxBodyBytes: 10_000,
@@ -95,7 +98,10 @@ describe('/health while a provider is loading', () => {
   before(async () => {
     origin = await app.listen({ host: '127.0.0.1', port: 0 });
   });
-  after(() => app.close());
+  after(async () => {
+    await app.close();
+    await images.close();
+  });
 
   it('is 503 while loading, a request waits for it, then 200', async () => {
     const res = await fetch(`${origin}/health`);
