@@ -21,6 +21,10 @@ export const imagesConfigSchema = z
     inflight_bytes: z.number().int().positive().default(268_435_456),
     /** How long a request waits for the in-flight budget before 503 + Retry-After. */
     inflight_wait_ms: z.number().int().nonnegative().default(2_000),
+    /** Re-encodes (convert/downscale) running at once; default: the CPU count. */
+    transform_concurrency: z.number().int().positive().optional(),
+    /** How long a re-encode waits for a slot before 503 + Retry-After. */
+    transform_wait_ms: z.number().int().nonnegative().default(10_000),
     cache_bytes: z.number().int().nonnegative().default(134_217_728),
   })
   .strict()

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -88,10 +89,28 @@ describe('data URLs that already fit', () => {
     const [image] = out.images as Image[];
     assert.deepEqual([image.format, image.width, image.height, image.mediaType, image.tokens, image.changes.length], ['jpeg', 1024, 1024, 'image/jpeg', 765, 0]);
     assert.equal(out.imageTokens, 765);
-    assert.match(image.sha256 ?? '', /^[0-9a-f]{64}$/);
+    assert.deepEqual(image.data, bytesOf(url));
+    assert.equal(image.sha256, createHash('sha256').update(bytesOf(url)).digest('hex'));
     assert.ok(p.budget.used > 0);
     out.release();
     assert.equal(p.budget.used, 0);
+    await p.close();
+  });
+
+  test('several images in one request keep their own bytes (scratch buffer reuse)', async () => {
+    const p = pipeline();
+    const a = await makeImage('png', 300, 200);
+    const b = await makeImage('jpeg', 2000, 1000);
+    const c = await makeImage('gif', 50, 60);
+    const out = await p.prepare(request(dataUrl(a), [dataUrl(b, 'image/jpeg'), 'low'], dataUrl(c, 'image/gif')), target(), ctx());
+    const [ia, ib, ic] = out.images as Image[];
+    assert.deepEqual(ia.data, a);
+    assert.deepEqual(ic.data, c);
+    assert.deepEqual([ib.width, ib.height, ib.changes], [512, 256, ['low_detail']]);
+    assert.deepEqual(ib.data, bytesOf(urlAt(out.request, 1)));
+    assert.equal(ib.sha256, createHash('sha256').update(b).digest('hex'));
+    assert.deepEqual([ia.sha256, ic.sha256], [a, c].map((x) => createHash('sha256').update(x).digest('hex')));
+    out.release();
     await p.close();
   });
 

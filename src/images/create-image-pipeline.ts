@@ -4,7 +4,7 @@ import type { ImagesConfig } from '../config/images-config.ts';
 import { ApiError } from '../openai/api-error.ts';
 import type { ChatCompletionRequest, ChatMessage, ContentPart, ImageDetail, ImagePart } from '../openai/types.ts';
 import type { CallContext } from '../providers/provider.ts';
-import { decodeDataUrl, isDataUrl, toDataUrl } from './data-url.ts';
+import { dataUrlByteLength, decodeDataUrl, isDataUrl, toDataUrl } from './data-url.ts';
 import { createGuardedFetcher, ImageFetchError, parseFetchUrl, type GuardedFetcher } from './guarded-fetch.ts';
 import { probeHeader } from './header-probe.ts';
 import { probeWithSharp, transformImage, verifyDecodable, type EncodedImage } from './image-codec.ts';
@@ -13,6 +13,8 @@ import { ImageProblem } from './image-problem.ts';
 import { estimateImageTokens, estimateUnknownSizeTokens, resolveFormula, type TokenFormula } from './image-tokens.ts';
 import { InflightBudget, type Lease } from './inflight-budget.ts';
 import { LruByteCache } from './lru-byte-cache.ts';
+import { TransformSlots } from './transform-slots.ts';
+import { availableParallelism } from 'node:os';
 import { planImage, type PlanReason } from './plan-image.ts';
 import { redactUrl } from './redact-url.ts';
 import { MEDIA_TYPES, sniffFormat, type SniffedFormat } from './sniff-format.ts';
@@ -25,6 +27,7 @@ import { MEDIA_TYPES, sniffFormat, type SniffedFormat } from './sniff-format.ts'
 export interface PipelineDeps {
   fetcher?: GuardedFetcher;
   budget?: InflightBudget;
+  slots?: TransformSlots;
 }
 
 export interface ImagePipelineHandle extends ImagePipeline {
@@ -73,6 +76,15 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
     });
   const budget = deps.budget ?? new InflightBudget(config.inflight_bytes, config.inflight_wait_ms);
   const cache = new LruByteCache<CachedBytes | EncodedImage>(config.cache_bytes);
+  const slots = deps.slots ?? new TransformSlots(config.transform_concurrency ?? availableParallelism(), config.transform_wait_ms);
+  // Data URLs are decoded into one reused buffer for sniffing and probing (synchronously,
+  // so no other image can overwrite it meanwhile); an image keeps its own copy only when it
+  // must be re-encoded. Images that go on unchanged never hold decoded bytes at all.
+  let scratch = Buffer.allocUnsafe(0);
+  const scratchFor = (n: number): Buffer => {
+    if (scratch.length < n) scratch = Buffer.allocUnsafe(Math.max(n, 1 << 20));
+    return scratch;
+  };
 
   async function prepare(request: ChatCompletionRequest, target: ImageTarget, ctx: CallContext): Promise<PreparedRequest> {
     const refs = findImageParts(request);
@@ -88,9 +100,10 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
 
     const formula = resolveFormula(target.upstreamModel, target.tokens);
     const lease = budget.lease();
-    // One failing image cancels the fetches of the others.
+    // One failing image cancels the fetches of the others (only worth a signal when fetching).
     const stop = new AbortController();
-    const signal = AbortSignal.any([ctx.signal, stop.signal]);
+    const fetching = refs.some((r) => typeof r.part.image_url?.url === 'string' && !isDataUrl(r.part.image_url.url));
+    const signal = fetching ? AbortSignal.any([ctx.signal, stop.signal]) : ctx.signal;
     try {
       const results = await Promise.all(
         refs.map((ref) =>
@@ -132,13 +145,15 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
       if (typeof url !== 'string' || url.length === 0) throw new ImageProblem('invalid_image_url', 'The image URL is missing.');
       let result: { url: string; image: PreparedImage & PreparedImageDetails };
       if (isDataUrl(url)) {
-        await lease.acquire(Math.ceil((url.length * 3) / 4), signal);
-        const decoded = decodeDataUrl(url);
-        if (decoded.bytes.length > config.fetch.max_bytes) {
-          throw new ImageProblem('image_too_large', `The image is ${mb(decoded.bytes.length)}; the limit is ${mb(config.fetch.max_bytes)}.`);
+        const size = dataUrlByteLength(url);
+        if (size > config.fetch.max_bytes) {
+          throw new ImageProblem('image_too_large', `The image is ${mb(size)}; the limit is ${mb(config.fetch.max_bytes)}.`);
         }
+        await lease.acquire(size, signal);
+        const decoded = decodeDataUrl(url, scratchFor(size));
         const sameType = (t: SniffedFormat) => decoded.declaredType === MEDIA_TYPES[t];
-        result = await fromBytes(ref, decoded.bytes, detail, target, formula, lease, signal, 'data_url', false, (t) =>
+        const source = { bytes: decoded.bytes, borrowed: true, reread: () => decodeDataUrl(url).bytes };
+        result = await fromBytes(ref, source, detail, target, formula, lease, signal, 'data_url', false, (t) =>
           // Unchanged bytes: the client's own string, its media type corrected if it lied.
           sameType(t) ? url : `data:${MEDIA_TYPES[t]};base64,${url.slice(decoded.payloadStart)}`,
         );
@@ -152,13 +167,14 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
           let bytes: Buffer;
           if (hit) {
             bytes = hit.bytes;
-            await lease.acquire(bytes.length, signal);
+            lease.charge(bytes.length);
           } else {
             const fetched = await fetcher.fetch(parsed.href, { signal, reserve: (n) => lease.acquire(n, signal) });
             bytes = fetched.bytes;
             cache.set(key, { bytes }, bytes.length, fetched.ttlMs);
           }
-          result = await fromBytes(ref, bytes, detail, target, formula, lease, signal, 'fetched', Boolean(hit), (t) => toDataUrl(MEDIA_TYPES[t], bytes));
+          const source = { bytes, borrowed: false, reread: () => bytes };
+          result = await fromBytes(ref, source, detail, target, formula, lease, signal, 'fetched', Boolean(hit), (t) => toDataUrl(MEDIA_TYPES[t], bytes));
         }
       }
       const { image } = result;
@@ -186,19 +202,28 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
 
   async function fromBytes(
     ref: PartRef,
-    bytes: Buffer,
+    source: { bytes: Buffer; borrowed: boolean; reread: () => Buffer },
     detail: ImageDetail | undefined,
     target: ImageTarget,
     formula: TokenFormula,
     lease: Lease,
     signal: AbortSignal,
-    source: 'data_url' | 'fetched',
+    origin: 'data_url' | 'fetched',
     fromCache: boolean,
     unchangedUrl: (format: SniffedFormat) => string,
   ): Promise<{ url: string; image: PreparedImage & PreparedImageDetails }> {
+    let { bytes, borrowed } = source;
+    /** Before any await, a view of the scratch buffer becomes a buffer of its own. */
+    const own = (): Buffer => {
+      if (borrowed) {
+        bytes = Buffer.from(bytes);
+        borrowed = false;
+      }
+      return bytes;
+    };
     const format = sniffFormat(bytes);
     if (!format) throw notAnImage(bytes);
-    const probe = probeHeader(format, bytes) ?? (await probeWithSharp(bytes, format));
+    const probe = probeHeader(format, bytes) ?? (await probeWithSharp(own(), format));
     const pixels = probe.width * probe.height;
     if (pixels > config.max_pixels) {
       throw new ImageProblem(
@@ -206,54 +231,47 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
         `The image is ${probe.width}×${probe.height} (${megapixels(pixels)} megapixels); the limit is ${megapixels(config.max_pixels)} megapixels.`,
       );
     }
-    if (probe.suspect) await verifyDecodable(bytes, format, config.max_pixels);
-    const plan = planImage({ format, ...probe, bytes: bytes.length }, target.limits, detail);
-    const hash = lazyHash(bytes);
-    const base = { param: ref.param, messageIndex: ref.messageIndex, partIndex: ref.partIndex, format, originalWidth: probe.width, originalHeight: probe.height, source };
+    if (probe.suspect) await verifyDecodable(own(), format, config.max_pixels);
+    const size = bytes.length;
+    const plan = planImage({ format, ...probe, bytes: size }, target.limits, detail);
+    const base = { param: ref.param, messageIndex: ref.messageIndex, partIndex: ref.partIndex, format, originalWidth: probe.width, originalHeight: probe.height, source: origin };
 
     if (plan.reasons.length === 0) {
-      return {
-        url: unchangedUrl(format),
-        image: withLazyHash(
-          { ...base, width: probe.width, height: probe.height, tokens: estimateImageTokens(formula, probe.width, probe.height, detail), data: bytes, mediaType: MEDIA_TYPES[format], changes: [], bytes: bytes.length, cached: fromCache },
-          hash,
-        ),
+      const original = borrowed ? memo(source.reread) : () => bytes;
+      const image = {
+        ...base, width: probe.width, height: probe.height, tokens: estimateImageTokens(formula, probe.width, probe.height, detail),
+        mediaType: MEDIA_TYPES[format], changes: [], bytes: size, cached: fromCache,
       };
+      return { url: unchangedUrl(format), image: withLazyBytes(image, original, original) };
     }
 
     // Re-encoding is the expensive step: cache it by content and by what it was made for.
+    const owned = own();
+    const hash = lazyHash(() => owned);
     const key = `prep:${hash()}:${plan.output}:${plan.width}x${plan.height}:${target.limits.maxBytes}`;
     let encoded = cache.get(key) as EncodedImage | undefined;
     const cached = encoded !== undefined;
     if (!encoded) {
-      // libvips holds at most about one decoded frame while it works.
-      const working = Math.min(pixels, plan.width * plan.height * 4) * 4;
-      await lease.acquire(working, signal);
-      try {
-        encoded = await transformImage(bytes, format, plan, target.limits.maxBytes, config.max_pixels);
-      } finally {
-        lease.giveBack(working);
-      }
-      cache.set(key, encoded, encoded.data.length);
+      encoded = await slots.run(async () => {
+        // While it works libvips holds up to about one decoded frame: counted, not waited
+        // for (waiting here while holding the input could deadlock the budget).
+        const working = Math.min(pixels, 4_000_000) * 4;
+        lease.charge(working);
+        try {
+          return await transformImage(owned, format, plan, target.limits.maxBytes, config.max_pixels);
+        } finally {
+          lease.giveBack(working);
+        }
+      }, signal);
+      cache.set(key, encoded, encoded.data.length * 2.4); // the bytes and their data URL (a one-byte string)
     }
-    await lease.acquire(encoded.data.length, signal);
-    return {
-      url: toDataUrl(encoded.mediaType, encoded.data),
-      image: withLazyHash(
-        {
-          ...base,
-          width: encoded.width,
-          height: encoded.height,
-          tokens: estimateImageTokens(formula, encoded.width, encoded.height, detail),
-          data: encoded.data,
-          mediaType: encoded.mediaType,
-          changes: plan.reasons,
-          bytes: encoded.data.length,
-          cached: cached || fromCache,
-        },
-        hash,
-      ),
+    lease.charge(encoded.data.length);
+    const data = encoded.data;
+    const image = {
+      ...base, width: encoded.width, height: encoded.height, tokens: estimateImageTokens(formula, encoded.width, encoded.height, detail),
+      mediaType: encoded.mediaType, changes: plan.reasons, bytes: data.length, cached: cached || fromCache,
     };
+    return { url: dataUrlOf(encoded), image: withLazyBytes(image, () => data, () => owned, hash) };
   }
 
   return { prepare, budget, cache, close: () => fetcher.close() };
@@ -299,14 +317,43 @@ function passthroughImage(ref: PartRef, tokens: number): PreparedImage & Prepare
   };
 }
 
-/** sha256 costs ~0.5 ms per MB: computed on first read, not for every image. */
-function lazyHash(bytes: Buffer): () => string {
-  let digest: string | null = null;
-  return () => (digest ??= createHash('sha256').update(bytes).digest('hex'));
+/** The data URL of a prepared image, made once and kept with it in the cache. */
+const dataUrls = new WeakMap<EncodedImage, string>();
+function dataUrlOf(encoded: EncodedImage): string {
+  let url = dataUrls.get(encoded);
+  if (url === undefined) {
+    url = toDataUrl(encoded.mediaType, encoded.data);
+    dataUrls.set(encoded, url);
+  }
+  return url;
 }
 
-function withLazyHash<T extends object>(image: T, hash: () => string): T & { sha256: string } {
-  return Object.defineProperty(image, 'sha256', { get: hash, enumerable: true, configurable: true }) as T & { sha256: string };
+function memo<T>(fn: () => T): () => T {
+  let value: T | undefined;
+  let done = false;
+  return () => {
+    if (!done) {
+      value = fn();
+      done = true;
+    }
+    return value as T;
+  };
+}
+
+/** sha256 costs ~0.5 ms per MB: computed on first read, not for every image. */
+function lazyHash(bytes: () => Buffer): () => string {
+  return memo(() => createHash('sha256').update(bytes()).digest('hex'));
+}
+
+/**
+ * `data` (the bytes sent on) and `sha256` (of the original bytes) as getters: an image
+ * forwarded unchanged is decoded again, and hashed, only if someone asks.
+ */
+function withLazyBytes<T extends object>(image: T, data: () => Buffer, original: () => Buffer, hash = lazyHash(original)): T & { data: Buffer; sha256: string } {
+  return Object.defineProperties(image, {
+    data: { get: data, enumerable: true, configurable: true },
+    sha256: { get: hash, enumerable: true, configurable: true },
+  }) as T & { data: Buffer; sha256: string };
 }
 
 function parseUrl(url: string): URL {

@@ -18,7 +18,17 @@ export function isDataUrl(url: string): boolean {
   return url.length >= 5 && url.slice(0, 5).toLowerCase() === 'data:';
 }
 
-export function decodeDataUrl(url: string): DecodedDataUrl {
+/** Decoded size of a data URL's payload, from its length alone (before decoding). */
+export function dataUrlByteLength(url: string): number {
+  const comma = url.indexOf(',');
+  return comma < 0 ? 0 : Math.floor(((url.length - comma - 1) * 3) / 4);
+}
+
+/**
+ * With `into`, the bytes are decoded into that buffer (a reused scratch buffer at least
+ * dataUrlByteLength(url) long) and returned as a view of it: no allocation per image.
+ */
+export function decodeDataUrl(url: string, into?: Buffer): DecodedDataUrl {
   const comma = url.indexOf(',');
   if (!isDataUrl(url) || comma < 0) {
     throw new ImageProblem('invalid_base64_image', 'The image data URL is malformed: expected data:image/<type>;base64,<data>.');
@@ -40,7 +50,7 @@ export function decodeDataUrl(url: string): DecodedDataUrl {
     throw new ImageProblem('invalid_base64_image', 'The image data is not valid base64: it uses the URL-safe alphabet (- or _).');
   }
   const padding = payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0;
-  const bytes = Buffer.from(payload, 'base64');
+  const bytes = into && into.length >= (length / 4) * 3 ? into.subarray(0, into.write(payload, 0, 'base64')) : Buffer.from(payload, 'base64');
   if (bytes.length !== (length / 4) * 3 - padding) {
     throw new ImageProblem('invalid_base64_image', 'The image data is not valid base64: it contains characters outside the base64 alphabet.');
   }

@@ -8,6 +8,8 @@ import { ApiError } from '../openai/api-error.ts';
 export interface Lease {
   /** Waits until the bytes fit, or throws ApiError 503. Returns at once after release(). */
   acquire(bytes: number, signal?: AbortSignal): Promise<void>;
+  /** Counts bytes that already exist (an encoded result, a cached buffer): never waits. */
+  charge(bytes: number): void;
   /** Gives back part of what this lease holds (a transient buffer freed early). */
   giveBack(bytes: number): void;
   /** Gives back everything; later acquires are no-ops. Idempotent. */
@@ -52,6 +54,12 @@ export class InflightBudget {
           budget.#give(n); // released while waiting: the request is over
           return;
         }
+        held += n;
+      },
+      charge(bytes) {
+        const n = Math.max(0, Math.ceil(bytes));
+        if (released || n === 0) return;
+        budget.#used += n;
         held += n;
       },
       giveBack(bytes) {
