@@ -28,7 +28,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   try {
     iris = await startIris(
       {
-        providers: { fake: { type: 'openai', base_url: upstream.url, api_key: 'sk-upstream-secret', ...options.provider } },
+        // fetch_urls: upstream unless a test says otherwise: image URLs in these tests must
+        // never be fetched by Iris (they name no real server; tests talk to loopback only).
+        providers: { fake: { type: 'openai', base_url: upstream.url, api_key: 'sk-upstream-secret', fetch_urls: 'upstream', ...options.provider } },
         models: [
           { name: 'gpt-4o-mini', provider: 'fake' },
           { name: 'vision', provider: 'fake', upstream: 'gpt-4o' },
@@ -56,7 +58,8 @@ export function chatRequests(upstream: FakeOpenAI) {
   return upstream.requests.filter((r) => r.path.startsWith('/v1/chat/completions'));
 }
 
-export const IMAGE_URL = 'https://images.example.com/cat.jpg';
+/** An image URL on loopback where nothing listens: passed through, never fetched. */
+export const IMAGE_URL = 'http://127.0.0.1:9/cat.jpg';
 /** A 1×1 PNG. */
 export const PNG_DATA_URL =
   'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';

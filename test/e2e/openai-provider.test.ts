@@ -312,32 +312,40 @@ describe('who fetches image URLs', () => {
     }
   });
 
-  it('fetch_urls: iris inlines an http URL as a data URL for an Ollama-like upstream', async (t) => {
+  it('fetch_urls: iris inlines an http URL as a data URL for an Ollama-like upstream', async () => {
     const stack = await startStack({
       upstream: { defaultBehaviour: { kind: 'data-urls-only' } },
       provider: { fetch_urls: 'iris' },
       config: { images: { fetch: { allow_hosts: [imageHost] } } },
     });
     try {
+      const completion = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages: ask(imageUrl) });
+      assertChatCompletion(completion);
+      assert.equal(completion.choices[0].message.content, 'I see 1 image. You said: colour?');
+      const sent = chatRequests(stack.upstream)[0].body as { messages: { content: { image_url?: { url: string } }[] }[] };
+      const url = sent.messages[0].content[1].image_url?.url ?? '';
+      assert.match(url, /^data:image\/png;base64,/, 'Iris fetched the image and sent its bytes');
+      const sentBytes = Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
+      const meta = await sharp(sentBytes).metadata();
+      assert.deepEqual([meta.width, meta.height], [64, 48]);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('fetch_urls: iris refuses a loopback URL that is not allowed, before calling the upstream', async () => {
+    const stack = await startStack({ provider: { fetch_urls: 'iris' } });
+    try {
       const res = await fetch(`${stack.iris.baseURL}/chat/completions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${stack.iris.apiKey}`, 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'gpt-4o-mini', messages: ask(imageUrl) }),
       });
-      const body = await res.json();
-      const sent = chatRequests(stack.upstream)[0].body as { messages: { content: { image_url?: { url: string } }[] }[] };
-      const url = sent.messages[0].content[1].image_url?.url ?? '';
-      if (url === imageUrl) {
-        // The passthrough pipeline is still wired in src/server.ts: Iris did not fetch.
-        t.todo('image pipeline not wired into src/server.ts yet: the URL reached the upstream unfetched');
-        assert.equal(res.status, 400);
-        assertErrorResponse(body);
-        return;
-      }
-      assert.equal(res.status, 200, JSON.stringify(body));
-      assertChatCompletion(body);
-      assert.match(url, /^data:image\/png;base64,/);
-      assert.doesNotMatch(url, /127\.0\.0\.1/);
+      const body = (await res.json()) as ErrorBody;
+      assertErrorResponse(body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(body.error.param, 'messages[0].content[1].image_url.url');
+      assert.equal(chatRequests(stack.upstream).length, 0);
     } finally {
       await stack.close();
     }

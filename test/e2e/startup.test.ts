@@ -104,6 +104,7 @@ describe('npm start', () => {
     '    type: openai',
     '    base_url: ${UPSTREAM_URL}',
     '    api_key: ${UPSTREAM_KEY}',
+    '    fetch_urls: upstream',
     'models:',
     '  - name: describer',
     '    provider: local-vllm',
@@ -136,15 +137,17 @@ describe('npm start', () => {
       assert.match(banner, /"model":"describer"/);
       assert.match(banner, /auth:\s+on \(keys from IRIS_API_KEYS\)/);
 
-      // The curl line works as printed (its body, sent with fetch; the image URL goes upstream).
+      // The curl line's body is a valid request (sent with fetch; its image URL swapped for a
+      // loopback one, and passed through to the fake upstream, never fetched).
       const curlBody = /-d '(.+)'/.exec(banner)?.[1];
       assert.ok(curlBody);
       const res = await fetch(`${iris.origin}/v1/chat/completions`, {
         method: 'POST',
         headers: { authorization: 'Bearer sk-start-test-key-123456', 'content-type': 'application/json' },
-        body: curlBody,
+        body: curlBody.replace(/https:\/\/[^"]+/, 'http://127.0.0.1:9/photo.jpg'),
       });
       assert.equal(res.status, 200, await res.clone().text());
+      assert.equal(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0].message.content, 'I see 1 image. You said: What is in this image?');
 
       const client = new OpenAI({ baseURL: `${iris.origin}/v1`, apiKey: 'sk-start-test-key-123456', maxRetries: 0 });
       const completion = await client.chat.completions.create({ model: 'describer', messages: [{ role: 'user', content: 'hello' }] });
