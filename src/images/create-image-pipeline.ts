@@ -178,7 +178,7 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
         }
       }
       const { image } = result;
-      log.debug(
+      if (log.isLevelEnabled('debug')) log.debug(
         {
           param: ref.param,
           source: image.source,
