@@ -52,6 +52,9 @@ export class EnginePool {
       // Workers must keep their event loop turning between tasks (tesseract talks to its
       // own thread through it), so no Atomics.wait idling.
       atomics: 'disabled',
+      // Image bytes live outside the JS heap (sharp, wasm); a small young generation keeps
+      // each worker's heap from ballooning between collections (RSS budget: 700 MB at 16 requests).
+      resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 },
     });
     // One warm-up task per thread: each worker takes one, so all are loaded when all resolve.
     this.readyPromise = Promise.all(Array.from({ length: this.threads }, () => this.piscina.run({ warmup: true }))).then(() => {
