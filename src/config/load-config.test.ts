@@ -182,3 +182,19 @@ describe('loadConfig', () => {
     assert.equal(config.source, null);
   });
 });
+
+it('a value that is one placeholder alone takes the type of its text', () => {
+  const env = { T: '2500', ON: 'false', NAME: '123abc' };
+  const config = loadConfig({
+    raw: {
+      server: { port: '${T}' },
+      engine: { enabled: '${ON}' },
+      providers: { p: { type: 'openai', base_url: 'http://127.0.0.1:1/v1', api_key: '${NAME}', timeout_ms: '${T}' } },
+    },
+    env,
+  });
+  assert.equal(config.server.port, 2500);
+  assert.equal(config.engine.enabled, false);
+  assert.equal(config.providers.p.timeout_ms, 2500);
+  assert.equal(config.providers.p.api_key, '123abc');
+});

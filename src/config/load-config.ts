@@ -50,12 +50,15 @@ function parseConfigText(text: string, path: string): unknown {
 /** Replaces ${NAME} (and ${NAME:-default}) in every string; an unset variable without default is an error. */
 export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: string): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => {
+    const replaced = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => {
       const found = env[name];
       if (found !== undefined && found !== '') return found;
       if (fallback !== undefined) return fallback;
       throw new ConfigError(`${path || 'config'}: environment variable ${name} is not set`);
     });
+    // A value that is one placeholder alone takes the type the text has, as YAML would
+    // (`timeout_ms: ${TIMEOUT}` is a number, `enabled: ${FLAG}` a boolean).
+    return replaced !== value && /^\$\{[^}]+\}$/.test(value) ? scalar(replaced) : replaced;
   }
   if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, `${path}[${i}]`));
   if (value && typeof value === 'object') {
@@ -64,6 +67,12 @@ export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: stri
     );
   }
   return value;
+}
+
+function scalar(text: string): string | number | boolean {
+  if (text === 'true' || text === 'false') return text === 'true';
+  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+  return text;
 }
 
 function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): unknown {

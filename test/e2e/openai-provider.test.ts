@@ -153,6 +153,14 @@ describe('upstream errors', () => {
     );
   });
 
+  it('an upstream stream of only [DONE] is a 502, not an empty answer', async () => {
+    stack.upstream.script({ kind: 'sse', events: ['[DONE]'] });
+    await assert.rejects(
+      stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } }),
+      (err: unknown) => err instanceof OpenAI.APIError && err.status === 502 && /before it was complete/.test(err.message),
+    );
+  });
+
   it('a non-streamed request whose client goes away aborts the upstream request', async () => {
     stack.upstream.reset();
     stack.upstream.script({ kind: 'hang' });

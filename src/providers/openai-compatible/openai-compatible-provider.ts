@@ -73,10 +73,11 @@ export class OpenAICompatibleProvider implements Provider {
       return;
     }
     let finished = false;
+    let sawChoice = false;
     try {
       for await (const event of this.client.guard(readSseEvents(res.body), ctx.signal)) {
         if (event.data === '[DONE]') {
-          finished = true;
+          finished = sawChoice; // `[DONE]` alone, with no answer before it, is not a complete stream
           break;
         }
         const chunk = parseJson(event.data) as ChatCompletionChunk & { error?: { message?: string } };
@@ -87,6 +88,7 @@ export class OpenAICompatibleProvider implements Provider {
             code: 'upstream_error',
           });
         }
+        if (chunk.choices?.length) sawChoice = true;
         if (chunk.choices?.some((c) => c.finish_reason)) finished = true;
         chunk.choices ??= [];
         yield chunk;
