@@ -9,8 +9,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   ChatCompletion,
@@ -22,18 +21,9 @@ import type {
   ToolCall,
   Usage,
 } from '../../src/openai/types.ts';
+import { startFakeServer, type Exchange, type RecordedRequest } from './fake-upstream-server.ts';
 
-export interface RecordedRequest {
-  method: string;
-  /** Path with query string, e.g. `/v1/chat/completions`. */
-  path: string;
-  /** As received; names are lower-case. */
-  headers: IncomingHttpHeaders;
-  /** Parsed JSON body; the raw text if it was not JSON; undefined when empty. */
-  body: unknown;
-  /** The client went away before the response was complete. */
-  aborted: boolean;
-}
+export type { RecordedRequest };
 
 /** What to do with one chat-completions request. Scripted behaviours are consumed one per request. */
 export type Behaviour =
@@ -420,17 +410,6 @@ function sseEvent(event: string): string {
   return event.startsWith('{') || event.startsWith('[') ? `data: ${event}\n\n` : `${event}\n\n`;
 }
 
-async function readBody(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function validate(body: unknown): { error: unknown } | { request: ChatCompletionRequest } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return {
@@ -456,9 +435,6 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const models = options.models ?? DEFAULT_MODELS;
   const chunkDelayMs = options.chunkDelayMs ?? 0;
   const defaultBehaviour = options.defaultBehaviour ?? { kind: 'ok' };
-  const requests: RecordedRequest[] = [];
-  let queue: Behaviour[] = [];
-  let closing = false;
 
   async function writeStream(res: ServerResponse, events: string[], dieAfter?: number): Promise<void> {
     res.writeHead(200, { ...commonHeaders(), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
@@ -473,12 +449,12 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     else res.end();
   }
 
-  async function chat(record: RecordedRequest, res: ServerResponse, markServerClosed: () => void): Promise<void> {
+  async function chat(record: RecordedRequest, res: ServerResponse, exchange: Exchange<Behaviour>): Promise<void> {
     const headers = record.headers;
     if (options.apiKey !== undefined && headers.authorization !== `Bearer ${options.apiKey}`) {
       return sendJson(res, 401, defaultErrorBody(401, ''));
     }
-    const behaviour = queue.shift() ?? defaultBehaviour;
+    const behaviour = exchange.nextStep() ?? defaultBehaviour;
     const model = (record.body as { model?: unknown } | undefined)?.model;
     const modelName = typeof model === 'string' ? model : 'unknown';
 
@@ -517,7 +493,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
 
     const completion = complete(request);
     if (behaviour.kind === 'die-mid-stream') {
-      markServerClosed();
+      exchange.serverCloses();
       const events = request.stream === true ? streamEvents(request, completion, true) : [];
       if (request.stream === true) return writeStream(res, events, behaviour.afterChunks);
       // A non-streamed request: headers and half a body, then the connection drops.
@@ -541,63 +517,28 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     sendJson(res, 404, defaultErrorBody(404, id));
   }
 
-  const server = createServer((req, res) => {
-    const record: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: undefined, aborted: false };
-    requests.push(record);
-    let serverClosed = false;
-    res.on('close', () => {
-      if (!res.writableFinished && !serverClosed && !closing) record.aborted = true;
-    });
-
-    void (async () => {
-      const raw = await readBody(req);
-      if (raw === null) return sendJson(res, 413, openAIError('Request too large.', 'invalid_request_error', null, null));
-      try {
-        record.body = raw === '' ? undefined : JSON.parse(raw);
-      } catch {
-        record.body = raw;
-      }
+  const server = await startFakeServer<Behaviour>({
+    maxBodyBytes: MAX_BODY_BYTES,
+    tooLarge: (res) => sendJson(res, 413, openAIError('Request too large.', 'invalid_request_error', null, null)),
+    handle(record, res, exchange) {
       const path = record.path.split('?')[0];
-      if (req.method === 'POST' && path === '/v1/chat/completions') {
-        return chat(record, res, () => (serverClosed = true));
-      }
-      if (req.method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) return listModels(res, path);
-      sendJson(res, 404, openAIError(`Invalid URL (${req.method} ${path})`, 'invalid_request_error', null, null));
-    })().catch((error: unknown) => {
+      if (record.method === 'POST' && path === '/v1/chat/completions') return chat(record, res, exchange);
+      if (record.method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) return listModels(res, path);
+      sendJson(res, 404, openAIError(`Invalid URL (${record.method} ${path})`, 'invalid_request_error', null, null));
+    },
+    failed(res, error) {
       if (!res.headersSent) sendJson(res, 500, openAIError(`fake upstream failed: ${String(error)}`, 'server_error', null, null));
       else res.destroy();
-    });
+    },
   });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}/v1`,
-    requests,
-    script(next) {
-      queue.push(...(Array.isArray(next) ? next : [next]));
-    },
-    reset() {
-      requests.length = 0;
-      queue = [];
-    },
-    async until(condition, timeoutMs = 2000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!condition()) {
-        if (Date.now() > deadline) throw new Error(`fake upstream: condition not met within ${timeoutMs} ms`);
-        await sleep(5);
-      }
-    },
-    async close() {
-      closing = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
+    url: `${server.origin}/v1`,
+    requests: server.requests,
+    script: (next) => server.script(...(Array.isArray(next) ? next : [next])),
+    reset: server.reset,
+    until: server.until,
+    close: server.close,
   };
 }
 
