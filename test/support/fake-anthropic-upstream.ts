@@ -1,105 +1,37 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { sampleFor } from './sample-for-schema.ts';
+import {
+  startScriptedUpstream, type FakeReply as Reply, type LooseRequest, type ReplyDialect, type ScriptedUpstream,
+} from './scripted-fake-upstream.ts';
 
 // A fake Anthropic Messages API on loopback that speaks the real wire format: it checks the
 // request the way Anthropic does (headers, required fields, alternating roles, non-empty
 // text, image sources), records it, and answers with a scripted or a default reply, as one
 // JSON body or as the named SSE events of a stream.
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: any;
-}
-
-export type FakeReply =
-  /** A JSON body (a Message, or an error body with an error status). */
-  | { kind: 'json'; status?: number; body: unknown; headers?: Record<string, string> }
-  /** An SSE stream of `{event, data}`; `dieAfter` destroys the socket after that many events. */
-  | { kind: 'sse'; events: SseEvent[]; dieAfter?: number; headers?: Record<string, string> }
-  /** Never answers: for timeouts. */
-  | { kind: 'hang' };
+export type RecordedRequest = LooseRequest;
+export type FakeReply = Reply<SseEvent>;
 
 export interface SseEvent {
   event: string;
   data: unknown;
 }
 
-export interface FakeAnthropicUpstream {
-  /** The bare origin, e.g. http://127.0.0.1:40123 (what `base_url` takes). */
-  baseUrl: string;
-  requests: RecordedRequest[];
-  /** Replies for the next requests, in order; when none is queued the default reply answers. */
-  enqueue(...replies: Array<FakeReply | ((req: RecordedRequest) => FakeReply)>): void;
-  reset(): void;
-  close(): Promise<void>;
-}
+export type FakeAnthropicUpstream = ScriptedUpstream<SseEvent>;
 
 export const FAKE_ANTHROPIC_KEY = 'sk-ant-fake-key';
 export const FAKE_ANTHROPIC_MODEL = 'claude-fake-1';
 
-export async function startFakeAnthropic(options: { apiKey?: string } = {}): Promise<FakeAnthropicUpstream> {
+const requestId = () => `req_fake${Math.random().toString(36).slice(2, 10)}`;
+
+const ANTHROPIC_DIALECT: ReplyDialect<SseEvent> = {
+  jsonHeaders: () => ({ 'content-type': 'application/json', 'request-id': requestId() }),
+  sseHeaders: () => ({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': requestId() }),
+  frame: (e) => `event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`,
+};
+
+export function startFakeAnthropic(options: { apiKey?: string } = {}): Promise<FakeAnthropicUpstream> {
   const apiKey = options.apiKey ?? FAKE_ANTHROPIC_KEY;
-  const requests: RecordedRequest[] = [];
-  let queue: Array<FakeReply | ((req: RecordedRequest) => FakeReply)> = [];
-  const sockets = new Set<import('node:net').Socket>();
-
-  const server = createServer(async (req, res) => {
-    const raw = await readBody(req);
-    let body: any = null;
-    try {
-      body = raw ? JSON.parse(raw) : null;
-    } catch {
-      body = raw;
-    }
-    const recorded: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: flat(req.headers), body };
-    requests.push(recorded);
-    const scripted = queue.shift();
-    const reply = scripted ? (typeof scripted === 'function' ? scripted(recorded) : scripted) : defaultReply(recorded, apiKey);
-    send(res, reply);
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    requests,
-    enqueue: (...replies) => void queue.push(...replies),
-    reset() {
-      requests.length = 0;
-      queue = [];
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-function send(res: ServerResponse, reply: FakeReply): void {
-  if (reply.kind === 'hang') return;
-  const requestId = `req_fake${Math.random().toString(36).slice(2, 10)}`;
-  if (reply.kind === 'json') {
-    res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'request-id': requestId, ...reply.headers });
-    res.end(JSON.stringify(reply.body));
-    return;
-  }
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': requestId, ...reply.headers });
-  reply.events.forEach((e, i) => {
-    if (reply.dieAfter !== undefined && i >= reply.dieAfter) return;
-    res.write(`event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`);
-  });
-  if (reply.dieAfter !== undefined) {
-    // Let the written events leave, then cut the connection without ending the chunked body.
-    setTimeout(() => res.socket?.destroy(), 20);
-    return;
-  }
-  res.end();
+  return startScriptedUpstream(ANTHROPIC_DIALECT, (req) => defaultReply(req, apiKey));
 }
 
 // ---- wire builders (also used by tests to script replies) ----
@@ -292,37 +224,4 @@ function answer(body: any): any {
 function mentionsTool(blocks: any[], tools: any[]): boolean {
   const text = blocks.filter((b) => b.type === 'text').map((b) => b.text).join(' ');
   return tools.some((t) => text.includes(t.name));
-}
-
-/** A value that fits a JSON schema, for forced tools. */
-export function sampleFor(schema: any): any {
-  if (!schema || typeof schema !== 'object') return null;
-  if (schema.enum) return schema.enum[0];
-  switch (schema.type) {
-    case 'object':
-      return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, sampleFor(v)]));
-    case 'array':
-      return [sampleFor(schema.items)];
-    case 'string':
-      return 'fake';
-    case 'integer':
-    case 'number':
-      return 1;
-    case 'boolean':
-      return true;
-    default:
-      return null;
-  }
-}
-
-function flat(headers: IncomingMessage['headers']): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,5 +1,7 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { sampleFor } from './sample-for-schema.ts';
+import {
+  startScriptedUpstream, type FakeReply as Reply, type LooseRequest, type ReplyDialect, type ScriptedUpstream,
+} from './scripted-fake-upstream.ts';
 
 // A fake Gemini API (v1beta generateContent / streamGenerateContent?alt=sse) on loopback that
 // speaks the real wire format: it checks requests the way Gemini does (API key header, known
@@ -7,88 +9,25 @@ import type { AddressInfo, Socket } from 'node:net';
 // scripted or a default reply. Streams are `data: <GenerateContentResponse>` events with no
 // end marker, closed by the server.
 
-export interface RecordedRequest {
-  method: string;
-  /** Path with query, e.g. /v1beta/models/gemini-fake:streamGenerateContent?alt=sse */
-  path: string;
-  headers: Record<string, string>;
-  body: any;
-}
+/** `path` has its query, e.g. /v1beta/models/gemini-fake:streamGenerateContent?alt=sse */
+export type RecordedRequest = LooseRequest;
+/** Each SSE event is one GenerateContentResponse (or an `{error}` object) sent as `data:`. */
+export type FakeReply = Reply<unknown>;
 
-export type FakeReply =
-  | { kind: 'json'; status?: number; body: unknown; headers?: Record<string, string> }
-  /** Each event is one GenerateContentResponse (or an `{error}` object) sent as `data:`. */
-  | { kind: 'sse'; events: unknown[]; dieAfter?: number; headers?: Record<string, string> }
-  | { kind: 'hang' };
-
-export interface FakeGeminiUpstream {
-  baseUrl: string;
-  requests: RecordedRequest[];
-  enqueue(...replies: Array<FakeReply | ((req: RecordedRequest) => FakeReply)>): void;
-  reset(): void;
-  close(): Promise<void>;
-}
+export type FakeGeminiUpstream = ScriptedUpstream<unknown>;
 
 export const FAKE_GEMINI_KEY = 'AIzaFakeGeminiKey0123456789';
 export const FAKE_GEMINI_MODEL = 'gemini-fake-1';
 
-export async function startFakeGemini(options: { apiKey?: string } = {}): Promise<FakeGeminiUpstream> {
-  const apiKey = options.apiKey ?? FAKE_GEMINI_KEY;
-  const requests: RecordedRequest[] = [];
-  let queue: Array<FakeReply | ((req: RecordedRequest) => FakeReply)> = [];
-  const sockets = new Set<Socket>();
-  const server = createServer(async (req, res) => {
-    const raw = await readBody(req);
-    let body: any = null;
-    try {
-      body = raw ? JSON.parse(raw) : null;
-    } catch {
-      body = raw;
-    }
-    const recorded: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: flat(req.headers), body };
-    requests.push(recorded);
-    const scripted = queue.shift();
-    send(res, scripted ? (typeof scripted === 'function' ? scripted(recorded) : scripted) : defaultReply(recorded, apiKey));
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    requests,
-    enqueue: (...replies) => void queue.push(...replies),
-    reset() {
-      requests.length = 0;
-      queue = [];
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
+const GEMINI_DIALECT: ReplyDialect<unknown> = {
+  jsonHeaders: () => ({ 'content-type': 'application/json; charset=UTF-8' }),
+  sseHeaders: () => ({ 'content-type': 'text/event-stream' }),
+  frame: (e) => `data: ${JSON.stringify(e)}\r\n\r\n`,
+};
 
-function send(res: ServerResponse, reply: FakeReply): void {
-  if (reply.kind === 'hang') return;
-  if (reply.kind === 'json') {
-    res.writeHead(reply.status ?? 200, { 'content-type': 'application/json; charset=UTF-8', ...reply.headers });
-    res.end(JSON.stringify(reply.body));
-    return;
-  }
-  res.writeHead(200, { 'content-type': 'text/event-stream', ...reply.headers });
-  reply.events.forEach((e, i) => {
-    if (reply.dieAfter !== undefined && i >= reply.dieAfter) return;
-    res.write(`data: ${JSON.stringify(e)}\r\n\r\n`);
-  });
-  if (reply.dieAfter !== undefined) {
-    setTimeout(() => res.socket?.destroy(), 20);
-    return;
-  }
-  res.end();
+export function startFakeGemini(options: { apiKey?: string } = {}): Promise<FakeGeminiUpstream> {
+  const apiKey = options.apiKey ?? FAKE_GEMINI_KEY;
+  return startScriptedUpstream(GEMINI_DIALECT, (req) => defaultReply(req, apiKey));
 }
 
 // ---- wire builders ----
@@ -273,37 +212,4 @@ function answer(body: any, model: string): any {
     candidates: Array.from({ length: n }, () => ({ text, finishReason })),
     usage: { prompt, candidates: out * n, images: images * 258 },
   });
-}
-
-/** A value that fits a Gemini (OpenAPI-subset) schema; types may be upper or lower case. */
-export function sampleFor(schema: any): any {
-  if (!schema || typeof schema !== 'object') return null;
-  if (schema.enum) return schema.enum[0];
-  switch (String(schema.type ?? '').toLowerCase()) {
-    case 'object':
-      return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, sampleFor(v)]));
-    case 'array':
-      return [sampleFor(schema.items)];
-    case 'string':
-      return 'fake';
-    case 'integer':
-    case 'number':
-      return 1;
-    case 'boolean':
-      return true;
-    default:
-      return null;
-  }
-}
-
-function flat(headers: IncomingMessage['headers']): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
