@@ -1,9 +1,11 @@
 import { invalidRequest } from '../../openai/api-error.ts';
-import type { ChatMessage, ContentPart } from '../../openai/types.ts';
+import type { ChatMessage } from '../../openai/types.ts';
 import { parseDataUrl } from '../upstream/parse-data-url.ts';
+import { splitConversation } from '../upstream/split-conversation.ts';
 import type { GeminiContent, GeminiPart } from './gemini-wire.ts';
 
-// OpenAI messages → Gemini `systemInstruction` + `contents` (roles user/model).
+// OpenAI messages → Gemini `systemInstruction` + `contents` (roles user/model); splitConversation
+// walks the messages, here is only how each piece looks as a Gemini part.
 // Images go inline (Gemini fetches no arbitrary URLs; Iris inlines them before this point).
 // A tool message becomes a functionResponse part, which needs the function's name: it is
 // looked up from the earlier assistant tool_calls by tool_call_id.
@@ -26,76 +28,22 @@ export const SKIP_THOUGHT_SIGNATURE = 'skip_thought_signature_validator';
 const GEMINI_MEDIA_TYPES = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/heic', 'image/heif']);
 
 export function convertToGeminiContents(messages: ChatMessage[], options: GeminiContentsOptions = {}): GeminiConversation {
-  const system: Array<{ text: string }> = [];
-  const contents: GeminiContent[] = [];
-  const toolNames = new Map<string, string>();
-  const push = (role: 'user' | 'model', parts: GeminiPart[]): void => {
-    if (parts.length === 0) return;
-    const last = contents.at(-1);
-    if (last && last.role === role) last.parts.push(...parts);
-    else contents.push({ role, parts: [...parts] });
-  };
-
-  messages.forEach((message, i) => {
-    const at = `messages[${i}]`;
-    switch (message.role) {
-      case 'system':
-      case 'developer': {
-        const text = textOf(message.content, at);
-        if (text) system.push({ text });
-        break;
-      }
-      case 'user':
-        push('user', userParts(message.content, at));
-        break;
-      case 'assistant': {
-        const parts: GeminiPart[] = [];
-        const text = textOf(message.content, at, true);
-        if (text) parts.push({ text });
-        message.tool_calls?.forEach((call, k) => {
-          toolNames.set(call.id, call.function.name);
-          const part: GeminiPart = {
-            functionCall: { name: call.function.name, args: parseArguments(call.function.arguments, `${at}.tool_calls[${k}].function.arguments`) },
-          };
-          // Only the first call of a turn carries a signature (parallel calls share it).
-          if (options.signFunctionCalls && k === 0) part.thoughtSignature = SKIP_THOUGHT_SIGNATURE;
-          parts.push(part);
-        });
-        push('model', parts);
-        break;
-      }
-      case 'tool': {
-        const id = message.tool_call_id;
-        if (!id) throw invalidRequest('A tool message needs tool_call_id', `${at}.tool_call_id`);
-        const name = toolNames.get(id);
-        if (!name) throw invalidRequest(`No earlier assistant tool call has the id "${id}"`, `${at}.tool_call_id`);
-        push('user', [{ functionResponse: { name, response: toResponseObject(textOf(message.content, at)) } }]);
-        break;
-      }
-      default:
-        throw invalidRequest(`Unsupported role "${String(message.role)}"`, `${at}.role`);
-    }
+  const { system, turns } = splitConversation<GeminiPart>(messages, 'Gemini', {
+    text: (text) => ({ text }),
+    image: imagePart,
+    toolCall(call, args, k) {
+      const part: GeminiPart = { functionCall: { name: call.function.name, args } };
+      // Only the first call of a turn carries a signature (parallel calls share it).
+      if (options.signFunctionCalls && k === 0) part.thoughtSignature = SKIP_THOUGHT_SIGNATURE;
+      return part;
+    },
+    toolResult(result, param) {
+      if (!result.name) throw invalidRequest(`No earlier assistant tool call has the id "${result.id}"`, param);
+      return { functionResponse: { name: result.name, response: toResponseObject(result.text) } };
+    },
   });
-
-  if (contents.length === 0) throw invalidRequest('Gemini needs at least one user or assistant message besides the system prompt', 'messages');
-  return { ...(system.length ? { systemInstruction: { parts: system } } : {}), contents };
-}
-
-function userParts(content: ChatMessage['content'], at: string): GeminiPart[] {
-  if (content == null) return [];
-  if (typeof content === 'string') return content ? [{ text: content }] : [];
-  const parts: GeminiPart[] = [];
-  content.forEach((part, j) => {
-    const where = `${at}.content[${j}]`;
-    if (part.type === 'text') {
-      if (part.text) parts.push({ text: part.text });
-    } else if (part.type === 'image_url') {
-      parts.push(imagePart(part.image_url.url, `${where}.image_url.url`));
-    } else {
-      throw invalidRequest(`Content part type "${(part as ContentPart).type}" is not supported in user messages`, `${where}.type`);
-    }
-  });
-  return parts;
+  const contents: GeminiContent[] = turns.map((turn) => ({ role: turn.role === 'assistant' ? 'model' : 'user', parts: turn.items }));
+  return { ...(system.length ? { systemInstruction: { parts: system.map((text) => ({ text })) } } : {}), contents };
 }
 
 function imagePart(url: string, param: string): GeminiPart {
@@ -111,17 +59,6 @@ function imagePart(url: string, param: string): GeminiPart {
   throw invalidRequest('Gemini takes images inline: give a base64 data URL', param, 'invalid_image_url');
 }
 
-function parseArguments(text: string, param: string): Record<string, unknown> {
-  if (!text || !text.trim()) return {};
-  try {
-    const value: unknown = JSON.parse(text);
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // fall through to the error below
-  }
-  throw invalidRequest('Tool call arguments must be a JSON object', param);
-}
-
 /** functionResponse.response must be an object: JSON objects go as they are, anything else under `content`. */
 function toResponseObject(text: string): Record<string, unknown> {
   try {
@@ -131,16 +68,4 @@ function toResponseObject(text: string): Record<string, unknown> {
     // plain text
   }
   return { content: text };
-}
-
-function textOf(content: ChatMessage['content'], at: string, allowRefusal = false): string {
-  if (content == null) return '';
-  if (typeof content === 'string') return content;
-  return content
-    .map((part, j) => {
-      if (part.type === 'text') return part.text;
-      if (part.type === 'refusal' && allowRefusal) return part.refusal;
-      throw invalidRequest(`Content part type "${part.type}" is not allowed here`, `${at}.content[${j}].type`);
-    })
-    .join('\n');
 }
