@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, test } from 'node:test';
-import { pino } from 'pino';
+import { test } from 'node:test';
 import { providerConfigSchema } from '../../config/providers-config.ts';
 import { ApiError } from '../../openai/api-error.ts';
-import type { ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.ts';
+import type { ChatCompletionRequest } from '../../openai/types.ts';
 import {
   anthropicError, anthropicMessage, anthropicStreamEvents, FAKE_ANTHROPIC_KEY, startFakeAnthropic, type FakeAnthropicUpstream,
 } from '../../../test/support/fake-anthropic-upstream.ts';
-import type { CallContext, Provider } from '../provider.ts';
+import { callContext as ctx, drain, onFakeUpstream } from '../../../test/support/provider-on-fake-upstream.ts';
+import type { Provider } from '../provider.ts';
 import { createAnthropicProvider, type AnthropicProviderConfig } from './anthropic-provider.ts';
 
 let fake: FakeAnthropicUpstream;
 let provider: Provider;
-const ctx = (): CallContext => ({ requestId: 'req-1', signal: new AbortController().signal, log: pino({ level: 'silent' }) });
 const config = (extra: Record<string, unknown> = {}) =>
   providerConfigSchema.parse({ type: 'anthropic', base_url: fake.baseUrl, api_key: FAKE_ANTHROPIC_KEY, ...extra }) as AnthropicProviderConfig;
 const ask = (extra: Partial<ChatCompletionRequest> = {}): ChatCompletionRequest => ({
@@ -20,21 +19,11 @@ const ask = (extra: Partial<ChatCompletionRequest> = {}): ChatCompletionRequest 
   messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] }],
   ...extra,
 });
-async function drain(it: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletionChunk[]> {
-  const out: ChatCompletionChunk[] = [];
-  for await (const c of it) out.push(c);
-  return out;
-}
 
-before(async () => {
-  fake = await startFakeAnthropic();
-  provider = createAnthropicProvider('claude', config());
+onFakeUpstream(startFakeAnthropic, (started) => {
+  fake = started;
+  return (provider = createAnthropicProvider('claude', config()));
 });
-after(async () => {
-  await provider.close?.();
-  await fake.close();
-});
-beforeEach(() => fake.reset());
 
 test('complete sends the Messages API request with its headers and answers in OpenAI shape', async () => {
   const out = await provider.complete(ask({ max_tokens: 300 }), ctx());

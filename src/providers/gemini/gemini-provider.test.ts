@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, test } from 'node:test';
-import { pino } from 'pino';
+import { test } from 'node:test';
 import { providerConfigSchema } from '../../config/providers-config.ts';
 import { ApiError } from '../../openai/api-error.ts';
-import type { ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.ts';
+import type { ChatCompletionRequest } from '../../openai/types.ts';
 import {
   FAKE_GEMINI_KEY, geminiError, geminiResponse, geminiStreamEvents, startFakeGemini, type FakeGeminiUpstream,
 } from '../../../test/support/fake-gemini-upstream.ts';
-import type { CallContext, Provider } from '../provider.ts';
+import { callContext as ctx, drain, onFakeUpstream } from '../../../test/support/provider-on-fake-upstream.ts';
+import type { Provider } from '../provider.ts';
 import { createGeminiProvider, type GeminiProviderConfig } from './gemini-provider.ts';
 
 let fake: FakeGeminiUpstream;
 let provider: Provider;
-const ctx = (): CallContext => ({ requestId: 'req-1', signal: new AbortController().signal, log: pino({ level: 'silent' }) });
 const config = (extra: Record<string, unknown> = {}) =>
   providerConfigSchema.parse({ type: 'gemini', base_url: fake.baseUrl, api_key: FAKE_GEMINI_KEY, ...extra }) as GeminiProviderConfig;
 const ask = (extra: Partial<ChatCompletionRequest> = {}): ChatCompletionRequest => ({
@@ -23,21 +22,11 @@ const ask = (extra: Partial<ChatCompletionRequest> = {}): ChatCompletionRequest 
   ],
   ...extra,
 });
-async function drain(it: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletionChunk[]> {
-  const out: ChatCompletionChunk[] = [];
-  for await (const c of it) out.push(c);
-  return out;
-}
 
-before(async () => {
-  fake = await startFakeGemini();
-  provider = createGeminiProvider('gem', config());
+onFakeUpstream(startFakeGemini, (started) => {
+  fake = started;
+  return (provider = createGeminiProvider('gem', config()));
 });
-after(async () => {
-  await provider.close?.();
-  await fake.close();
-});
-beforeEach(() => fake.reset());
 
 test('complete posts generateContent with the key header and answers in OpenAI shape', async () => {
   const out = await provider.complete(ask({ max_tokens: 100, temperature: 0.3 }), ctx());
