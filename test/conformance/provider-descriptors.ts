@@ -3,6 +3,7 @@ import {
 } from '../support/fake-anthropic-upstream.ts';
 import { FAKE_GEMINI_KEY, geminiError, geminiResponse, geminiStreamEvents, startFakeGemini } from '../support/fake-gemini-upstream.ts';
 import { startFakeOpenAI } from '../support/fake-openai-upstream.ts';
+import type { FakeReply, LooseRequest, ScriptedUpstream } from '../support/scripted-fake-upstream.ts';
 import type { ReceivedImage, ReceivedRequest, ReceivedTurn } from './received-request.ts';
 
 // One descriptor per provider type: how to start a fake upstream that speaks its wire
@@ -156,38 +157,24 @@ const anthropic: ProviderDescriptor = {
   urlFetchedBy: 'upstream',
   canCallTools: true,
   timeoutMs: TIMEOUT_MS,
-  async start() {
-    const fake = await startFakeAnthropic();
-    return {
-      config: {
-        providers: { up: { type: 'anthropic', base_url: fake.baseUrl, api_key: FAKE_ANTHROPIC_KEY, timeout_ms: TIMEOUT_MS } },
-        models: [{ name: MODEL, provider: 'up', upstream: 'claude-fake-1' }],
-      },
-      model: MODEL,
+  start: () =>
+    startScripted({
+      type: 'anthropic',
+      apiKey: FAKE_ANTHROPIC_KEY,
       upstreamModel: 'claude-fake-1',
-      upstream: {
-        fail(failure) {
-          switch (failure.kind) {
-            case 'status':
-              fake.enqueue(anthropicError(failure.status, ANTHROPIC_TYPES[failure.status], failure.message, failure.retryAfter ? { 'retry-after': failure.retryAfter } : {}));
-              break;
-            case 'overloaded':
-              fake.enqueue(anthropicError(529, 'overloaded_error', failure.message));
-              break;
-            case 'hang':
-              fake.enqueue({ kind: 'hang' });
-              break;
-            case 'die-mid-stream':
-              fake.enqueue({ kind: 'sse', events: anthropicStreamEvents(anthropicMessage({ text: 'This answer is cut off halfway through the stream.' })), dieAfter: 5 });
-              break;
-          }
-        },
-        received: () => fake.requests.map((r) => fromAnthropic(r.body)),
-        reset: () => fake.reset(),
+      startFake: startFakeAnthropic,
+      failure(failure) {
+        switch (failure.kind) {
+          case 'status':
+            return anthropicError(failure.status, ANTHROPIC_TYPES[failure.status], failure.message, failure.retryAfter ? { 'retry-after': failure.retryAfter } : {});
+          case 'overloaded':
+            return anthropicError(529, 'overloaded_error', failure.message);
+          case 'die-mid-stream':
+            return { kind: 'sse', events: anthropicStreamEvents(anthropicMessage({ text: 'This answer is cut off halfway through the stream.' })), dieAfter: 5 };
+        }
       },
-      close: () => fake.close(),
-    };
-  },
+      received: (r) => fromAnthropic(r.body),
+    }),
 };
 
 function fromAnthropic(body: any): ReceivedRequest {
@@ -228,38 +215,24 @@ const gemini: ProviderDescriptor = {
   urlFetchedBy: 'iris',
   canCallTools: true,
   timeoutMs: TIMEOUT_MS,
-  async start() {
-    const fake = await startFakeGemini();
-    return {
-      config: {
-        providers: { up: { type: 'gemini', base_url: fake.baseUrl, api_key: FAKE_GEMINI_KEY, timeout_ms: TIMEOUT_MS } },
-        models: [{ name: MODEL, provider: 'up', upstream: 'gemini-fake-1' }],
-      },
-      model: MODEL,
+  start: () =>
+    startScripted({
+      type: 'gemini',
+      apiKey: FAKE_GEMINI_KEY,
       upstreamModel: 'gemini-fake-1',
-      upstream: {
-        fail(failure) {
-          switch (failure.kind) {
-            case 'status':
-              fake.enqueue(geminiError(failure.status, failure.message, { headers: failure.retryAfter ? { 'retry-after': failure.retryAfter } : {} }));
-              break;
-            case 'overloaded':
-              fake.enqueue(geminiError(503, failure.message));
-              break;
-            case 'hang':
-              fake.enqueue({ kind: 'hang' });
-              break;
-            case 'die-mid-stream':
-              fake.enqueue({ kind: 'sse', events: geminiStreamEvents(geminiResponse({ candidates: [{ text: 'This answer is cut off halfway through the stream.' }] })), dieAfter: 2 });
-              break;
-          }
-        },
-        received: () => fake.requests.map((r) => fromGemini(r.path, r.body)),
-        reset: () => fake.reset(),
+      startFake: startFakeGemini,
+      failure(failure) {
+        switch (failure.kind) {
+          case 'status':
+            return geminiError(failure.status, failure.message, { headers: failure.retryAfter ? { 'retry-after': failure.retryAfter } : {} });
+          case 'overloaded':
+            return geminiError(503, failure.message);
+          case 'die-mid-stream':
+            return { kind: 'sse', events: geminiStreamEvents(geminiResponse({ candidates: [{ text: 'This answer is cut off halfway through the stream.' }] })), dieAfter: 2 };
+        }
       },
-      close: () => fake.close(),
-    };
-  },
+      received: (r) => fromGemini(r.path, r.body),
+    }),
 };
 
 function fromGemini(path: string, body: any): ReceivedRequest {
@@ -312,6 +285,35 @@ const local: ProviderDescriptor = {
 export const PROVIDERS: ProviderDescriptor[] = [openai, anthropic, gemini, local];
 
 // ---- helpers ------------------------------------------------------------------------------
+
+/** How an upstream whose fake is scripted reply by reply (Anthropic, Gemini) is set up and read. */
+interface ScriptedDialect<Event> {
+  type: string;
+  apiKey: string;
+  upstreamModel: string;
+  startFake(): Promise<ScriptedUpstream<Event>>;
+  /** The reply that produces `failure` in this dialect (a hang is the same everywhere). */
+  failure(failure: Exclude<Failure, { kind: 'hang' }>): FakeReply<Event>;
+  received(request: LooseRequest): ReceivedRequest;
+}
+
+async function startScripted<Event>(dialect: ScriptedDialect<Event>): Promise<Harness> {
+  const fake = await dialect.startFake();
+  return {
+    config: {
+      providers: { up: { type: dialect.type, base_url: fake.baseUrl, api_key: dialect.apiKey, timeout_ms: TIMEOUT_MS } },
+      models: [{ name: MODEL, provider: 'up', upstream: dialect.upstreamModel }],
+    },
+    model: MODEL,
+    upstreamModel: dialect.upstreamModel,
+    upstream: {
+      fail: (failure) => fake.enqueue(failure.kind === 'hang' ? { kind: 'hang' } : dialect.failure(failure)),
+      received: () => fake.requests.map((r) => dialect.received(r)),
+      reset: () => fake.reset(),
+    },
+    close: () => fake.close(),
+  };
+}
 
 /** Consecutive same-role turns merge, as Anthropic and Gemini need; OpenAI's are merged here too. */
 function push(turns: ReceivedTurn[], turn: ReceivedTurn): void {
