@@ -6,6 +6,7 @@ import type { ChatService } from '../chat/chat-service.ts';
 import type { ModelRegistry } from '../chat/model-registry.ts';
 import { createAuthHook } from './auth-hook.ts';
 import { registerErrorHandling } from './error-handler.ts';
+import { registerJsonBodyParser } from './json-body-parser.ts';
 import { registerChatCompletions } from './routes/chat-completions.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerModels } from './routes/models.ts';
@@ -51,6 +52,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       'request',
     );
   });
+  registerJsonBodyParser(app);
   registerErrorHandling(app);
   registerHealth(app, deps.models);
   app.register(async (v1) => {
