@@ -49,24 +49,26 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     bodyTimeout: options.timeoutMs,
     keepAliveTimeout: 30_000,
   });
-  const failure = (err: unknown, signal: AbortSignal, overall?: AbortSignal): ApiError =>
+  const failure = (err: unknown, signal: AbortSignal, overall?: { aborted: boolean }): ApiError =>
     transportFailure(err, signal, overall, options);
 
   return {
     async post(call) {
-      const overall = call.stream ? undefined : AbortSignal.timeout(options.timeoutMs);
-      const signal = overall ? AbortSignal.any([call.signal, overall]) : call.signal;
+      const deadline = call.stream ? undefined : startDeadline(options.timeoutMs, call.signal);
       try {
         const res = await pool.request({
           method: 'POST',
           path: prefix + call.path,
           headers: { 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json', ...call.headers },
           body: typeof call.body === 'string' ? call.body : JSON.stringify(call.body),
-          signal,
+          signal: deadline?.signal ?? call.signal,
         });
+        // The deadline covers the body too; it is cleared once the body is done with.
+        if (deadline) res.body.once('close', deadline.clear);
         return { status: res.statusCode, headers: flattenHeaders(res.headers), body: res.body };
       } catch (err) {
-        throw failure(err, call.signal, overall);
+        deadline?.clear();
+        throw failure(err, call.signal, deadline);
       }
     },
     async *guard(source, signal) {
@@ -88,7 +90,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   };
 }
 
-function transportFailure(err: unknown, signal: AbortSignal, overall: AbortSignal | undefined, options: UpstreamClientOptions): ApiError {
+function transportFailure(err: unknown, signal: AbortSignal, overall: { aborted: boolean } | undefined, options: UpstreamClientOptions): ApiError {
   if (err instanceof ApiError) return err;
   if (signal.aborted) {
     const reason: unknown = signal.reason;
@@ -99,7 +101,8 @@ function transportFailure(err: unknown, signal: AbortSignal, overall: AbortSigna
     return new ApiError(499, 'The client closed the request', { type: 'invalid_request_error', code: 'client_closed_request', cause: err });
   }
   const code = (err as { code?: string } | null)?.code;
-  if (overall?.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+  const deadlinePassed = overall?.aborted || (err instanceof DOMException && err.name === 'TimeoutError');
+  if (deadlinePassed || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return new ApiError(504, `The ${options.label} did not answer within ${options.timeoutMs} ms`, {
       type: 'timeout_error',
       code: 'upstream_timeout',
@@ -120,4 +123,37 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
     if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
+}
+
+interface Deadline {
+  signal: AbortSignal;
+  /** True once the deadline passed (not when the caller aborted). */
+  aborted: boolean;
+  clear(): void;
+}
+
+/**
+ * An abort signal for one call: fires when the caller's signal does or when `ms` pass.
+ * A plain timer, cleared when the call ends: AbortSignal.timeout would keep every request's
+ * signal and listeners alive for the whole timeout (120 s by default), which at thousands of
+ * requests a second is hundreds of megabytes.
+ */
+function startDeadline(ms: number, parent: AbortSignal): Deadline {
+  const controller = new AbortController();
+  const onParentAbort = () => controller.abort(parent.reason);
+  const deadline: Deadline = {
+    signal: controller.signal,
+    aborted: false,
+    clear() {
+      clearTimeout(timer);
+      parent.removeEventListener('abort', onParentAbort);
+    },
+  };
+  const timer = setTimeout(() => {
+    deadline.aborted = true;
+    controller.abort(new DOMException('The upstream did not answer in time', 'TimeoutError'));
+  }, ms);
+  if (parent.aborted) onParentAbort();
+  else parent.addEventListener('abort', onParentAbort, { once: true });
+  return deadline;
 }
