@@ -25,12 +25,15 @@ interface Waiter {
 export class InflightBudget {
   readonly total: number;
   readonly waitMs: number;
+  readonly #overloaded: () => ApiError;
   #used = 0;
   #queue: Waiter[] = [];
 
-  constructor(total: number, waitMs: number) {
+  /** `overloaded` makes the error a waiter gets when `waitMs` pass without room. */
+  constructor(total: number, waitMs: number, overloaded: () => ApiError = overloadedError) {
     this.total = total;
     this.waitMs = waitMs;
+    this.#overloaded = overloaded;
   }
 
   get used(): number {
@@ -99,7 +102,7 @@ export class InflightBudget {
         this.#drain(); // a large waiter leaving may unblock smaller ones behind it
       };
       const onAbort = () => leave(signal?.reason ?? new Error('aborted'));
-      const timer = setTimeout(() => leave(overloaded()), this.waitMs);
+      const timer = setTimeout(() => leave(this.#overloaded()), this.waitMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#queue.push(waiter);
     });
@@ -120,7 +123,7 @@ export class InflightBudget {
   }
 }
 
-function overloaded(): ApiError {
+function overloadedError(): ApiError {
   return new ApiError(503, 'The server is busy processing images; retry shortly.', {
     type: 'server_error',
     code: 'images_overloaded',
