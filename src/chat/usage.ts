@@ -18,12 +18,12 @@ export function withImageTokens(usage: Usage, imageTokens: number, imagesInclude
   return { ...usage, prompt_tokens: prompt, total_tokens: prompt + usage.completion_tokens, prompt_tokens_details: details };
 }
 
-let encoder: typeof import('gpt-tokenizer/encoding/o200k_base') | undefined;
+let counter: typeof import('./count-tokens.ts') | undefined;
 
-/** Counts tokens with o200k (GPT-4o's tokenizer); loaded on first use only. */
+/** Counts o200k tokens (GPT-4o's tokenizer); the tokenizer loads on first use only. */
 export async function countTokens(text: string): Promise<number> {
-  encoder ??= await import('gpt-tokenizer/encoding/o200k_base');
-  return encoder.countTokens(text);
+  counter ??= await import('./count-tokens.ts');
+  return counter.countTokens(text);
 }
 
 /** For upstreams that report no usage at all: an o200k count of what was sent and received. */

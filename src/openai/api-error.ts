@@ -61,7 +61,3 @@ function defaultType(status: number): ErrorType {
 export function invalidRequest(message: string, param: string | null = null, code: string | null = null): ApiError {
   return new ApiError(400, message, { type: 'invalid_request_error', param, code });
 }
-
-export function isApiError(err: unknown): err is ApiError {
-  return err instanceof ApiError;
-}

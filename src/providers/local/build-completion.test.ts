@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildChunks, buildCompletion, makeUsage, shapeAnswer, splitForStreaming } from './build-completion.ts';
-import { countTokens } from './count-tokens.ts';
+import { countTokens } from '../../chat/count-tokens.ts';
 
 const answer = 'There are 4 horses. The main colours are brown (39%) and blue (21%).';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, FinishReason, Usage } from '../../openai/types.ts';
-import { countTokens, truncateToTokens } from './count-tokens.ts';
+import { countTokens, truncateToTokens } from '../../chat/count-tokens.ts';
 
 // Turns the engine's answer into OpenAI's response shapes, honouring the request's output
 // controls: `stop` cuts at the first stop sequence (finish_reason stop), max_tokens /

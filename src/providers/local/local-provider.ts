@@ -10,7 +10,7 @@ import { ApiError } from '../../openai/api-error.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.ts';
 import type { CallContext, ImageLimits, Provider } from '../provider.ts';
 import { buildChunks, buildCompletion, choiceCount, completionId, makeUsage, shapeAnswer, type Shaped } from './build-completion.ts';
-import { promptTokens } from './count-tokens.ts';
+import { promptTokens } from '../../chat/count-tokens.ts';
 import { readRequest, type RequestImage } from './read-request.ts';
 
 // The embedded recognition engine as a provider (model `Image-Recognition` by default).

@@ -1,5 +1,5 @@
 import { decode, encode } from 'gpt-tokenizer/encoding/o200k_base';
-import type { ChatCompletionRequest } from '../../openai/types.ts';
+import type { ChatCompletionRequest } from '../openai/types.ts';
 
 // Text tokens in o200k (the gpt-4o family's encoding), counted the way OpenAI counts chat
 // prompts: each message's text plus 3 tokens of framing, plus 3 to prime the reply. Image
