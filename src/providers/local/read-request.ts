@@ -1,5 +1,7 @@
 import { invalidRequest } from '../../openai/api-error.ts';
 import type { ChatCompletionRequest, ChatMessage } from '../../openai/types.ts';
+import { decodeDataUrl as decodeImageDataUrl, isDataUrl } from '../../images/data-url.ts';
+import { ImageProblem } from '../../images/image-problem.ts';
 
 // What the engine needs from an OpenAI request: the question (text of the last user
 // message), the images to look at, and whether JSON is wanted.
@@ -52,11 +54,9 @@ function imagesOf(message: ChatMessage, messageIndex: number): RequestImage[] {
   return out;
 }
 
-const DATA_URL = /^data:(image\/[a-z0-9.+-]+)?(;[a-z0-9=.+-]+)*;base64,/i;
-
+/** The bytes of an inline image, decoded as strictly as the image pipeline does. */
 export function decodeDataUrl(url: string, param: string): Buffer {
-  const head = DATA_URL.exec(url);
-  if (!head) {
+  if (!isDataUrl(url)) {
     throw invalidRequest(
       /^https?:/i.test(url)
         ? 'The Image-Recognition engine takes images inline as data:image/...;base64 URLs; this URL was not fetched.'
@@ -65,9 +65,11 @@ export function decodeDataUrl(url: string, param: string): Buffer {
       'invalid_image',
     );
   }
-  const data = Buffer.from(url.slice(head[0].length), 'base64');
-  if (!data.length) throw invalidRequest('The image is empty.', param, 'invalid_image');
-  return data;
+  try {
+    return decodeImageDataUrl(url).bytes;
+  } catch (err) {
+    throw err instanceof ImageProblem ? err.toApiError(param) : err;
+  }
 }
 
 function findLastIndex<T>(items: T[], test: (item: T) => boolean): number {
