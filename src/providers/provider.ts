@@ -1,3 +1,4 @@
+import type { VerbatimString } from '../json/verbatim-strings.ts';
 import type { Logger } from 'pino';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../openai/types.ts';
 
@@ -33,6 +34,11 @@ export interface CallContext {
    * this so the response may commit to 200 and send SSE keep-alive comments every intervalMs.
    */
   keepAlive?: (intervalMs: number) => void;
+  /**
+   * Long data URLs of the client's body with their JSON text: a provider that sends one of
+   * these strings on unchanged may write those bytes instead of escaping it again.
+   */
+  verbatim?: readonly VerbatimString[];
 }
 
 export interface Provider {

@@ -29,7 +29,7 @@ function callContext(request: FastifyRequest, reply: FastifyReply): { ctx: CallC
   };
   reply.raw.once('close', onClose);
   return {
-    ctx: { requestId: String(request.id), signal: controller.signal, log: request.log as Logger },
+    ctx: { requestId: String(request.id), signal: controller.signal, log: request.log as Logger, verbatim: request.verbatimStrings ?? undefined },
     isClientGone: () => controller.signal.aborted,
   };
 }

@@ -108,6 +108,7 @@ export class OpenAICompatibleProvider implements Provider {
       path: '/chat/completions',
       headers: { ...this.headers, 'x-request-id': ctx.requestId },
       body,
+      verbatim: ctx.verbatim,
       signal: ctx.signal,
       stream: body.stream === true,
     });

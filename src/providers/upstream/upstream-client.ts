@@ -1,5 +1,8 @@
+import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
+import { serializeJson } from '../../json/serialize-json.ts';
+import type { VerbatimString } from '../../json/verbatim-strings.ts';
 import { ApiError } from '../../openai/api-error.ts';
 
 // One pooled keep-alive connection set per upstream provider, and the one place where a
@@ -26,6 +29,8 @@ export interface UpstreamCall {
   headers: Record<string, string>;
   /** A JSON value, or its text when the caller has serialized it already. */
   body: unknown;
+  /** Strings of `body` to write as the client's own JSON text (see src/json/verbatim-strings.ts). */
+  verbatim?: readonly VerbatimString[];
   signal: AbortSignal;
   /** Streams are bounded by the idle timeout only; other calls by timeoutMs overall. */
   stream: boolean;
@@ -56,11 +61,18 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     async post(call) {
       const deadline = call.stream ? undefined : startDeadline(options.timeoutMs, call.signal);
       try {
+        const body = typeof call.body === 'string' ? call.body : serializeJson(call.body, call.verbatim);
         const res = await pool.request({
           method: 'POST',
           path: prefix + call.path,
-          headers: { 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json', ...call.headers },
-          body: typeof call.body === 'string' ? call.body : JSON.stringify(call.body),
+          headers: {
+            'content-type': 'application/json',
+            accept: call.stream ? 'text/event-stream' : 'application/json',
+            ...call.headers,
+            ...(typeof body === 'string' ? {} : { 'content-length': String(body.length) }),
+          },
+          // undici writes an iterable of buffers in order (its types list only single bodies).
+          body: typeof body === 'string' ? body : (body.pieces as unknown as Readable),
           signal: deadline?.signal ?? call.signal,
         });
         // The deadline covers the body too; it is cleared once the body is done with.
