@@ -26,6 +26,7 @@ export function serializeJson(value: unknown, verbatim: readonly VerbatimString[
   used.forEach((string, i) => {
     // The placeholder is plain ASCII, so JSON.stringify wrote it as is, between quotes.
     const mark = text.indexOf(`"${placeholder(i)}"`, at) + 1;
+    if (mark === 0) throw new Error('serializeJson: a placeholder went missing'); // cannot happen: plain ASCII
     pieces.push(Buffer.from(text.slice(at, mark)), string.json);
     at = mark + placeholder(i).length;
   });

@@ -25,6 +25,6 @@ export function placeholder(index: number): string {
 /** The index a placeholder stands for, or -1 when the string is not one. */
 export function placeholderIndex(value: string): number {
   if (value.length > PLACEHOLDER.length + 6 || !value.startsWith(PLACEHOLDER)) return -1;
-  const index = Number(value.slice(PLACEHOLDER.length));
-  return Number.isInteger(index) && index >= 0 ? index : -1;
+  const digits = value.slice(PLACEHOLDER.length);
+  return /^\d{1,6}$/.test(digits) ? Number(digits) : -1;
 }
