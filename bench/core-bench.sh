@@ -41,8 +41,10 @@ models:
   - { name: gpt-4o-mini, provider: bench }
 YAML
 KEY="sk-iris-bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+# Exactly what `npm start` runs (its environment and Node flags), pinned to the gateway CPU.
+read -r -a START <<<"$(cd "$ROOT" && node -p 'require("./package.json").scripts.start')"
 IRIS_CONFIG="$CONF" IRIS_API_KEYS="$KEY" IRIS_DATA_DIR="$RUN_DIR/data" HOST=127.0.0.1 PORT=$PORT \
-  taskset -c "${GATEWAY_CPUS:-1}" node "$ROOT/src/main.ts" >"$RUN_DIR/iris.log" 2>&1 &
+  bash -c 'cd "$0" && exec taskset -c "$1" env "${@:2}"' "$ROOT" "${GATEWAY_CPUS:-1}" "${START[@]}" >"$RUN_DIR/iris.log" 2>&1 &
 IRIS_PID=$!
 trap 'kill $IRIS_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/health" && break; sleep 0.1; done
