@@ -7,6 +7,7 @@
 #   bench/core-bench.sh                                  # full matrix (~15 min)
 #   DURATION=3 WARMUP=1 LATENCIES=0 bench/core-bench.sh  # quicker
 #   PEER=portkey bench/core-bench.sh                     # the same matrix against Portkey
+#   BASELINE=bare bench/core-bench.sh                    # ... against a do-nothing Node proxy (the floor)
 #
 # Needs wrk (apt-get install -y wrk). Results land in bench/results/<timestamp>/summary.md.
 set -euo pipefail
@@ -29,6 +30,18 @@ export RUN_DIR
 
 if [[ "${PEER:-}" != "" ]]; then
   exec "$HARNESS/run-bench.sh"
+fi
+
+if [[ "${BASELINE:-}" == "bare" ]]; then
+  # The floor: a do-nothing Node proxy (bench/bare-proxy.mjs) on the same CPU Iris would get.
+  taskset -c "${GATEWAY_CPUS:-1}" node "$HERE/bare-proxy.mjs" "$PORT" "http://127.0.0.1:$UPSTREAM_PORT" >"$RUN_DIR/bare.log" 2>&1 &
+  BARE_PID=$!
+  trap 'kill $BARE_PID 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do grep -q "bare proxy on" "$RUN_DIR/bare.log" 2>/dev/null && break; sleep 0.1; done
+  GATEWAY_URL="http://127.0.0.1:$PORT/v1/chat/completions" GATEWAY_PID=$BARE_PID GATEWAY_NAME=bare-proxy \
+    UPSTREAM_PORT=$UPSTREAM_PORT "$HARNESS/run-bench.sh"
+  echo "summary: $RUN_DIR/summary.md"
+  exit 0
 fi
 
 CONF="$RUN_DIR/iris.bench.yaml"
