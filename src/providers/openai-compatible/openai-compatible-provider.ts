@@ -53,9 +53,14 @@ export class OpenAICompatibleProvider implements Provider {
   }
 
   async complete(request: ChatCompletionRequest, ctx: CallContext): Promise<ChatCompletion> {
-    const res = await this.post({ ...request, stream: false, stream_options: undefined }, ctx);
-    const text = await this.client.text(res, ctx.signal);
-    if (res.status >= 300) throw mapOpenAIUpstreamError(this.id, res.status, text, res.headers['retry-after']);
+    const { status, headers, text } = await this.client.postForText({
+      path: '/chat/completions',
+      headers: { ...this.headers, 'x-request-id': ctx.requestId },
+      body: { ...request, stream: false, stream_options: undefined },
+      verbatim: ctx.verbatim,
+      signal: ctx.signal,
+    });
+    if (status >= 300) throw mapOpenAIUpstreamError(this.id, status, text, headers['retry-after']);
     return this.parseCompletion(text);
   }
 

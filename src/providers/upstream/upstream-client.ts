@@ -36,8 +36,19 @@ export interface UpstreamCall {
   stream: boolean;
 }
 
+export interface UpstreamTextResponse {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+}
+
 export interface UpstreamClient {
   post(call: UpstreamCall): Promise<UpstreamResponse>;
+  /**
+   * A non-streaming call read to the end: the same as post() then text(), without a body
+   * stream in between (the cheaper path for the common case).
+   */
+  postForText(call: Omit<UpstreamCall, 'stream'>): Promise<UpstreamTextResponse>;
   /** Wraps a body iteration so a dying stream surfaces as an ApiError too. */
   guard<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T>;
   /** Reads a whole body as text, mapping transport failures. */
@@ -57,24 +68,69 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const failure = (err: unknown, signal: AbortSignal, overall?: { aborted: boolean }): ApiError =>
     transportFailure(err, signal, overall, options);
 
+  const requestOptions = (call: Omit<UpstreamCall, 'stream'>, stream: boolean) => {
+    const body = typeof call.body === 'string' ? call.body : serializeJson(call.body, call.verbatim);
+    return {
+      method: 'POST' as const,
+      path: prefix + call.path,
+      headers: {
+        'content-type': 'application/json',
+        accept: stream ? 'text/event-stream' : 'application/json',
+        ...call.headers,
+        ...(typeof body === 'string' ? {} : { 'content-length': String(body.length) }),
+      },
+      // undici writes an iterable of buffers in order (its types list only single bodies).
+      body: typeof body === 'string' ? body : (body.pieces as unknown as Readable),
+    };
+  };
+
   return {
+    postForText(call) {
+      const deadline = startDeadline(options.timeoutMs, call.signal);
+      return new Promise<UpstreamTextResponse>((resolve, reject) => {
+        let status = 0;
+        let headers: Record<string, string> = {};
+        const chunks: Buffer[] = [];
+        let abort: ((reason?: Error) => void) | null = null;
+        const onAbort = () => abort?.(deadline.signal.reason as Error);
+        const finish = (err: unknown, result?: UpstreamTextResponse) => {
+          deadline.signal.removeEventListener('abort', onAbort);
+          deadline.clear();
+          if (result) resolve(result);
+          else reject(failure(err, call.signal, deadline));
+        };
+        try {
+          pool.dispatch(requestOptions(call, false), {
+            onConnect(abortRequest) {
+              abort = abortRequest;
+              if (deadline.signal.aborted) abortRequest(deadline.signal.reason as Error);
+              else deadline.signal.addEventListener('abort', onAbort, { once: true });
+            },
+            onHeaders(statusCode, rawHeaders) {
+              status = statusCode;
+              headers = headersFromRaw(rawHeaders);
+              return true;
+            },
+            onData(chunk) {
+              chunks.push(chunk);
+              return true;
+            },
+            onComplete() {
+              finish(null, { status, headers, text: Buffer.concat(chunks).toString('utf8') });
+            },
+            onError(err) {
+              finish(err);
+            },
+          });
+        } catch (err) {
+          finish(err);
+        }
+      });
+    },
     async post(call) {
       const deadline = call.stream ? undefined : startDeadline(options.timeoutMs, call.signal);
       try {
-        const body = typeof call.body === 'string' ? call.body : serializeJson(call.body, call.verbatim);
-        const res = await pool.request({
-          method: 'POST',
-          path: prefix + call.path,
-          headers: {
-            'content-type': 'application/json',
-            accept: call.stream ? 'text/event-stream' : 'application/json',
-            ...call.headers,
-            ...(typeof body === 'string' ? {} : { 'content-length': String(body.length) }),
-          },
-          // undici writes an iterable of buffers in order (its types list only single bodies).
-          body: typeof body === 'string' ? body : (body.pieces as unknown as Readable),
-          signal: deadline?.signal ?? call.signal,
-        });
+        const res = await pool.request({ ...requestOptions(call, call.stream), signal: deadline?.signal ?? call.signal });
         // The deadline covers the body too; it is cleared once the body is done with.
         if (deadline) res.body.once('close', deadline.clear);
         return { status: res.statusCode, headers: flattenHeaders(res.headers), body: res.body };
@@ -127,6 +183,17 @@ function transportFailure(err: unknown, signal: AbortSignal, overall: { aborted:
     code: 'upstream_unreachable',
     cause: err,
   });
+}
+
+function headersFromRaw(raw: Buffer[] | string[] | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!raw) return out;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toString().toLowerCase();
+    const value = raw[i + 1].toString();
+    out[name] = name in out ? `${out[name]}, ${value}` : value;
+  }
+  return out;
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
