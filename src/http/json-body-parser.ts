@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { cutLongDataUrls, restoreDataUrls } from '../json/cut-data-urls.ts';
 import type { VerbatimString } from '../json/verbatim-strings.ts';
 
@@ -19,45 +19,35 @@ declare module 'fastify' {
   }
 }
 
-type Done = (err: Error | null, body?: unknown) => void;
+/** JSON.parse for text that cannot hold a poisoning key; null when it might, or does not parse. */
+function plainParse(text: string): { value: unknown } | null {
+  if (text.length === 0 || text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')) return null;
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    return null;
+  }
+}
 
 export function registerJsonBodyParser(app: FastifyInstance): void {
   const secureParser = app.getDefaultJsonParser('error', 'error');
   app.decorateRequest('verbatimStrings', null);
-
-  const parseText = (request: FastifyRequest, text: string, done: Done): void => {
-    if (text.length === 0 || text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')) {
-      void secureParser(request, text, done);
-      return;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      void secureParser(request, text, done); // the same error Fastify would give
-      return;
-    }
-    done(null, parsed);
-  };
-
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const raw = body as Buffer;
     const cut = cutLongDataUrls(raw);
     if (cut) {
-      let skeleton: unknown;
-      let failed = false;
-      parseText(request, cut.skeleton, (err, value) => {
-        failed = err !== null;
-        skeleton = value;
-      });
-      const verbatim = failed ? null : restoreDataUrls(skeleton, cut);
-      if (verbatim) {
+      const skeleton = plainParse(cut.skeleton);
+      const verbatim = skeleton && restoreDataUrls(skeleton.value, cut);
+      if (skeleton && verbatim) {
         request.verbatimStrings = verbatim;
-        return done(null, skeleton);
+        return done(null, skeleton.value);
       }
       // Anything unusual: parse the body as it came, so errors name the client's own text.
     }
-    parseText(request, raw.toString('utf8'), done);
+    const text = raw.toString('utf8');
+    const parsed = plainParse(text);
+    if (parsed) return done(null, parsed.value);
+    void secureParser(request, text, done); // the full check, or the same error Fastify would give
   });
 }

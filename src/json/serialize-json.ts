@@ -25,10 +25,11 @@ export function serializeJson(value: unknown, verbatim: readonly VerbatimString[
   let at = 0;
   used.forEach((string, i) => {
     // The placeholder is plain ASCII, so JSON.stringify wrote it as is, between quotes.
-    const mark = text.indexOf(`"${placeholder(i)}"`, at) + 1;
+    const token = placeholder(i);
+    const mark = text.indexOf(`"${token}"`, at) + 1;
     if (mark === 0) throw new Error('serializeJson: a placeholder went missing'); // cannot happen: plain ASCII
     pieces.push(Buffer.from(text.slice(at, mark)), string.json);
-    at = mark + placeholder(i).length;
+    at = mark + token.length;
   });
   pieces.push(Buffer.from(text.slice(at)));
   return { pieces, length: pieces.reduce((sum, piece) => sum + piece.length, 0) };

@@ -3,7 +3,7 @@ import { ApiError } from '../../openai/api-error.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.ts';
 import type { CallContext, ImageLimits, Provider } from '../provider.ts';
 import { readSseEvents } from '../upstream/read-sse-events.ts';
-import { createUpstreamClient, type UpstreamClient, type UpstreamResponse } from '../upstream/upstream-client.ts';
+import { createUpstreamClient, type UpstreamCall, type UpstreamClient, type UpstreamResponse } from '../upstream/upstream-client.ts';
 import { mapOpenAIUpstreamError } from './map-openai-upstream-error.ts';
 
 // Any server that speaks OpenAI's Chat Completions: OpenAI, vLLM, Ollama, llama.cpp,
@@ -53,13 +53,7 @@ export class OpenAICompatibleProvider implements Provider {
   }
 
   async complete(request: ChatCompletionRequest, ctx: CallContext): Promise<ChatCompletion> {
-    const { status, headers, text } = await this.client.postForText({
-      path: '/chat/completions',
-      headers: { ...this.headers, 'x-request-id': ctx.requestId },
-      body: { ...request, stream: false, stream_options: undefined },
-      verbatim: ctx.verbatim,
-      signal: ctx.signal,
-    });
+    const { status, headers, text } = await this.client.postForText(this.call({ ...request, stream: false, stream_options: undefined }, ctx));
     if (status >= 300) throw mapOpenAIUpstreamError(this.id, status, text, headers['retry-after']);
     return this.parseCompletion(text);
   }
@@ -109,14 +103,11 @@ export class OpenAICompatibleProvider implements Provider {
   }
 
   private post(body: ChatCompletionRequest, ctx: CallContext): Promise<UpstreamResponse> {
-    return this.client.post({
-      path: '/chat/completions',
-      headers: { ...this.headers, 'x-request-id': ctx.requestId },
-      body,
-      verbatim: ctx.verbatim,
-      signal: ctx.signal,
-      stream: body.stream === true,
-    });
+    return this.client.post({ ...this.call(body, ctx), stream: body.stream === true });
+  }
+
+  private call(body: ChatCompletionRequest, ctx: CallContext): Omit<UpstreamCall, 'stream'> {
+    return { path: '/chat/completions', headers: { ...this.headers, 'x-request-id': ctx.requestId }, body, verbatim: ctx.verbatim, signal: ctx.signal };
   }
 
   private parseCompletion(text: string): ChatCompletion {

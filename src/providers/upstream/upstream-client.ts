@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { Pool } from 'undici';
+import { Pool, util } from 'undici';
 import type { Dispatcher } from 'undici';
 import { serializeJson } from '../../json/serialize-json.ts';
 import type { VerbatimString } from '../../json/verbatim-strings.ts';
@@ -108,7 +108,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
             },
             onHeaders(statusCode, rawHeaders) {
               status = statusCode;
-              headers = headersFromRaw(rawHeaders);
+              headers = flattenHeaders(util.parseHeaders(rawHeaders));
               return true;
             },
             onData(chunk) {
@@ -183,17 +183,6 @@ function transportFailure(err: unknown, signal: AbortSignal, overall: { aborted:
     code: 'upstream_unreachable',
     cause: err,
   });
-}
-
-function headersFromRaw(raw: Buffer[] | string[] | null): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!raw) return out;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i].toString().toLowerCase();
-    const value = raw[i + 1].toString();
-    out[name] = name in out ? `${out[name]}, ${value}` : value;
-  }
-  return out;
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
