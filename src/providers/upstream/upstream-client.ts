@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { Pool, util } from 'undici';
+import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { serializeJson } from '../../json/serialize-json.ts';
 import type { VerbatimString } from '../../json/verbatim-strings.ts';
@@ -108,7 +108,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
             },
             onHeaders(statusCode, rawHeaders) {
               status = statusCode;
-              headers = flattenHeaders(util.parseHeaders(rawHeaders));
+              headers = headersFromRaw(rawHeaders);
               return true;
             },
             onData(chunk) {
@@ -183,6 +183,17 @@ function transportFailure(err: unknown, signal: AbortSignal, overall: { aborted:
     code: 'upstream_unreachable',
     cause: err,
   });
+}
+
+/** undici's raw [name, value, …] list as flattenHeaders would give it, without the object in between. */
+function headersFromRaw(raw: Buffer[] | string[] | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; raw && i + 1 < raw.length; i += 2) {
+    const name = raw[i].toString().toLowerCase();
+    const value = raw[i + 1].toString();
+    out[name] = name in out ? `${out[name]}, ${value}` : value;
+  }
+  return out;
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
