@@ -4,8 +4,7 @@ import { ApiError, invalidRequest } from '../../openai/api-error.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.ts';
 import type { CallContext, Provider } from '../provider.ts';
 import { checkRequestSize } from '../upstream/check-request-size.ts';
-import { readSseEvents } from '../upstream/read-sse-events.ts';
-import { createUpstreamClient } from '../upstream/upstream-client.ts';
+import { createUpstreamClient, eventsOrThrow, type UpstreamCall, type UpstreamTextResponse } from '../upstream/upstream-client.ts';
 import { anthropicImageLimits } from './anthropic-image-limits.ts';
 import { anthropicStreamToChunks } from './anthropic-stream-to-chunks.ts';
 import type { AnthropicResponse } from './anthropic-wire.ts';
@@ -36,24 +35,25 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
   const plan = (request: ChatCompletionRequest, stream: boolean): AnthropicRequestPlan =>
     convertToAnthropicRequest(request, { defaultMaxTokens: config.default_max_tokens, temperature: config.temperature, stream });
 
-  async function send(plan: AnthropicRequestPlan, signal: AbortSignal, stream: boolean) {
+  function call(plan: AnthropicRequestPlan, signal: AbortSignal): UpstreamCall {
     const body = JSON.stringify(plan.body);
     checkRequestSize(body, ANTHROPIC_MAX_REQUEST_BYTES, 'Anthropic');
-    const res = await client.post({ path: '/v1/messages', headers, body, signal, stream });
-    if (res.status >= 200 && res.status < 300) return res;
-    const text = await client.text(res, signal).catch(() => '');
-    const error = mapAnthropicError(res.status, text, res.headers);
-    log?.warn({ provider: id, status: res.status, mapped: error.status, code: error.code }, 'anthropic upstream error');
-    throw error;
+    return { path: '/v1/messages', headers, body, signal };
+  }
+
+  function failed(answer: UpstreamTextResponse): ApiError {
+    const error = mapAnthropicError(answer.status, answer.text, answer.headers);
+    log?.warn({ provider: id, status: answer.status, mapped: error.status, code: error.code }, 'anthropic upstream error');
+    return error;
   }
 
   async function completeOnce(request: ChatCompletionRequest, signal: AbortSignal): Promise<ChatCompletion> {
     const p = plan(request, false);
-    const res = await send(p, signal, false);
-    const text = await client.text(res, signal);
+    const answer = await client.postForText(call(p, signal));
+    if (answer.status >= 300) throw failed(answer);
     let message: AnthropicResponse;
     try {
-      message = JSON.parse(text) as AnthropicResponse;
+      message = JSON.parse(answer.text) as AnthropicResponse;
     } catch {
       throw new ApiError(502, 'Anthropic sent a response that is not JSON', { type: 'upstream_error', code: 'upstream_bad_response' });
     }
@@ -65,8 +65,8 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
 
   async function* streamOnce(request: ChatCompletionRequest, signal: AbortSignal): AsyncGenerator<ChatCompletionChunk> {
     const p = plan(request, true);
-    const res = await send(p, signal, true);
-    yield* anthropicStreamToChunks(client.guard(readSseEvents(res.body), signal), p.json);
+    const answer = await client.postForEvents(call(p, signal));
+    yield* anthropicStreamToChunks(eventsOrThrow(answer, 'Anthropic', failed), p.json);
   }
 
   return {

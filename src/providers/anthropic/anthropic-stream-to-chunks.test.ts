@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ApiError } from '../../openai/api-error.ts';
 import type { ChatCompletionChunk } from '../../openai/types.ts';
-import { readSseEvents } from '../upstream/read-sse-events.ts';
+import { fixtureEvents } from '../upstream/testing/fixture-events.ts';
 import { anthropicStreamToChunks } from './anthropic-stream-to-chunks.ts';
 import type { AnthropicJsonMode } from './convert-to-anthropic-request.ts';
 
-/** The fixture's bytes, cut into awkward pieces, as the network would deliver them. */
-async function* bytes(name: string): AsyncGenerator<Uint8Array> {
-  const data = readFileSync(new URL(`../../../test/fixtures/anthropic/${name}`, import.meta.url));
-  for (let i = 0; i < data.length; i += 37) yield data.subarray(i, i + 37);
-}
-
 async function collect(name: string, json: AnthropicJsonMode | null = null): Promise<ChatCompletionChunk[]> {
   const out: ChatCompletionChunk[] = [];
-  for await (const chunk of anthropicStreamToChunks(readSseEvents(bytes(name)), json, 1700000000)) out.push(chunk);
+  for await (const chunk of anthropicStreamToChunks(fixtureEvents('anthropic', name, 37), json, 1700000000)) out.push(chunk);
   return out;
 }
 
@@ -47,7 +40,7 @@ test('an error event mid-stream throws the mapped error after the text so far', 
   const seen: string[] = [];
   await assert.rejects(
     (async () => {
-      for await (const c of anthropicStreamToChunks(readSseEvents(bytes('overloaded.sse.txt')), null)) seen.push(c.choices[0]?.delta.content ?? '');
+      for await (const c of anthropicStreamToChunks(fixtureEvents('anthropic', 'overloaded.sse.txt', 37), null)) seen.push(c.choices[0]?.delta.content ?? '');
     })(),
     (err: ApiError) => err.status === 503 && err.type === 'overloaded_error',
   );

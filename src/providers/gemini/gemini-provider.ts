@@ -4,8 +4,7 @@ import { ApiError } from '../../openai/api-error.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.ts';
 import type { CallContext, Provider } from '../provider.ts';
 import { checkRequestSize } from '../upstream/check-request-size.ts';
-import { readSseEvents } from '../upstream/read-sse-events.ts';
-import { createUpstreamClient, type UpstreamResponse } from '../upstream/upstream-client.ts';
+import { createUpstreamClient, eventsOrThrow, type UpstreamCall, type UpstreamTextResponse } from '../upstream/upstream-client.ts';
 import { convertGeminiResponse } from './convert-gemini-response.ts';
 import { convertToGeminiRequest } from './convert-to-gemini-request.ts';
 import { geminiImageLimits } from './gemini-image-limits.ts';
@@ -29,15 +28,16 @@ export function createGeminiProvider(id: string, config: GeminiProviderConfig, l
   const path = (model: string, stream: boolean) =>
     `/v1beta/models/${encodeURIComponent(model.replace(/^models\//, ''))}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`;
 
-  async function send(request: ChatCompletionRequest, signal: AbortSignal, stream: boolean): Promise<UpstreamResponse> {
+  function call(request: ChatCompletionRequest, signal: AbortSignal, stream: boolean): UpstreamCall {
     const body = JSON.stringify(convertToGeminiRequest(request));
     checkRequestSize(body, GEMINI_MAX_REQUEST_BYTES, 'Gemini');
-    const res = await client.post({ path: path(request.model, stream), headers, body, signal, stream });
-    if (res.status >= 200 && res.status < 300) return res;
-    const text = await client.text(res, signal).catch(() => '');
-    const error = mapGeminiError(res.status, text, res.headers);
-    log?.warn({ provider: id, status: res.status, mapped: error.status, code: error.code }, 'gemini upstream error');
-    throw error;
+    return { path: path(request.model, stream), headers, body, signal };
+  }
+
+  function failed(answer: UpstreamTextResponse): ApiError {
+    const error = mapGeminiError(answer.status, answer.text, answer.headers);
+    log?.warn({ provider: id, status: answer.status, mapped: error.status, code: error.code }, 'gemini upstream error');
+    return error;
   }
 
   return {
@@ -47,11 +47,11 @@ export function createGeminiProvider(id: string, config: GeminiProviderConfig, l
     fetchUrls: 'iris',
 
     async complete(request: ChatCompletionRequest, ctx: CallContext): Promise<ChatCompletion> {
-      const res = await send(request, ctx.signal, false);
-      const text = await client.text(res, ctx.signal);
+      const answer = await client.postForText(call(request, ctx.signal, false));
+      if (answer.status >= 300) throw failed(answer);
       let body: GeminiResponse;
       try {
-        body = JSON.parse(text) as GeminiResponse;
+        body = JSON.parse(answer.text) as GeminiResponse;
       } catch {
         throw new ApiError(502, 'Gemini sent a response that is not JSON', { type: 'upstream_error', code: 'upstream_bad_response' });
       }
@@ -62,8 +62,8 @@ export function createGeminiProvider(id: string, config: GeminiProviderConfig, l
     },
 
     async *stream(request: ChatCompletionRequest, ctx: CallContext): AsyncGenerator<ChatCompletionChunk> {
-      const res = await send(request, ctx.signal, true);
-      yield* geminiStreamToChunks(client.guard(readSseEvents(res.body), ctx.signal), { model: request.model });
+      const answer = await client.postForEvents(call(request, ctx.signal, true));
+      yield* geminiStreamToChunks(eventsOrThrow(answer, 'Gemini', failed), { model: request.model });
     },
 
     close: () => client.close(),

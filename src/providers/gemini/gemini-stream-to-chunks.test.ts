@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ApiError } from '../../openai/api-error.ts';
 import type { ChatCompletionChunk } from '../../openai/types.ts';
-import { readSseEvents } from '../upstream/read-sse-events.ts';
+import { fixtureEvents } from '../upstream/testing/fixture-events.ts';
 import { geminiStreamToChunks } from './gemini-stream-to-chunks.ts';
 
-async function* bytes(name: string): AsyncGenerator<Uint8Array> {
-  const data = readFileSync(new URL(`../../../test/fixtures/gemini/${name}`, import.meta.url));
-  for (let i = 0; i < data.length; i += 41) yield data.subarray(i, i + 41);
-}
 async function collect(name: string): Promise<ChatCompletionChunk[]> {
   const out: ChatCompletionChunk[] = [];
-  for await (const c of geminiStreamToChunks(readSseEvents(bytes(name)), { model: 'gemini-x', created: 1700000000 })) out.push(c);
+  for await (const c of geminiStreamToChunks(fixtureEvents('gemini', name, 41), { model: 'gemini-x', created: 1700000000 })) out.push(c);
   return out;
 }
 

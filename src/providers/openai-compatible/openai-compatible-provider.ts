@@ -2,8 +2,7 @@ import type { ProviderConfig } from '../../config/providers-config.ts';
 import { ApiError } from '../../openai/api-error.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.ts';
 import type { CallContext, ImageLimits, Provider } from '../provider.ts';
-import { readSseEvents } from '../upstream/read-sse-events.ts';
-import { createUpstreamClient, type UpstreamCall, type UpstreamClient, type UpstreamResponse } from '../upstream/upstream-client.ts';
+import { createUpstreamClient, type UpstreamCall, type UpstreamClient } from '../upstream/upstream-client.ts';
 import { mapOpenAIUpstreamError } from './map-openai-upstream-error.ts';
 
 // Any server that speaks OpenAI's Chat Completions: OpenAI, vLLM, Ollama, llama.cpp,
@@ -60,40 +59,32 @@ export class OpenAICompatibleProvider implements Provider {
 
   async *stream(request: ChatCompletionRequest, ctx: CallContext): AsyncGenerator<ChatCompletionChunk> {
     // Ask for usage always: some servers omit it unless asked, and Iris meters every request.
-    const res = await this.post({ ...request, stream: true, stream_options: { ...request.stream_options, include_usage: true } }, ctx);
-    if (res.status >= 300) {
-      const text = await this.client.text(res, ctx.signal).catch(() => '');
-      throw mapOpenAIUpstreamError(this.id, res.status, text, res.headers['retry-after']);
-    }
-    if (!(res.headers['content-type'] ?? '').includes('text/event-stream')) {
+    const answer = await this.client.postForEvents(this.call({ ...request, stream: true, stream_options: { ...request.stream_options, include_usage: true } }, ctx));
+    if (answer.status >= 300) throw mapOpenAIUpstreamError(this.id, answer.status, 'text' in answer ? answer.text : '', answer.headers['retry-after']);
+    if (!('events' in answer)) {
       // A server that ignored `stream` and answered with one JSON body: replay it as chunks.
-      const completion = this.parseCompletion(await this.client.text(res, ctx.signal));
-      yield* completionToChunks(completion);
+      yield* completionToChunks(this.parseCompletion(answer.text));
       return;
     }
     let finished = false;
     let sawChoice = false;
-    try {
-      for await (const event of this.client.guard(readSseEvents(res.body), ctx.signal)) {
-        if (event.data === '[DONE]') {
-          finished = sawChoice; // `[DONE]` alone, with no answer before it, is not a complete stream
-          break;
-        }
-        const chunk = parseJson(event.data) as ChatCompletionChunk & { error?: { message?: string } };
-        if (!chunk || typeof chunk !== 'object') throw this.badUpstream('sent a malformed stream event');
-        if (chunk.error || event.event === 'error') {
-          throw new ApiError(502, `The upstream provider '${this.id}' failed mid-stream: ${chunk.error?.message ?? 'unknown error'}`, {
-            type: 'upstream_error',
-            code: 'upstream_error',
-          });
-        }
-        if (chunk.choices?.length) sawChoice = true;
-        if (chunk.choices?.some((c) => c.finish_reason)) finished = true;
-        chunk.choices ??= [];
-        yield chunk;
+    for await (const event of answer.events) {
+      if (event.data === '[DONE]') {
+        finished = sawChoice; // `[DONE]` alone, with no answer before it, is not a complete stream
+        break;
       }
-    } finally {
-      if (!res.body.destroyed) res.body.destroy();
+      const chunk = parseJson(event.data) as ChatCompletionChunk & { error?: { message?: string } };
+      if (!chunk || typeof chunk !== 'object') throw this.badUpstream('sent a malformed stream event');
+      if (chunk.error || event.event === 'error') {
+        throw new ApiError(502, `The upstream provider '${this.id}' failed mid-stream: ${chunk.error?.message ?? 'unknown error'}`, {
+          type: 'upstream_error',
+          code: 'upstream_error',
+        });
+      }
+      if (chunk.choices?.length) sawChoice = true;
+      if (chunk.choices?.some((c) => c.finish_reason)) finished = true;
+      chunk.choices ??= [];
+      yield chunk;
     }
     if (!finished && !ctx.signal.aborted) throw this.badUpstream('ended the stream before it was complete');
   }
@@ -102,11 +93,7 @@ export class OpenAICompatibleProvider implements Provider {
     await this.client.close();
   }
 
-  private post(body: ChatCompletionRequest, ctx: CallContext): Promise<UpstreamResponse> {
-    return this.client.post({ ...this.call(body, ctx), stream: body.stream === true });
-  }
-
-  private call(body: ChatCompletionRequest, ctx: CallContext): Omit<UpstreamCall, 'stream'> {
+  private call(body: ChatCompletionRequest, ctx: CallContext): UpstreamCall {
     return { path: '/chat/completions', headers: { ...this.headers, 'x-request-id': ctx.requestId }, body, verbatim: ctx.verbatim, signal: ctx.signal };
   }
 

@@ -1,9 +1,10 @@
 import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
-import type { Dispatcher } from 'undici';
+import type { EventSourceMessage } from 'eventsource-parser';
 import { serializeJson } from '../../json/serialize-json.ts';
 import type { VerbatimString } from '../../json/verbatim-strings.ts';
 import { ApiError } from '../../openai/api-error.ts';
+import { SseEventQueue } from './sse-event-queue.ts';
 
 // One pooled keep-alive connection set per upstream provider, and the one place where a
 // transport failure (refused, reset, timed out, aborted) becomes an ApiError. Status codes and
@@ -18,12 +19,6 @@ export interface UpstreamClientOptions {
   connections?: number;
 }
 
-export interface UpstreamResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: Dispatcher.ResponseData['body'];
-}
-
 export interface UpstreamCall {
   path: string;
   headers: Record<string, string>;
@@ -32,8 +27,6 @@ export interface UpstreamCall {
   /** Strings of `body` to write as the client's own JSON text (see src/json/verbatim-strings.ts). */
   verbatim?: readonly VerbatimString[];
   signal: AbortSignal;
-  /** Streams are bounded by the idle timeout only; other calls by timeoutMs overall. */
-  stream: boolean;
 }
 
 export interface UpstreamTextResponse {
@@ -42,17 +35,22 @@ export interface UpstreamTextResponse {
   text: string;
 }
 
+export interface UpstreamEventsResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** The body's events; a transport failure mid-stream is thrown from here as an ApiError. */
+  events: AsyncIterableIterator<EventSourceMessage>;
+}
+
 export interface UpstreamClient {
-  post(call: UpstreamCall): Promise<UpstreamResponse>;
+  /** A call read to the end, bounded by timeoutMs overall. */
+  postForText(call: UpstreamCall): Promise<UpstreamTextResponse>;
   /**
-   * A non-streaming call read to the end: the same as post() then text(), without a body
-   * stream in between (the cheaper path for the common case).
+   * A streaming call, bounded by the idle timeout only. A 2xx `text/event-stream` answer comes
+   * back at its headers, as events; any other answer (an error, or a server that ignored
+   * `stream`) is read to the end and comes back as text.
    */
-  postForText(call: Omit<UpstreamCall, 'stream'>): Promise<UpstreamTextResponse>;
-  /** Wraps a body iteration so a dying stream surfaces as an ApiError too. */
-  guard<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T>;
-  /** Reads a whole body as text, mapping transport failures. */
-  text(response: UpstreamResponse, signal: AbortSignal): Promise<string>;
+  postForEvents(call: UpstreamCall): Promise<UpstreamEventsResponse | UpstreamTextResponse>;
   close(): Promise<void>;
 }
 
@@ -68,7 +66,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const failure = (err: unknown, signal: AbortSignal, overall?: { aborted: boolean }): ApiError =>
     transportFailure(err, signal, overall, options);
 
-  const requestOptions = (call: Omit<UpstreamCall, 'stream'>, stream: boolean) => {
+  const requestOptions = (call: UpstreamCall, stream: boolean) => {
     const body = typeof call.body === 'string' ? call.body : serializeJson(call.body, call.verbatim);
     return {
       method: 'POST' as const,
@@ -84,76 +82,69 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     };
   };
 
-  return {
-    postForText(call) {
-      const deadline = startDeadline(options.timeoutMs, call.signal);
-      return new Promise<UpstreamTextResponse>((resolve, reject) => {
-        let status = 0;
-        let headers: Record<string, string> = {};
-        const chunks: Buffer[] = [];
-        let abort: ((reason?: Error) => void) | null = null;
-        const onAbort = () => abort?.(deadline.signal.reason as Error);
-        const finish = (err: unknown, result?: UpstreamTextResponse) => {
-          deadline.signal.removeEventListener('abort', onAbort);
-          deadline.clear();
-          if (result) resolve(result);
-          else reject(failure(err, call.signal, deadline));
-        };
-        try {
-          pool.dispatch(requestOptions(call, false), {
-            onConnect(abortRequest) {
-              abort = abortRequest;
-              if (deadline.signal.aborted) abortRequest(deadline.signal.reason as Error);
-              else deadline.signal.addEventListener('abort', onAbort, { once: true });
-            },
-            onHeaders(statusCode, rawHeaders) {
-              status = statusCode;
-              headers = headersFromRaw(rawHeaders);
-              return true;
-            },
-            onData(chunk) {
-              chunks.push(chunk);
-              return true;
-            },
-            onComplete() {
-              finish(null, { status, headers, text: Buffer.concat(chunks).toString('utf8') });
-            },
-            onError(err) {
-              finish(err);
-            },
-          });
-        } catch (err) {
-          finish(err);
-        }
-      });
-    },
-    async post(call) {
-      const deadline = call.stream ? undefined : startDeadline(options.timeoutMs, call.signal);
-      try {
-        const res = await pool.request({ ...requestOptions(call, call.stream), signal: deadline?.signal ?? call.signal });
-        // The deadline covers the body too; it is cleared once the body is done with.
-        if (deadline) res.body.once('close', deadline.clear);
-        return { status: res.statusCode, headers: flattenHeaders(res.headers), body: res.body };
-      } catch (err) {
+  // Both calls go through undici's dispatch handler: the answer is read as it arrives, with no
+  // body stream in between (the cheaper path, on every request).
+  const send = (call: UpstreamCall, stream: boolean) => {
+    // Streams are bounded by the pool's idle timeouts; other calls by timeoutMs overall too.
+    const deadline = stream ? undefined : startDeadline(options.timeoutMs, call.signal);
+    const signal = deadline?.signal ?? call.signal;
+    return new Promise<UpstreamEventsResponse | UpstreamTextResponse>((resolve, reject) => {
+      let status = 0;
+      let headers: Record<string, string> = {};
+      const chunks: Buffer[] = [];
+      let events: SseEventQueue | null = null;
+      let abort: ((reason?: Error) => void) | null = null;
+      const onAbort = () => abort?.(signal.reason as Error);
+      const done = () => {
+        signal.removeEventListener('abort', onAbort);
         deadline?.clear();
-        throw failure(err, call.signal, deadline);
-      }
-    },
-    async *guard(source, signal) {
+      };
+      const asText = (): UpstreamTextResponse => ({ status, headers, text: Buffer.concat(chunks).toString('utf8') });
+      const fail = (err: unknown) => {
+        done();
+        const error = failure(err, call.signal, deadline);
+        if (events) events.fail(error);
+        // An error answer cut short still says what it can.
+        else if (status >= 300) resolve(asText());
+        else reject(error);
+      };
       try {
-        yield* source;
+        pool.dispatch(requestOptions(call, stream), {
+          onConnect(abortRequest) {
+            abort = abortRequest;
+            if (signal.aborted) abortRequest(signal.reason as Error);
+            else signal.addEventListener('abort', onAbort, { once: true });
+          },
+          onHeaders(statusCode, rawHeaders, resume) {
+            status = statusCode;
+            headers = headersFromRaw(rawHeaders);
+            if (stream && status < 300 && (headers['content-type'] ?? '').includes('text/event-stream')) {
+              events = new SseEventQueue({ resume, cancel: (reason) => abort?.(reason) });
+              resolve({ status, headers, events });
+            }
+            return true;
+          },
+          onData(chunk) {
+            if (events) return events.feed(chunk);
+            chunks.push(chunk);
+            return true;
+          },
+          onComplete() {
+            done();
+            if (events) events.end();
+            else resolve(asText());
+          },
+          onError: fail,
+        });
       } catch (err) {
-        if (err instanceof ApiError) throw err;
-        throw failure(err, signal);
+        fail(err);
       }
-    },
-    async text(response, signal) {
-      try {
-        return await response.body.text();
-      } catch (err) {
-        throw failure(err, signal);
-      }
-    },
+    });
+  };
+
+  return {
+    postForText: (call) => send(call, false) as Promise<UpstreamTextResponse>,
+    postForEvents: (call) => send(call, true),
     close: () => pool.close(),
   };
 }
@@ -185,21 +176,13 @@ function transportFailure(err: unknown, signal: AbortSignal, overall: { aborted:
   });
 }
 
-/** undici's raw [name, value, …] list as flattenHeaders would give it, without the object in between. */
+/** undici's raw [name, value, …] list as one lower-cased object; repeated names joined with ', '. */
 function headersFromRaw(raw: Buffer[] | string[] | null): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; raw && i + 1 < raw.length; i += 2) {
     const name = raw[i].toString().toLowerCase();
     const value = raw[i + 1].toString();
     out[name] = name in out ? `${out[name]}, ${value}` : value;
-  }
-  return out;
-}
-
-function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
 }
@@ -235,4 +218,18 @@ function startDeadline(ms: number, parent: AbortSignal): Deadline {
   if (parent.aborted) onParentAbort();
   else parent.addEventListener('abort', onParentAbort, { once: true });
   return deadline;
+}
+
+/**
+ * The events of a streaming answer, or the error it is: `mapError` says what a failed status
+ * means in the upstream's dialect; a 2xx answer that is not an event stream is the upstream's fault.
+ */
+export function eventsOrThrow(
+  answer: UpstreamEventsResponse | UpstreamTextResponse,
+  upstream: string,
+  mapError: (answer: UpstreamTextResponse) => ApiError,
+): AsyncIterableIterator<EventSourceMessage> {
+  if ('events' in answer) return answer.events;
+  if (answer.status >= 300) throw mapError(answer);
+  throw new ApiError(502, `${upstream} answered a stream request without an event stream`, { type: 'upstream_error', code: 'upstream_bad_response' });
 }

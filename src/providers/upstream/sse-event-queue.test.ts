@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { EventSourceMessage } from 'eventsource-parser';
+import { SseEventQueue } from './sse-event-queue.ts';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+function recordingSource() {
+  const calls = { resumed: 0, cancelled: [] as string[] };
+  return { calls, source: { resume: () => void calls.resumed++, cancel: (reason: Error) => void calls.cancelled.push(reason.message) } };
+}
+
+async function all(queue: AsyncIterable<EventSourceMessage>) {
+  const out = [];
+  for await (const e of queue) out.push({ event: e.event, data: e.data });
+  return out;
+}
+
+test('events split across reads, CRLF framing, comments and multi-byte characters split mid-way', async () => {
+  const queue = new SseEventQueue(recordingSource().source);
+  const euro = bytes('€');
+  queue.feed(bytes('event: message_start\r\ndata: {"a":'));
+  queue.feed(bytes('1}\r\n\r\n: keep-alive\r\n\r\ndata: "'));
+  queue.feed(euro.subarray(0, 1));
+  queue.feed(euro.subarray(1));
+  queue.feed(bytes('"\n\n'));
+  queue.end();
+  assert.deepEqual(await all(queue), [
+    { event: 'message_start', data: '{"a":1}' },
+    { event: undefined, data: '"€"' },
+  ]);
+});
+
+test('an event cut off before its blank line is discarded at the end of the body (SSE spec)', async () => {
+  const queue = new SseEventQueue(recordingSource().source);
+  queue.feed(bytes('data: {"x":1}\n\ndata: {"y":2}\n'));
+  queue.end();
+  assert.deepEqual(await all(queue), [{ event: undefined, data: '{"x":1}' }]);
+});
+
+test('a reader waiting for the next event gets it as soon as its bytes arrive', async () => {
+  const queue = new SseEventQueue(recordingSource().source);
+  const pending = queue.next();
+  queue.feed(bytes('data: late\n\n'));
+  assert.deepEqual(await pending, { value: { id: undefined, event: undefined, data: 'late' }, done: false });
+  const last = queue.next();
+  queue.end();
+  assert.deepEqual(await last, { value: undefined, done: true });
+});
+
+test('a failure reaches the reader after the events that arrived before it, waiting or not', async () => {
+  const queue = new SseEventQueue(recordingSource().source);
+  queue.feed(bytes('data: 1\n\ndata: 2\n\n'));
+  queue.fail(new Error('socket closed'));
+  const seen: string[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const e of queue) seen.push(e.data);
+    })(),
+    /socket closed/,
+  );
+  assert.deepEqual(seen, ['1', '2']);
+
+  const waiting = new SseEventQueue(recordingSource().source);
+  const next = waiting.next();
+  waiting.fail(new Error('reset'));
+  await assert.rejects(next, /reset/);
+});
+
+test('too many unread events pause the body; reading them all resumes it', async () => {
+  const { calls, source } = recordingSource();
+  const queue = new SseEventQueue(source);
+  let accepted = true;
+  let fed = 0;
+  while (accepted) {
+    accepted = queue.feed(bytes(`data: ${fed++}\n\n`));
+    assert.ok(fed <= 64, 'pauses at the high-water mark');
+  }
+  assert.equal(fed, 64);
+  for (let i = 0; i < 63; i++) await queue.next();
+  assert.equal(calls.resumed, 0, 'still events waiting');
+  await queue.next();
+  assert.equal(calls.resumed, 1);
+});
+
+test('a reader that stops early cancels the upstream request; one that read to the end does not', async () => {
+  const early = recordingSource();
+  const queue = new SseEventQueue(early.source);
+  queue.feed(bytes('data: 1\n\ndata: 2\n\n'));
+  for await (const e of queue) if (e.data === '1') break;
+  assert.deepEqual(early.calls.cancelled, ['the reader of the upstream stream stopped']);
+  assert.equal(queue.feed(bytes('data: 3\n\n')), true, 'bytes after the reader left are dropped');
+  assert.deepEqual(await queue.next(), { value: undefined, done: true });
+
+  const whole = recordingSource();
+  const done = new SseEventQueue(whole.source);
+  done.feed(bytes('data: [DONE]\n\n'));
+  done.end();
+  for await (const e of done) if (e.data === '[DONE]') break;
+  assert.deepEqual(whole.calls.cancelled, [], 'a finished body is not aborted (the connection stays reusable)');
+});
