@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, test } from 'node:test';
+import { ApiError } from '../../openai/api-error.ts';
+import { createUpstreamClient, type UpstreamClient } from './upstream-client.ts';
+
+// The upstream client against a real HTTP server on loopback: what each kind of answer becomes.
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+let handler: Handler = (_req, res) => res.end();
+const server: Server = createServer((req, res) => handler(req, res));
+server.listen(0, '127.0.0.1');
+await once(server, 'listening');
+const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+const client: UpstreamClient = createUpstreamClient({ baseUrl: base, timeoutMs: 300, label: 'test upstream' });
+after(async () => {
+  await client.close();
+  server.closeAllConnections();
+  server.close();
+});
+
+const call = (signal = new AbortController().signal) => ({ path: '/chat/completions', headers: { 'x-test': '1' }, body: { model: 'm', messages: [] }, signal });
+
+test('postForText: the whole answer as text, with headers lower-cased and repeated ones joined', async () => {
+  handler = (req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      res.setHeader('Content-Type', 'application/json');
+      res.setHeader('X-Seen', [req.url ?? '', req.headers['x-test'] as string]);
+      res.end(JSON.stringify({ echo: JSON.parse(body) }));
+    });
+  };
+  const answer = await client.postForText(call());
+  assert.equal(answer.status, 200);
+  assert.equal(answer.headers['content-type'], 'application/json');
+  assert.equal(answer.headers['x-seen'], '/v1/chat/completions, 1');
+  assert.deepEqual(JSON.parse(answer.text), { echo: { model: 'm', messages: [] } });
+});
+
+test('postForText: an upstream that does not answer in time is a 504 upstream_timeout', async () => {
+  handler = () => {}; // never answers
+  await assert.rejects(client.postForText(call()), (err: ApiError) => err.status === 504 && err.code === 'upstream_timeout');
+});
+
+test('postForEvents: events are handed over as they arrive, before the body ends', async () => {
+  let finish: () => void = () => {};
+  handler = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: {"n":1}\n\n');
+    finish = () => res.end('data: {"n":2}\n\ndata: [DONE]\n\n');
+  };
+  const answer = await client.postForEvents(call());
+  assert.ok('events' in answer);
+  const first = await answer.events.next();
+  assert.equal(first.value?.data, '{"n":1}');
+  finish();
+  const rest = [];
+  for await (const e of answer.events) rest.push(e.data);
+  assert.deepEqual(rest, ['{"n":2}', '[DONE]']);
+});
+
+test('postForEvents: an error status or a plain JSON answer comes back as text', async () => {
+  handler = (_req, res) => {
+    res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '7' });
+    res.end('{"error":{"message":"slow down"}}');
+  };
+  const limited = await client.postForEvents(call());
+  assert.ok('text' in limited);
+  assert.equal(limited.status, 429);
+  assert.equal(limited.headers['retry-after'], '7');
+  assert.match(limited.text, /slow down/);
+
+  handler = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"choices":[]}');
+  };
+  const plain = await client.postForEvents(call());
+  assert.ok('text' in plain && plain.status === 200 && plain.text === '{"choices":[]}');
+});
+
+test('postForEvents: a connection that dies mid-stream fails the reader with a 502, after the events that came', async () => {
+  handler = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: {"n":1}\n\n', () => setTimeout(() => res.socket?.destroy(), 20));
+  };
+  const answer = await client.postForEvents(call());
+  assert.ok('events' in answer);
+  const seen: string[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const e of answer.events) seen.push(e.data);
+    })(),
+    (err: ApiError) => err instanceof ApiError && err.status === 502 && err.code === 'upstream_unreachable',
+  );
+  assert.deepEqual(seen, ['{"n":1}']);
+});
+
+test('postForEvents: a reader that stops early, or a caller that aborts, closes the upstream request', async () => {
+  const closed: string[] = [];
+  handler = (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: {"n":1}\n\n');
+    res.on('close', () => closed.push(req.headers['x-test'] as string));
+  };
+  const answer = await client.postForEvents(call());
+  assert.ok('events' in answer);
+  for await (const _ of answer.events) break;
+  await waitFor(() => closed.length === 1);
+
+  const controller = new AbortController();
+  const aborted = await client.postForEvents(call(controller.signal));
+  assert.ok('events' in aborted);
+  const next = aborted.events.next().then(() => aborted.events.next());
+  controller.abort(new Error('client went away'));
+  await assert.rejects(next, (err: ApiError) => err.status === 499 && err.code === 'client_closed_request');
+  await waitFor(() => closed.length === 2);
+});
+
+async function waitFor(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(check(), 'condition never became true');
+}
