@@ -12,6 +12,7 @@ import OpenAI from 'openai';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai-upstream.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const LAUNCHER = fileURLToPath(new URL('../../bin/iris.mjs', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
 interface Started {
@@ -35,8 +36,12 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...extra };
 }
 
-function run(env: NodeJS.ProcessEnv, cwd: string): { proc: ChildProcess; out: { stdout: string; stderr: string }; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, [MAIN], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  argv = [MAIN],
+): { proc: ChildProcess; out: { stdout: string; stderr: string }; exited: Promise<number | null> } {
+  const proc = spawn(process.execPath, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = { stdout: '', stderr: '' };
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out.stdout += d));
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out.stderr += d));
@@ -45,8 +50,8 @@ function run(env: NodeJS.ProcessEnv, cwd: string): { proc: ChildProcess; out: { 
 }
 
 /** Starts Iris and resolves once the banner says where it listens. */
-async function startMain(env: NodeJS.ProcessEnv, cwd = REPO): Promise<Started> {
-  const { proc, out, exited } = run(env, cwd);
+async function startMain(env: NodeJS.ProcessEnv, cwd = REPO, argv = [MAIN]): Promise<Started> {
+  const { proc, out, exited } = run(env, cwd, argv);
   const origin = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no banner within 15 s:\n${out.stderr}\n${out.stdout}`)), 15_000);
     const check = () => {
@@ -113,6 +118,34 @@ describe('npm start', () => {
     '    provider: local-vllm',
     '',
   ].join('\n');
+
+  it('`iris serve` runs the server with the Node flags and environment of the start script', async () => {
+    const config = join(dir, 'iris-serve.yaml');
+    writeFileSync(config, yamlConfig);
+    const env = cleanEnv({
+      IRIS_CONFIG: config,
+      IRIS_DATA_DIR: join(dir, 'data-serve'),
+      IRIS_API_KEYS: 'sk-serve-test-key-123456',
+      UPSTREAM_URL: upstream.url,
+      UPSTREAM_KEY: 'k',
+    });
+    const iris = await startMain(env, REPO, [LAUNCHER, 'serve']);
+    try {
+      const health = await fetch(`${iris.origin}/health`);
+      assert.equal(health.status, 200);
+      // The launcher runs the server as its child: read the child's command line and environment.
+      const children = readFileSync(`/proc/${iris.proc.pid}/task/${iris.proc.pid}/children`, 'utf8').trim().split(/\s+/);
+      assert.equal(children.length, 1);
+      const argv = readFileSync(`/proc/${children[0]}/cmdline`, 'utf8').split('\0');
+      const environ = readFileSync(`/proc/${children[0]}/environ`, 'utf8').split('\0');
+      const start = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).scripts.start as string;
+      for (const flag of start.split(/\s+/).filter((w) => w.startsWith('-'))) assert.ok(argv.includes(flag), `${flag} in ${argv.join(' ')}`);
+      for (const variable of start.split(/\s+/).filter((w) => /^[A-Z_]+=/.test(w))) assert.ok(environ.includes(variable), `${variable} set`);
+      assert.ok(argv.some((a) => a.endsWith('src/cli.ts')) && argv.includes('serve'));
+    } finally {
+      assert.equal(await iris.stop(), 0);
+    }
+  });
 
   it('starts from a YAML config with ${ENV} substitution, prints a banner, serves, stops on SIGTERM', async () => {
     const config = join(dir, 'iris.yaml');
