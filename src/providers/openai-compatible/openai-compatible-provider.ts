@@ -60,8 +60,8 @@ export class OpenAICompatibleProvider implements Provider {
   async *stream(request: ChatCompletionRequest, ctx: CallContext): AsyncGenerator<ChatCompletionChunk> {
     // Ask for usage always: some servers omit it unless asked, and Iris meters every request.
     const answer = await this.client.postForEvents(this.call({ ...request, stream: true, stream_options: { ...request.stream_options, include_usage: true } }, ctx));
-    if (answer.status >= 300) throw mapOpenAIUpstreamError(this.id, answer.status, 'text' in answer ? answer.text : '', answer.headers['retry-after']);
     if (!('events' in answer)) {
+      if (answer.status >= 300) throw mapOpenAIUpstreamError(this.id, answer.status, answer.text, answer.headers['retry-after']);
       // A server that ignored `stream` and answered with one JSON body: replay it as chunks.
       yield* completionToChunks(this.parseCompletion(answer.text));
       return;
