@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ImagePipeline, PreparedRequest } from '../images/image-pipeline.ts';
+import { expandPlaceholders } from '../json/expand-placeholders.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from '../openai/types.ts';
 import type { CallContext } from '../providers/provider.ts';
 import type { ModelRegistry, Route } from './model-registry.ts';
@@ -97,6 +98,8 @@ export class ChatService {
     const extraUsage: Partial<Usage> = {};
     for (const step of this.deps.steps ?? []) {
       if (!step.applies(route, current)) continue;
+      // Long data URLs are placeholders until here: steps read image URLs as strings.
+      current = expandPlaceholders(current, ctx.verbatim);
       const result = await step.run(route, current, ctx);
       current = result.request;
       Object.assign(extraUsage, result.usage);
@@ -113,7 +116,8 @@ export class ChatService {
       },
       ctx,
     );
-    return { model: request.model, route, upstream: { ...images.request, model: route.upstreamModel }, images, extraUsage };
+    const upstream = provider.writesVerbatim ? images.request : expandPlaceholders(images.request, ctx.verbatim);
+    return { model: request.model, route, upstream: { ...upstream, model: route.upstreamModel }, images, extraUsage };
   }
 
   private finalUsage(prepared: Prepared, usage: Usage): Usage {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { cutLongDataUrls, restoreDataUrls } from '../json/cut-data-urls.ts';
+import { cutLongDataUrls, matchPlaceholders } from '../json/cut-data-urls.ts';
 import type { VerbatimString } from '../json/verbatim-strings.ts';
 
 // JSON bodies, with Fastify's protection against prototype poisoning kept but made cheap.
@@ -9,8 +9,9 @@ import type { VerbatimString } from '../json/verbatim-strings.ts';
 // escape that could spell one) goes through the full check.
 //
 // Long image data URLs are cut out before parsing and kept as the client's bytes
-// (src/json/cut-data-urls.ts): JSON.parse sees a small skeleton, and the upstream request
-// reuses those bytes instead of escaping megabytes again.
+// (src/json/cut-data-urls.ts): JSON.parse sees a small skeleton whose placeholders stay in
+// the request, the image pipeline checks the bytes, and the upstream request reuses them
+// instead of escaping megabytes again.
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,7 +39,7 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
     const cut = cutLongDataUrls(raw);
     if (cut) {
       const skeleton = plainParse(cut.skeleton);
-      const verbatim = skeleton && restoreDataUrls(skeleton.value, cut);
+      const verbatim = skeleton && matchPlaceholders(skeleton.value, cut);
       if (skeleton && verbatim) {
         request.verbatimStrings = verbatim;
         return done(null, skeleton.value);

@@ -4,7 +4,8 @@ import type { ImagesConfig } from '../config/images-config.ts';
 import { ApiError } from '../openai/api-error.ts';
 import type { ChatCompletionRequest, ChatMessage, ContentPart, ImageDetail, ImagePart } from '../openai/types.ts';
 import type { CallContext } from '../providers/provider.ts';
-import { dataUrlByteLength, decodeDataUrl, isDataUrl, toDataUrl } from './data-url.ts';
+import { verbatimBytes } from '../json/verbatim-strings.ts';
+import { dataUrlByteLength, dataUrlSlice, decodeDataUrl, isDataUrl, toDataUrl } from './data-url.ts';
 import { createGuardedFetcher, ImageFetchError, parseFetchUrl, type GuardedFetcher } from './guarded-fetch.ts';
 import { probeHeader } from './header-probe.ts';
 import { probeWithSharp, transformImage, verifyDecodable, type EncodedImage } from './image-codec.ts';
@@ -22,7 +23,8 @@ import { MEDIA_TYPES, sniffFormat, type SniffedFormat } from './sniff-format.ts'
 // The image ingest pipeline: for every image part of a request, find the bytes (data URL,
 // or a guarded fetch), learn type and size from the headers, refuse what is broken or too
 // big, convert or downscale only what the upstream cannot take, and estimate its tokens.
-// An image that already fits is forwarded as the very string the client sent.
+// An image that already fits is forwarded as the very string the client sent (for a long
+// data URL, its placeholder: the client's bytes are read here and written upstream as is).
 
 export interface PipelineDeps {
   fetcher?: GuardedFetcher;
@@ -107,7 +109,7 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
     try {
       const results = await Promise.all(
         refs.map((ref) =>
-          prepareOne(ref, target, formula, lease, signal, ctx.log).catch((err: unknown) => {
+          prepareOne(ref, target, formula, lease, signal, ctx).catch((err: unknown) => {
             stop.abort();
             throw err;
           }),
@@ -136,26 +138,29 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
     formula: TokenFormula,
     lease: Lease,
     signal: AbortSignal,
-    log: Logger,
+    ctx: CallContext,
   ): Promise<{ url: string; image: PreparedImage & PreparedImageDetails }> {
     const started = performance.now();
+    const { log } = ctx;
     const url = ref.part.image_url?.url;
     const detail = ref.part.image_url?.detail;
     try {
       if (typeof url !== 'string' || url.length === 0) throw new ImageProblem('invalid_image_url', 'The image URL is missing.');
       let result: { url: string; image: PreparedImage & PreparedImageDetails };
       if (isDataUrl(url)) {
-        const size = dataUrlByteLength(url);
+        // A long data URL is a placeholder here; its text is the client's bytes.
+        const text = verbatimBytes(url, ctx.verbatim) ?? url;
+        const size = dataUrlByteLength(text);
         if (size > config.fetch.max_bytes) {
           throw new ImageProblem('image_too_large', `The image is ${mb(size)}; the limit is ${mb(config.fetch.max_bytes)}.`);
         }
         await lease.acquire(size, signal);
-        const decoded = decodeDataUrl(url, scratchFor(size));
+        const decoded = decodeDataUrl(text, scratchFor(size));
         const sameType = (t: SniffedFormat) => decoded.declaredType === MEDIA_TYPES[t];
-        const source = { bytes: decoded.bytes, borrowed: true, reread: () => decodeDataUrl(url).bytes };
+        const source = { bytes: decoded.bytes, borrowed: true, reread: () => decodeDataUrl(text).bytes };
         result = await fromBytes(ref, source, detail, target, formula, lease, signal, 'data_url', false, (t) =>
-          // Unchanged bytes: the client's own string, its media type corrected if it lied.
-          sameType(t) ? url : `data:${MEDIA_TYPES[t]};base64,${url.slice(decoded.payloadStart)}`,
+          // Unchanged bytes: the client's own URL, its media type corrected if it lied.
+          sameType(t) ? url : `data:${MEDIA_TYPES[t]};base64,${dataUrlSlice(text, decoded.payloadStart)}`,
         );
       } else {
         const parsed = parseUrl(url);

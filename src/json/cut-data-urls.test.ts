@@ -1,13 +1,15 @@
-// Cutting long data URLs out of a raw JSON body and putting them back: the result must be
-// exactly what JSON.parse gives for the whole body, and anything unusual must make the cut
-// give up (null) so that the caller parses the body the plain way.
+// Cutting long data URLs out of a raw JSON body, leaving placeholders: expanded again, the
+// result must be exactly what JSON.parse gives for the whole body, and anything unusual must
+// make the cut give up (null) so that the caller parses the body the plain way.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { decodeDataUrl } from '../images/data-url.ts';
-import { cutLongDataUrls, restoreDataUrls, type CutBody } from './cut-data-urls.ts';
-import { MIN_VERBATIM_CHARS, placeholder, type VerbatimString } from './verbatim-strings.ts';
+import type { ChatCompletionRequest } from '../openai/types.ts';
+import { cutLongDataUrls, matchPlaceholders, type CutBody } from './cut-data-urls.ts';
+import { expandPlaceholders } from './expand-placeholders.ts';
+import { MIN_VERBATIM_CHARS, placeholder, verbatimText, type VerbatimString } from './verbatim-strings.ts';
 
 /** A data URL of real base64 (random bytes: every base64 character, `/` and `+` included). */
 function dataUrl(type = 'image/png', bytes = 40_000): string {
@@ -25,39 +27,42 @@ const text = (t: string) => ({ type: 'text', text: t });
 const request = (...messages: unknown[]) => ({ model: 'gpt-4o', messages });
 const user = (...content: unknown[]) => ({ role: 'user', content });
 
-/** What the body parser does: cut, parse the skeleton, restore. Null means "parse plainly". */
+/** What the body parser does: cut, parse the skeleton, match placeholders. Null means "parse plainly". */
 function cutParseRestore(body: Buffer): { value: unknown; verbatim: VerbatimString[]; cut: CutBody } | null {
   const cut = cutLongDataUrls(body);
   if (!cut) return null;
   const value: unknown = JSON.parse(cut.skeleton);
-  const verbatim = restoreDataUrls(value, cut);
+  const verbatim = matchPlaceholders(value, cut);
   return verbatim ? { value, verbatim, cut } : null;
 }
 
-/** Cut+parse+restore must succeed and give exactly JSON.parse(body). */
+/** Cut+parse+match must succeed and, expanded, give exactly JSON.parse(body). */
 function roundTrip(json: string, expectedCuts: number) {
   const body = Buffer.from(json);
   const result = cutParseRestore(body);
-  assert.ok(result, 'the body is cut and restored');
-  assert.deepEqual(result.value, JSON.parse(json));
+  assert.ok(result, 'the body is cut and its placeholders matched');
+  assert.deepEqual(expandPlaceholders(result.value as ChatCompletionRequest, result.verbatim), JSON.parse(json));
   assert.equal(result.verbatim.length, expectedCuts);
   assert.equal(result.cut.spans.length, expectedCuts);
-  for (const v of result.verbatim) {
-    // The kept JSON text is a view of the client's body (no copy) and is the value's text.
+  result.verbatim.forEach((v, i) => {
+    // The kept JSON text is a view of the client's body (no copy); its placeholder is the i-th.
     assert.equal(v.json.buffer, body.buffer, 'a view of the body, not a copy');
-    assert.equal(v.json.toString('latin1'), v.value);
-    assert.ok(v.value.length >= MIN_VERBATIM_CHARS);
-  }
+    assert.equal(v.placeholder, placeholder(i));
+    assert.ok(v.json.length >= MIN_VERBATIM_CHARS);
+  });
+  // The parsed request holds the placeholders, not the megabytes.
+  const parsed = JSON.stringify(result.value);
+  result.verbatim.forEach((v) => assert.ok(parsed.includes(`"${v.placeholder}"`)));
   // JSON.parse saw a skeleton without the megabytes.
   assert.ok(result.cut.skeleton.length < body.length - expectedCuts * (MIN_VERBATIM_CHARS - 100));
   return result;
 }
 
-describe('cutLongDataUrls + restoreDataUrls: round trips', () => {
+describe('cutLongDataUrls + matchPlaceholders: round trips', () => {
   it('one long data URL', () => {
     const url = dataUrl();
     const { verbatim, cut } = roundTrip(JSON.stringify(request(user(text('what is this?'), image(url)))), 1);
-    assert.equal(verbatim[0].value, url);
+    assert.equal(verbatimText(verbatim[0]), url);
     assert.ok(!cut.skeleton.includes(url.slice(22, 200)), 'the payload is not in the skeleton');
     assert.ok(cut.skeleton.includes(JSON.stringify(placeholder(0))), 'a placeholder stands in its place');
   });
@@ -72,7 +77,7 @@ describe('cutLongDataUrls + restoreDataUrls: round trips', () => {
     );
     const { verbatim } = roundTrip(JSON.stringify(body), 4);
     assert.deepEqual(
-      verbatim.map((v) => v.value),
+      verbatim.map(verbatimText),
       urls,
     );
   });
@@ -80,15 +85,15 @@ describe('cutLongDataUrls + restoreDataUrls: round trips', () => {
   it('the same long data URL twice: two cuts, each restored at its own place', () => {
     const url = dataUrl();
     const { verbatim } = roundTrip(JSON.stringify(request(user(image(url)), user(image(url)))), 2);
-    assert.equal(verbatim[0].value, url);
-    assert.equal(verbatim[1].value, url);
+    assert.equal(verbatimText(verbatim[0]), url);
+    assert.equal(verbatimText(verbatim[1]), url);
   });
 
   it('a short data URL (< 32 KiB) is left to JSON.parse; a long one beside it is cut', () => {
     const short = dataUrl('image/png', 1000);
     const long = dataUrl();
     const { verbatim, cut } = roundTrip(JSON.stringify(request(user(image(short), image(long)))), 1);
-    assert.equal(verbatim[0].value, long);
+    assert.equal(verbatimText(verbatim[0]), long);
     assert.ok(cut.skeleton.includes(short));
   });
 
@@ -139,7 +144,7 @@ describe('cutLongDataUrls + restoreDataUrls: round trips', () => {
     const url = dataUrl();
     const json = JSON.stringify(request(user(text('hi ✓'), image(url))), null, '\t').replace(/\n/g, '\r\n');
     const { verbatim } = roundTrip(json, 1);
-    assert.equal(verbatim[0].value, url);
+    assert.equal(verbatimText(verbatim[0]), url);
   });
 
   it('an escaped quote before data: inside a text is not taken for a string start', () => {
@@ -157,7 +162,7 @@ describe('cutLongDataUrls + restoreDataUrls: round trips', () => {
     // Beside a real image: only the image is cut.
     const url2 = dataUrl('image/jpeg');
     const { verbatim } = roundTrip(JSON.stringify(request(user(text(quoted), image(url2)))), 1);
-    assert.equal(verbatim[0].value, url2);
+    assert.equal(verbatimText(verbatim[0]), url2);
     // An escaped backslash then an escaped quote (`\\\"data:`): still escaped.
     const tricky = JSON.stringify(request(user(text(`a\\"${url}`), image(url2))));
     assert.ok(tricky.includes('\\\\\\"data:'));
@@ -175,7 +180,7 @@ describe('cutLongDataUrls + restoreDataUrls: round trips', () => {
     // cut; the escaped "data: inside it is not a start either. Only the image is cut.
     assert.ok(result);
     assert.equal(result.verbatim.length, 1);
-    assert.equal(result.verbatim[0].value, url);
+    assert.equal(verbatimText(result.verbatim[0]), url);
   });
 
   it('a string the client wrote that looks like a placeholder is left alone', () => {
@@ -184,7 +189,7 @@ describe('cutLongDataUrls + restoreDataUrls: round trips', () => {
     const lookAlike = 'data:,iris-verbatim-xxx-0';
     const body = request(user(image(lookAlike), text(lookAlike), image(url), image('data:,iris-verbatim-AAAAAAAAAAAA-1')));
     const { value, verbatim } = roundTrip(JSON.stringify(body), 1);
-    assert.equal(verbatim[0].value, url);
+    assert.equal(verbatimText(verbatim[0]), url);
     const parts = (value as { messages: { content: { image_url?: { url: string } }[] }[] }).messages[0].content;
     assert.equal(parts[0].image_url?.url, lookAlike);
     assert.equal(parts[3].image_url?.url, 'data:,iris-verbatim-AAAAAAAAAAAA-1');
@@ -201,7 +206,7 @@ describe('cutLongDataUrls + restoreDataUrls: round trips', () => {
   });
 });
 
-describe('cutLongDataUrls + restoreDataUrls: fallbacks (null: parse the body plainly)', () => {
+describe('cutLongDataUrls + matchPlaceholders: fallbacks (null: parse the body plainly)', () => {
   function assertFallback(json: string) {
     const body = Buffer.from(json);
     assert.equal(cutParseRestore(body), null);
@@ -241,7 +246,7 @@ describe('cutLongDataUrls + restoreDataUrls: fallbacks (null: parse the body pla
     const other = dataUrl('image/jpeg');
     const mixed = JSON.stringify(request(user(image(url), image(other)))).replace(url, url.replaceAll('/', '\\/'));
     const { verbatim } = roundTrip(mixed, 1);
-    assert.equal(verbatim[0].value, other);
+    assert.equal(verbatimText(verbatim[0]), other);
   });
 
   it('a data URL with any other escape (\\u, \\n) is not cut', () => {
@@ -316,7 +321,8 @@ describe('what the cut leaves unchecked is refused by the image decoder', () => 
         ]);
         const result = cutParseRestore(body);
         assert.ok(result, `byte ${byte} at ${at}: cut`);
-        assert.throws(() => decodeDataUrl(result.verbatim[0].value), `byte 0x${byte.toString(16)} at ${at} must be refused`);
+        assert.throws(() => decodeDataUrl(result.verbatim[0].json), `byte 0x${byte.toString(16)} at ${at} must be refused (bytes)`);
+        assert.throws(() => decodeDataUrl(verbatimText(result.verbatim[0])), `byte 0x${byte.toString(16)} at ${at} must be refused (string)`);
       }
     }
   });

@@ -1,9 +1,9 @@
 import { MIN_VERBATIM_CHARS, placeholder, placeholderIndex, type VerbatimString } from './verbatim-strings.ts';
 
-// Parsing side of verbatim strings: find long `"data:…"` strings in a raw JSON body, hand
-// JSON.parse a skeleton with placeholders, then put the real values back where they belong.
-// Only image URLs (messages[i].content[j].image_url.url) may hold a cut string; if one ends
-// up anywhere else, or anything looks unusual, the caller parses the whole body the plain way.
+// Parsing side of verbatim strings: find long `"data:…"` strings in a raw JSON body and hand
+// JSON.parse a skeleton with placeholders, which stay in the parsed request. Only image URLs
+// (messages[i].content[j].image_url.url) may hold a placeholder; if one ends up anywhere else,
+// or anything looks unusual, the caller parses the whole body the plain way.
 //
 // Why a cut string's bytes are its JSON text: it runs from an unescaped quote to the next
 // quote with no backslash in between, so it has no escapes; its header (up to the comma) is
@@ -61,10 +61,10 @@ export function cutLongDataUrls(body: Buffer): CutBody | null {
 }
 
 /**
- * Puts the cut strings back into the parsed skeleton (in place) and returns them, or null
- * when a placeholder is missing, repeated or outside an image URL.
+ * The cut strings of the parsed skeleton, indexed as their placeholders are, or null when a
+ * placeholder is missing, repeated or outside an image URL.
  */
-export function restoreDataUrls(value: unknown, cut: CutBody): VerbatimString[] | null {
+export function matchPlaceholders(value: unknown, cut: CutBody): VerbatimString[] | null {
   const restored: (VerbatimString | undefined)[] = new Array(cut.spans.length);
   let count = 0;
   const messages = (value as { messages?: unknown } | null)?.messages;
@@ -79,10 +79,8 @@ export function restoreDataUrls(value: unknown, cut: CutBody): VerbatimString[] 
       if (index < 0) continue;
       if (index >= cut.spans.length || restored[index]) return null;
       const { start, end } = cut.spans[index];
-      // latin1 maps bytes to the same code points; the payload is base64-checked later.
-      const text = cut.body.toString('latin1', start + 1, end);
-      image.url = text;
-      restored[index] = { value: text, json: cut.body.subarray(start + 1, end) };
+      // The payload is base64-checked by the image pipeline, on these bytes.
+      restored[index] = { placeholder: image.url, json: cut.body.subarray(start + 1, end) };
       count++;
     }
   }

@@ -35,8 +35,8 @@ export interface CallContext {
    */
   keepAlive?: (intervalMs: number) => void;
   /**
-   * Long data URLs of the client's body with their JSON text: a provider that sends one of
-   * these strings on unchanged may write those bytes instead of escaping it again.
+   * Long data URLs of the client's body, as their bytes, indexed by the placeholders that
+   * stand for them in the request (src/json/verbatim-strings.ts).
    */
   verbatim?: readonly VerbatimString[];
 }
@@ -48,6 +48,11 @@ export interface Provider {
   readonly imageLimits: ImageLimits;
   /** Where the upstream can fetch URLs itself, who should: it (`upstream`) or Iris (`iris`). */
   readonly fetchUrls?: 'upstream' | 'iris';
+  /**
+   * True when the provider takes long data URLs as placeholders and writes the client's bytes
+   * (ctx.verbatim) in their place; every other provider is given the URLs as strings.
+   */
+  readonly writesVerbatim?: boolean;
   complete(request: ChatCompletionRequest, ctx: CallContext): Promise<ChatCompletion>;
   /**
    * Streams OpenAI chunks. Providers always ask their upstream for usage and yield it as a

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
+import { makeImage } from '../../src/images/testing/test-images.ts';
+import { MIN_VERBATIM_CHARS } from '../../src/json/verbatim-strings.ts';
 import type { AnalysisUsage } from '../../src/openai/types.ts';
 import { fakePromptTokens, fakeReply } from '../support/fake-openai-upstream.ts';
 import { startAnalysisWorld, imagePartsIn, textIn, type AnalysisWorld } from './support/analysis-world.ts';
@@ -95,6 +97,27 @@ describe('analysis mode with an upstream analysis model', () => {
     assert.equal(analysis.prompt_tokens, fakePromptTokens(analysisBody as never));
     assert.equal(analysis.completion_tokens, fakeReply(analysisBody as never).completionTokens);
     assert.equal(typeof analysis.image_tokens, 'number');
+  });
+
+  test('large photos (data URLs kept out of JSON.parse) reach the analysis model as sent, each described for itself', async () => {
+    world.text.reset();
+    world.vision.reset();
+    const photo = async (width: number) => `data:image/jpeg;base64,${(await makeImage('jpeg', width, 360, { noise: true, quality: 95 })).toString('base64')}`;
+    const photos = [await photo(480), await photo(482)];
+    assert.ok(photos.every((p) => p.length > MIN_VERBATIM_CHARS) && photos[0] !== photos[1]);
+    const ask = (url: string) =>
+      world.iris.client.chat.completions.create({
+        model: 'text-1',
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url } }] }],
+      });
+    for (const url of photos) await ask(url);
+    // Two different images: two descriptions. The first again: from the cache, keyed by content.
+    const again = await ask(photos[0]);
+    assert.equal(world.visionCalls(), 2);
+    assert.equal(analysisOf(again.usage).cached_images, 1);
+    const sent = world.vision.requests.map((r) => imagePartsIn(r.body as Body).map((p) => (p as { image_url: { url: string } }).image_url.url));
+    assert.deepEqual(sent, [[photos[0]], [photos[1]]]);
+    assert.ok(world.textBodies().every((body) => imagePartsIn(body).length === 0));
   });
 
   test('`<model>-ocr` always analyses and answers under the name asked for', async () => {

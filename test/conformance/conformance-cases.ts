@@ -15,6 +15,7 @@ export interface TestImage {
   dataUrl: string;
   mediaType: string;
   bytes: number;
+  sha256: string;
 }
 
 export interface CaseContext {
@@ -22,7 +23,8 @@ export interface CaseContext {
   descriptor: ProviderDescriptor;
   harness: Harness;
   model: string;
-  images: { png: TestImage; jpeg: TestImage; webp: TestImage; pngUrl: string };
+  /** `photo` is a noisy JPEG of a few hundred kilobytes: a data URL long enough to be kept out of JSON.parse. */
+  images: { png: TestImage; jpeg: TestImage; webp: TestImage; photo: TestImage; pngUrl: string };
   /** What the upstream received during this case. */
   received(): ReceivedRequest[];
 }
@@ -137,6 +139,20 @@ export const CASES: ConformanceCase[] = [
       assert.equal(images[0].kind, 'inline');
       assert.equal((images[0] as { mediaType: string }).mediaType, 'image/jpeg');
       assert.ok((images[0] as { bytes: number }).bytes > 100);
+    },
+  },
+  {
+    // Long data URLs skip JSON.parse and stand as placeholders in the request
+    // (src/json/verbatim-strings.ts); every provider must still send the client's very bytes.
+    name: 'a large photo inline arrives byte for byte',
+    async run(c) {
+      const { photo, png } = c.images;
+      const out = await complete(c, { messages: [imageMessage('What is in these pictures?', photo.dataUrl, png.dataUrl, photo.dataUrl)] });
+      assertAnswer(c, out.choices[0].message.content, 3);
+      if (!hasUpstream(c)) return;
+      const images = allImages(onlyRequest(c));
+      const expected = { kind: 'inline', mediaType: photo.mediaType, bytes: photo.bytes, sha256: photo.sha256 };
+      assert.deepEqual(images, [expected, { kind: 'inline', mediaType: png.mediaType, bytes: png.bytes, sha256: png.sha256 }, expected]);
     },
   },
   {

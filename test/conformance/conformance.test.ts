@@ -1,4 +1,7 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { MIN_VERBATIM_CHARS } from '../../src/json/verbatim-strings.ts';
 import { makeImage } from '../../src/images/testing/test-images.ts';
 import { startIris, type RunningIris } from '../support/start-iris.ts';
 import { CASES, type CaseContext, type TestImage } from './conformance-cases.ts';
@@ -12,7 +15,8 @@ import { PROVIDERS, type Harness } from './provider-descriptors.ts';
 const only = process.env.CONFORMANCE_PROVIDERS?.split(',').map((s) => s.trim()).filter(Boolean);
 
 function inline(bytes: Buffer, mediaType: string): TestImage {
-  return { dataUrl: `data:${mediaType};base64,${bytes.toString('base64')}`, mediaType, bytes: bytes.length };
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return { dataUrl: `data:${mediaType};base64,${bytes.toString('base64')}`, mediaType, bytes: bytes.length, sha256 };
 }
 
 for (const descriptor of PROVIDERS) {
@@ -25,7 +29,10 @@ for (const descriptor of PROVIDERS) {
     let context: CaseContext;
 
     before(async () => {
-      const [png, jpeg, webp] = await Promise.all([makeImage('png', 320, 240), makeImage('jpeg', 320, 240), makeImage('webp', 320, 240)]);
+      const [png, jpeg, webp, photo] = await Promise.all([
+        makeImage('png', 320, 240), makeImage('jpeg', 320, 240), makeImage('webp', 320, 240), makeImage('jpeg', 480, 360, { noise: true, quality: 95 }),
+      ]);
+      assert.ok(photo.length > MIN_VERBATIM_CHARS && png.length < MIN_VERBATIM_CHARS, 'the photo is long enough to be cut, the png short enough not to be');
       imageServer = await startImageServer({ 'picture.png': { bytes: png, type: 'image/png' } });
       harness = await descriptor.start();
       iris = await startIris({ ...harness.config, images: { fetch: { allow_hosts: [imageServer.host] } } });
@@ -34,7 +41,7 @@ for (const descriptor of PROVIDERS) {
         descriptor,
         harness,
         model: harness.model,
-        images: { png: inline(png, 'image/png'), jpeg: inline(jpeg, 'image/jpeg'), webp: inline(webp, 'image/webp'), pngUrl: imageServer.url('picture.png') },
+        images: { png: inline(png, 'image/png'), jpeg: inline(jpeg, 'image/jpeg'), webp: inline(webp, 'image/webp'), photo: inline(photo, 'image/jpeg'), pngUrl: imageServer.url('picture.png') },
         received: () => {
           if (!harness.upstream) throw new Error(`${descriptor.name} has no upstream to inspect`);
           return harness.upstream.received();

@@ -4,7 +4,7 @@ import {
 import { FAKE_GEMINI_KEY, geminiError, geminiResponse, geminiStreamEvents, startFakeGemini } from '../support/fake-gemini-upstream.ts';
 import { startFakeOpenAI } from '../support/fake-openai-upstream.ts';
 import type { FakeReply, LooseRequest, ScriptedUpstream } from '../support/scripted-fake-upstream.ts';
-import type { ReceivedImage, ReceivedRequest, ReceivedTurn } from './received-request.ts';
+import { inlineImage, type ReceivedImage, type ReceivedRequest, type ReceivedTurn } from './received-request.ts';
 
 // One descriptor per provider type: how to start a fake upstream that speaks its wire
 // format, the Iris config that points at it, how to script failures in that dialect, and
@@ -187,7 +187,7 @@ function fromAnthropic(body: any): ReceivedRequest {
       images: blocks.filter((b) => b.type === 'image').map((b) =>
         b.source.type === 'url'
           ? { kind: 'url', url: b.source.url }
-          : { kind: 'inline', mediaType: b.source.media_type, bytes: Buffer.from(b.source.data, 'base64').length }),
+          : inlineImage(b.source.media_type, b.source.data)),
       toolCalls: blocks.filter((b) => b.type === 'tool_use').map((b) => b.name),
       toolResults: blocks.filter((b) => b.type === 'tool_result').map((b) => (typeof b.content === 'string' ? b.content : (b.content ?? []).map((c: any) => c.text).join(''))),
     });
@@ -244,7 +244,7 @@ function fromGemini(path: string, body: any): ReceivedRequest {
       text: parts.filter((p) => typeof p.text === 'string').map((p) => p.text).join('\n'),
       images: parts.filter((p) => p.inlineData || p.fileData).map((p) =>
         p.inlineData
-          ? { kind: 'inline', mediaType: p.inlineData.mimeType, bytes: Buffer.from(p.inlineData.data, 'base64').length }
+          ? inlineImage(p.inlineData.mimeType, p.inlineData.data)
           : { kind: 'url', url: p.fileData.fileUri }),
       toolCalls: parts.filter((p) => p.functionCall).map((p) => p.functionCall.name),
       toolResults: parts.filter((p) => p.functionResponse).map((p) => JSON.stringify(p.functionResponse.response)),
@@ -336,5 +336,5 @@ function textOf(content: any): string {
 
 function imageFromUrl(url: string): ReceivedImage {
   const match = /^data:([^;,]+)(?:;[^,]*)?;base64,(.*)$/s.exec(url);
-  return match ? { kind: 'inline', mediaType: match[1], bytes: Buffer.from(match[2], 'base64').length } : { kind: 'url', url };
+  return match ? inlineImage(match[1], match[2]) : { kind: 'url', url };
 }

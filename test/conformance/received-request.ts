@@ -2,7 +2,15 @@
 // check "the upstream got two images, inline, in the second user turn" without knowing the
 // dialect. Each provider descriptor reads its own wire format into this.
 
-export type ReceivedImage = { kind: 'url'; url: string } | { kind: 'inline'; mediaType: string; bytes: number };
+import { createHash } from 'node:crypto';
+
+export type ReceivedImage = { kind: 'url'; url: string } | { kind: 'inline'; mediaType: string; bytes: number; sha256: string };
+
+/** An inline image as received: its media type, and its size and hash once decoded. */
+export function inlineImage(mediaType: string, base64: string): ReceivedImage {
+  const bytes = Buffer.from(base64, 'base64');
+  return { kind: 'inline', mediaType, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
 
 export interface ReceivedTurn {
   role: 'user' | 'assistant';

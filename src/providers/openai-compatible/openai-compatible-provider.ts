@@ -24,6 +24,7 @@ export class OpenAICompatibleProvider implements Provider {
   readonly type = 'openai' as const;
   readonly imageLimits: ImageLimits;
   readonly fetchUrls: 'upstream' | 'iris';
+  readonly writesVerbatim = true;
   private readonly client: UpstreamClient;
   private readonly headers: Record<string, string>;
 
