@@ -49,7 +49,7 @@ export async function createIris(config: IrisConfig, log: Logger): Promise<Iris>
     log: log.child({ component: 'analysis' }),
   });
   chat = new ChatService({ models, images, steps: [analysis.step] });
-  const app = buildApp({ log, chat, models, keys, maxBodyBytes: config.limits.max_body_bytes });
+  const app = buildApp({ log, chat, models, keys, maxBodyBytes: config.limits.max_body_bytes, inflightBodyBytes: config.limits.inflight_body_bytes });
 
   return {
     app,

@@ -34,6 +34,8 @@ export const configSchema = z
     limits: z
       .object({
         max_body_bytes: z.number().int().positive().default(50_000_000),
+        /** Bytes of request bodies held at once (by Content-Length); past it, 503 with Retry-After. */
+        inflight_body_bytes: z.number().int().positive().default(536_870_912),
       })
       .strict()
       .prefault({}),

@@ -5,13 +5,15 @@ import type { ApiKeys } from '../access/api-keys.ts';
 import type { ChatService } from '../chat/chat-service.ts';
 import type { ModelRegistry } from '../chat/model-registry.ts';
 import { createAuthHook } from './auth-hook.ts';
+import { createBodyBudgetHook } from './body-budget-hook.ts';
 import { registerErrorHandling } from './error-handler.ts';
 import { registerJsonBodyParser } from './json-body-parser.ts';
 import { registerChatCompletions } from './routes/chat-completions.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerModels } from './routes/models.ts';
 
-// The Fastify app: body limits, request ids, auth on /v1, routes, errors. Knows nothing of providers.
+// The Fastify app: body limits, request ids, auth and the body budget on /v1, routes, errors.
+// Knows nothing of providers.
 
 export interface AppDeps {
   log: Logger;
@@ -20,6 +22,8 @@ export interface AppDeps {
   /** Null when auth is switched off. */
   keys: ApiKeys | null;
   maxBodyBytes: number;
+  /** Bytes of request bodies held at once across requests (see body-budget-hook.ts). */
+  inflightBodyBytes: number;
 }
 
 // Request ids: a random per-process prefix and a counter. Unique without drawing random
@@ -62,6 +66,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerHealth(app, deps.models);
   app.register(async (v1) => {
     if (deps.keys) v1.addHook('onRequest', createAuthHook(deps.keys));
+    // After auth: a caller without a key is refused before any body counts against others.
+    v1.addHook('onRequest', createBodyBudgetHook(deps.inflightBodyBytes));
     registerModels(v1, deps.models);
     registerChatCompletions(v1, deps.chat);
   });

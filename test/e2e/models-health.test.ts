@@ -93,6 +93,7 @@ describe('/health while a provider is loading', () => {
     models,
     keys: ApiKeys.fromPlain(['sk-health-test-key']),
     maxBodyBytes: 10_000,
+    inflightBodyBytes: 1_000_000,
   });
   let origin: string;
   before(async () => {

@@ -1,0 +1,81 @@
+// limits.inflight_body_bytes: bodies are held whole until their response ends, so Iris bounds
+// the bytes held at once. Past the bound a request is refused before its body is read (503,
+// Retry-After, OpenAI-shaped); bodies come back into the budget when their response ends, also
+// when the client goes away; a lone body larger than the budget still passes.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import OpenAI from 'openai';
+import { assertErrorResponse } from '../support/openai-schemas.ts';
+import { chatRequests, startStack, type Stack } from './e2e-setup.ts';
+
+const MB = 1_000_000;
+
+/** A chat request whose JSON body is about `bytes` long. */
+function bodyOf(bytes: number): string {
+  return JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(bytes) }] });
+}
+
+describe('the budget of request bodies in flight', () => {
+  let stack: Stack;
+  const post = (body: string, signal?: AbortSignal) =>
+    fetch(`${stack.iris.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.iris.apiKey}`, 'content-type': 'application/json' },
+      body,
+      signal,
+    });
+
+  before(async () => {
+    stack = await startStack({ config: { limits: { max_body_bytes: 2 * MB, inflight_body_bytes: 1.5 * MB } } });
+  });
+  after(() => stack?.close());
+
+  it('a body that would go over the budget gets 503 server_busy with Retry-After; a small one still fits', async () => {
+    stack.upstream.reset();
+    stack.upstream.script({ kind: 'hang' });
+    const holder = new AbortController();
+    const held = post(bodyOf(MB), holder.signal).catch((err: unknown) => err);
+    // The first request is at the upstream: its megabyte is held.
+    while (chatRequests(stack.upstream).length === 0) await new Promise((r) => setTimeout(r, 10));
+
+    const refused = await post(bodyOf(MB));
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers.get('retry-after'), '1');
+    const body = await refused.json();
+    assertErrorResponse(body);
+    assert.equal(body.error.type, 'server_error');
+    assert.equal(body.error.code, 'server_busy');
+    assert.match(body.error.message, /busy/);
+    assert.equal(chatRequests(stack.upstream).length, 1, 'the refused request never reached the upstream');
+
+    // The official SDK sees the 503 (it would retry it after Retry-After; retries are off here).
+    await assert.rejects(
+      stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'y'.repeat(MB) }] }),
+      (err: unknown) => err instanceof OpenAI.APIError && err.status === 503 && err.code === 'server_busy',
+    );
+
+    // Small bodies fit beside the held one.
+    assert.equal((await post(bodyOf(1000))).status, 200);
+
+    // The holder goes away: its bytes come back, and the large body passes again.
+    holder.abort();
+    await held;
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      status = (await post(bodyOf(MB))).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(status, 200);
+  });
+
+  it('one body larger than the budget passes when it is alone (the body limit still applies)', async () => {
+    assert.equal((await post(bodyOf(1.8 * MB))).status, 200);
+    assert.equal((await post(bodyOf(2.1 * MB))).status, 413);
+  });
+
+  it('the server stays up and answers after all of it', async () => {
+    const completion = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] });
+    assert.equal(completion.object, 'chat.completion');
+  });
+});
