@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { formatBytes } from '../format-bytes.ts';
 import { ApiError } from '../openai/api-error.ts';
 
 // Request bodies are read whole before a request is handled (the JSON parser cuts data URLs
@@ -17,7 +18,7 @@ export function createBodyBudgetHook(maxBytes: number) {
     if (!(declared > 0)) return done();
     if (held > 0 && held + declared > maxBytes) {
       done(
-        new ApiError(503, `The server is busy receiving other requests (${mb(held)} of bodies in flight); retry shortly.`, {
+        new ApiError(503, `The server is busy receiving other requests (${formatBytes(held)} of bodies in flight); retry shortly.`, {
           type: 'server_error',
           code: 'server_busy',
           headers: { 'retry-after': '1' },
@@ -32,8 +33,4 @@ export function createBodyBudgetHook(maxBytes: number) {
     });
     done();
   };
-}
-
-function mb(n: number): string {
-  return `${Math.round(n / 100_000) / 10} MB`;
 }

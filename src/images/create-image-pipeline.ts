@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ImagesConfig } from '../config/images-config.ts';
 import { ApiError } from '../openai/api-error.ts';
-import type { ChatCompletionRequest, ChatMessage, ContentPart, ImageDetail, ImagePart } from '../openai/types.ts';
+import { mapImageUrls } from '../openai/map-image-urls.ts';
+import type { ChatCompletionRequest, ImageDetail, ImagePart } from '../openai/types.ts';
 import type { CallContext } from '../providers/provider.ts';
 import { verbatimBytes } from '../json/verbatim-strings.ts';
 import { dataUrlByteLength, dataUrlSlice, decodeDataUrl, isDataUrl, toDataUrl } from './data-url.ts';
@@ -296,23 +297,8 @@ function findImageParts(request: ChatCompletionRequest): PartRef[] {
 
 /** A copy of the request with new image URLs; the client's objects are not modified. */
 function withUrls(request: ChatCompletionRequest, urls: Map<PartRef, string>): ChatCompletionRequest {
-  const byMessage = new Map<number, Map<number, string>>();
-  for (const [ref, url] of urls) {
-    const parts = byMessage.get(ref.messageIndex) ?? new Map<number, string>();
-    parts.set(ref.partIndex, url);
-    byMessage.set(ref.messageIndex, parts);
-  }
-  const messages = request.messages.map((message, i): ChatMessage => {
-    const parts = byMessage.get(i);
-    if (!parts) return message;
-    const content = (message.content as ContentPart[]).map((part, j): ContentPart => {
-      const url = parts.get(j);
-      if (url === undefined || part.type !== 'image_url') return part;
-      return { ...part, image_url: { ...part.image_url, url } };
-    });
-    return { ...message, content };
-  });
-  return { ...request, messages };
+  const byPosition = new Map([...urls].map(([ref, url]) => [`${ref.messageIndex}:${ref.partIndex}`, url]));
+  return mapImageUrls(request, (_url, messageIndex, partIndex) => byPosition.get(`${messageIndex}:${partIndex}`));
 }
 
 function passthroughImage(ref: PartRef, tokens: number): PreparedImage & PreparedImageDetails {

@@ -63,9 +63,7 @@ export function decodeDataUrl(url: DataUrlText, into?: Buffer): DecodedDataUrl {
   if (url.indexOf('-', payloadStart) >= 0 || url.indexOf('_', payloadStart) >= 0) {
     throw new ImageProblem('invalid_base64_image', 'The image data is not valid base64: it uses the URL-safe alphabet (- or _).');
   }
-  const last = typeof url === 'string' ? url.charCodeAt(url.length - 1) : url[url.length - 1];
-  const beforeLast = typeof url === 'string' ? url.charCodeAt(url.length - 2) : url[url.length - 2];
-  const padding = last !== EQUALS ? 0 : beforeLast === EQUALS ? 2 : 1;
+  const padding = codeAt(url, url.length - 1) !== EQUALS ? 0 : codeAt(url, url.length - 2) === EQUALS ? 2 : 1;
   const full = (length / 4) * 3;
   const out = into && into.length >= full ? into : Buffer.allocUnsafe(full);
   const written = decodeBase64(url, payloadStart, out);
@@ -73,6 +71,10 @@ export function decodeDataUrl(url: DataUrlText, into?: Buffer): DecodedDataUrl {
     throw new ImageProblem('invalid_base64_image', 'The image data is not valid base64: it contains characters outside the base64 alphabet.');
   }
   return { declaredType: params[0] ?? '', payloadStart, bytes: out.subarray(0, written) };
+}
+
+function codeAt(url: DataUrlText, i: number): number {
+  return typeof url === 'string' ? url.charCodeAt(i) : url[i];
 }
 
 /** Decodes url[from..] into out; the number of bytes written, or -1 when a piece short of the end decodes short. */

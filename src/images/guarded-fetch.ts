@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Agent, buildConnector, request } from 'undici';
+import { formatBytes } from '../format-bytes.ts';
 import { classifyAddress } from './address-policy.ts';
 import { freshnessMs } from './cache-control.ts';
 import { createHostRules, normalizeHost, type HostRules } from './host-rules.ts';
@@ -262,11 +263,6 @@ function tooLarge(url: URL, maxBytes: number): ImageFetchError {
   return new ImageFetchError('too_large', `The image at ${redactUrl(url)} is larger than ${formatBytes(maxBytes)}.`);
 }
 
-export function formatBytes(n: number): string {
-  if (n >= 1_000_000) return `${Math.round(n / 100_000) / 10} MB`;
-  if (n >= 1000) return `${Math.round(n / 100) / 10} kB`;
-  return `${n} bytes`;
-}
 
 function discard(body: { destroy(err?: Error): unknown; on(event: 'error', fn: () => void): unknown }): void {
   body.on('error', () => {});

@@ -1,4 +1,5 @@
-import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../openai/types.ts';
+import { mapImageUrls } from '../openai/map-image-urls.ts';
+import type { ChatCompletionRequest } from '../openai/types.ts';
 import { verbatimText, placeholderIndex, type VerbatimString } from './verbatim-strings.ts';
 
 // For readers that want image URLs as strings (analysis mode, the Anthropic, Gemini and local
@@ -11,23 +12,11 @@ const texts = new WeakMap<VerbatimString, string>();
 /** A copy of the request with placeholders expanded; the request itself when it holds none. */
 export function expandPlaceholders(request: ChatCompletionRequest, verbatim: readonly VerbatimString[] | undefined): ChatCompletionRequest {
   if (!verbatim?.length) return request;
-  let changed = false;
-  const messages = request.messages.map((message): ChatMessage => {
-    if (!Array.isArray(message.content)) return message;
-    let changedHere = false;
-    const content = message.content.map((part): ContentPart => {
-      if (part?.type !== 'image_url') return part;
-      const index = placeholderIndex(part.image_url.url);
-      const string = index < 0 ? undefined : verbatim[index];
-      if (!string) return part;
-      changedHere = true;
-      return { ...part, image_url: { ...part.image_url, url: textOf(string) } };
-    });
-    if (!changedHere) return message;
-    changed = true;
-    return { ...message, content };
+  return mapImageUrls(request, (url) => {
+    const index = placeholderIndex(url);
+    const string = index < 0 ? undefined : verbatim[index];
+    return string && textOf(string);
   });
-  return changed ? { ...request, messages } : request;
 }
 
 function textOf(string: VerbatimString): string {
