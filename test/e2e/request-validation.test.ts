@@ -261,6 +261,30 @@ describe('request validation', () => {
     );
   });
 
+  it('a chunked body (no Content-Length) is held to the same limit as it arrives', async () => {
+    const chunked = (text: string) => {
+      const bytes = Buffer.from(text);
+      const parts = [bytes.subarray(0, 1500), bytes.subarray(1500, 3000), bytes.subarray(3000)];
+      return fetch(`${stack.iris.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stack.iris.apiKey}`, 'content-type': 'application/json' },
+        body: new ReadableStream({
+          pull(controller) {
+            const part = parts.shift();
+            if (part) controller.enqueue(part);
+            else controller.close();
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit);
+    };
+    const error = await expectError(await chunked(JSON.stringify({ ...base, messages: [user('x'.repeat(5000))] })), 413);
+    assert.equal(error.code, 'request_too_large');
+    const fits = JSON.stringify({ ...base, messages: [user('ü'.repeat(1500))] }); // two-byte characters across the edges
+    assert.ok(Buffer.byteLength(fits) > 3000 && Buffer.byteLength(fits) < 4096);
+    assert.equal((await chunked(fits)).status, 200);
+  });
+
   it('passes fields Iris does not know on to the upstream untouched', async () => {
     stack.upstream.reset();
     const extra = { min_p: 0.05, repetition_penalty: 1.2, guided_choice: ['yes', 'no'], metadata: { trace: 'abc' } };
