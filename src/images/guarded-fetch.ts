@@ -263,7 +263,6 @@ function tooLarge(url: URL, maxBytes: number): ImageFetchError {
   return new ImageFetchError('too_large', `The image at ${redactUrl(url)} is larger than ${formatBytes(maxBytes)}.`);
 }
 
-
 function discard(body: { destroy(err?: Error): unknown; on(event: 'error', fn: () => void): unknown }): void {
   body.on('error', () => {});
   body.destroy();

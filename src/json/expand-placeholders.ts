@@ -1,6 +1,6 @@
 import { mapImageUrls } from '../openai/map-image-urls.ts';
 import type { ChatCompletionRequest } from '../openai/types.ts';
-import { verbatimText, placeholderIndex, type VerbatimString } from './verbatim-strings.ts';
+import { verbatimStringOf, verbatimText, type VerbatimString } from './verbatim-strings.ts';
 
 // For readers that want image URLs as strings (analysis mode, the Anthropic, Gemini and local
 // providers): the request with each placeholder replaced by the data URL it stands for. Only
@@ -13,8 +13,7 @@ const texts = new WeakMap<VerbatimString, string>();
 export function expandPlaceholders(request: ChatCompletionRequest, verbatim: readonly VerbatimString[] | undefined): ChatCompletionRequest {
   if (!verbatim?.length) return request;
   return mapImageUrls(request, (url) => {
-    const index = placeholderIndex(url);
-    const string = index < 0 ? undefined : verbatim[index];
+    const string = verbatimStringOf(url, verbatim);
     return string && textOf(string);
   });
 }

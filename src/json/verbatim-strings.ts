@@ -37,11 +37,16 @@ export function placeholderIndex(value: string): number {
   return /^\d{1,6}$/.test(digits) ? Number(digits) : -1;
 }
 
-/** The client's bytes behind `value` when it is one of this request's placeholders. */
-export function verbatimBytes(value: string, verbatim: readonly VerbatimString[] | undefined): Buffer | undefined {
+/** The verbatim string `value` stands for when it is one of this request's placeholders. */
+export function verbatimStringOf(value: string, verbatim: readonly VerbatimString[] | undefined): VerbatimString | undefined {
   if (!verbatim?.length) return undefined;
   const index = placeholderIndex(value);
-  return index < 0 ? undefined : verbatim[index]?.json;
+  return index < 0 ? undefined : verbatim[index];
+}
+
+/** The client's bytes behind `value` when it is one of this request's placeholders. */
+export function verbatimBytes(value: string, verbatim: readonly VerbatimString[] | undefined): Buffer | undefined {
+  return verbatimStringOf(value, verbatim)?.json;
 }
 
 /** The string a verbatim string stands for (latin1 maps each byte to the same code point). */
