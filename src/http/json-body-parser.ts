@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { cutLongDataUrls, matchPlaceholders } from '../json/cut-data-urls.ts';
+import { RawBody } from '../json/raw-body.ts';
 import type { VerbatimString } from '../json/verbatim-strings.ts';
+import { freeBuffer } from '../memory/free-buffer.ts';
+import { readBody } from './read-body.ts';
 
 // JSON bodies, with Fastify's protection against prototype poisoning kept but made cheap.
 // Fastify's parser runs two regular expressions over every body to look for `__proto__` and
@@ -11,12 +14,16 @@ import type { VerbatimString } from '../json/verbatim-strings.ts';
 // Long image data URLs are cut out before parsing and kept as the client's bytes
 // (src/json/cut-data-urls.ts): JSON.parse sees a small skeleton whose placeholders stay in
 // the request, the image pipeline checks the bytes, and the upstream request reuses them
-// instead of escaping megabytes again.
+// instead of escaping megabytes again. The body is then kept (src/json/raw-body.ts) until the
+// response is closed and every upstream write of it has settled; a body that is not kept is
+// freed once parsed.
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Long data URLs of the body, kept as the client's JSON text (see src/json/verbatim-strings.ts). */
     verbatimStrings: VerbatimString[] | null;
+    /** The body the verbatim strings are views of; the route releases it when the response is closed. */
+    rawBody: RawBody | null;
   }
 }
 
@@ -33,22 +40,28 @@ function plainParse(text: string): { value: unknown } | null {
 export function registerJsonBodyParser(app: FastifyInstance): void {
   const secureParser = app.getDefaultJsonParser('error', 'error');
   app.decorateRequest('verbatimStrings', null);
+  app.decorateRequest('rawBody', null);
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    const raw = body as Buffer;
-    const cut = cutLongDataUrls(raw);
-    if (cut) {
-      const skeleton = plainParse(cut.skeleton);
-      const verbatim = skeleton && matchPlaceholders(skeleton.value, cut);
-      if (skeleton && verbatim) {
-        request.verbatimStrings = verbatim;
-        return done(null, skeleton.value);
+  app.addContentTypeParser('application/json', (request, payload, done) => {
+    readBody(payload, Number(request.headers['content-length']), request.routeOptions.bodyLimit, (err, raw) => {
+      if (err || !raw) return done(err ?? null, undefined);
+      const cut = cutLongDataUrls(raw);
+      if (cut) {
+        const skeleton = plainParse(cut.skeleton);
+        const body = new RawBody(raw);
+        const verbatim = skeleton && matchPlaceholders(skeleton.value, cut, body);
+        if (skeleton && verbatim) {
+          request.verbatimStrings = verbatim;
+          request.rawBody = body;
+          return done(null, skeleton.value);
+        }
+        // Anything unusual: parse the body as it came, so errors name the client's own text.
       }
-      // Anything unusual: parse the body as it came, so errors name the client's own text.
-    }
-    const text = raw.toString('utf8');
-    const parsed = plainParse(text);
-    if (parsed) return done(null, parsed.value);
-    void secureParser(request, text, done); // the full check, or the same error Fastify would give
+      const text = raw.toString('utf8');
+      freeBuffer(raw);
+      const parsed = plainParse(text);
+      if (parsed) return done(null, parsed.value);
+      void secureParser(request, text, done); // the full check, or the same error Fastify would give
+    });
   });
 }

@@ -1,3 +1,4 @@
+import type { RawBody } from './raw-body.ts';
 import { MIN_VERBATIM_CHARS, placeholder, placeholderIndex, type VerbatimString } from './verbatim-strings.ts';
 
 // Parsing side of verbatim strings: find long `"data:…"` strings in a raw JSON body and hand
@@ -64,7 +65,7 @@ export function cutLongDataUrls(body: Buffer): CutBody | null {
  * The cut strings of the parsed skeleton, indexed as their placeholders are, or null when a
  * placeholder is missing, repeated or outside an image URL.
  */
-export function matchPlaceholders(value: unknown, cut: CutBody): VerbatimString[] | null {
+export function matchPlaceholders(value: unknown, cut: CutBody, owner?: RawBody): VerbatimString[] | null {
   const restored: (VerbatimString | undefined)[] = new Array(cut.spans.length);
   let count = 0;
   const messages = (value as { messages?: unknown } | null)?.messages;
@@ -80,7 +81,7 @@ export function matchPlaceholders(value: unknown, cut: CutBody): VerbatimString[
       if (index >= cut.spans.length || restored[index]) return null;
       const { start, end } = cut.spans[index];
       // The payload is base64-checked by the image pipeline, on these bytes.
-      restored[index] = { placeholder: image.url, json: cut.body.subarray(start + 1, end) };
+      restored[index] = { placeholder: image.url, json: cut.body.subarray(start + 1, end), body: owner };
       count++;
     }
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { RawBody } from './raw-body.ts';
 
 // Long image data URLs travel through Iris as the client's own JSON bytes. Parsing a 1 MB
 // string out of JSON, turning it into a JS string and stringifying it again costs
@@ -14,6 +15,8 @@ export interface VerbatimString {
   placeholder: string;
   /** The client's JSON text of the string, without quotes (no escapes: its very characters). */
   json: Buffer;
+  /** The body `json` is a view of, held by whoever writes these bytes after the request could end. */
+  body?: RawBody;
 }
 
 /** Strings shorter than this go through JSON.parse/stringify: cutting would not pay. */

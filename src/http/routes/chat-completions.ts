@@ -9,8 +9,8 @@ import { HoldOpen, sendEventStream } from '../sse-writer.ts';
 
 export function registerChatCompletions(app: FastifyInstance, chat: ChatService): void {
   app.post('/v1/chat/completions', async (request, reply) => {
-    const body = validateChatRequest(request.body);
     const { ctx, isClientGone } = callContext(request, reply);
+    const body = validateChatRequest(request.body);
     if (body.stream) {
       const holdOpen = new HoldOpen();
       await sendEventStream(reply, chat.stream(body, { ...ctx, keepAlive: holdOpen.request }), isClientGone, holdOpen);
@@ -21,11 +21,15 @@ export function registerChatCompletions(app: FastifyInstance, chat: ChatService)
   });
 }
 
-/** A context whose signal aborts when the client goes away before the answer is complete. */
+/**
+ * A context whose signal aborts when the client goes away before the answer is complete. The
+ * request's hold on its raw body ends with the response (upstream writes hold it on their own).
+ */
 function callContext(request: FastifyRequest, reply: FastifyReply): { ctx: CallContext; isClientGone: () => boolean } {
   const controller = new AbortController();
   const onClose = () => {
     if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
+    request.rawBody?.release();
   };
   reply.raw.once('close', onClose);
   return {

@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { EventSourceMessage } from 'eventsource-parser';
-import { serializeJson } from '../../json/serialize-json.ts';
-import type { VerbatimString } from '../../json/verbatim-strings.ts';
+import { serializeJson, type SerializedJson } from '../../json/serialize-json.ts';
+import { MIN_VERBATIM_CHARS, type VerbatimString } from '../../json/verbatim-strings.ts';
 import { ApiError } from '../../openai/api-error.ts';
 import { SseEventQueue } from './sse-event-queue.ts';
 
@@ -62,12 +62,16 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
     keepAliveTimeout: 30_000,
+    // Below the shortest verbatim string, so every write of one fills the socket's buffer and
+    // undici waits for it to drain (be handed to the kernel) before it counts the body as
+    // written: what lets the client's body be freed when the call ends (src/json/raw-body.ts).
+    // (undici passes it on to net.connect; its types leave it out.)
+    connect: { highWaterMark: MIN_VERBATIM_CHARS / 2 } as Pool.Options['connect'],
   });
   const failure = (err: unknown, signal: AbortSignal, overall?: { aborted: boolean }): ApiError =>
     transportFailure(err, signal, overall, options);
 
-  const requestOptions = (call: UpstreamCall, stream: boolean) => {
-    const body = typeof call.body === 'string' ? call.body : serializeJson(call.body, call.verbatim);
+  const requestOptions = (call: UpstreamCall, stream: boolean, body: string | SerializedJson) => {
     return {
       method: 'POST' as const,
       path: prefix + call.path,
@@ -95,9 +99,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       let events: SseEventQueue | null = null;
       let abort: ((reason?: Error) => void) | null = null;
       const onAbort = () => abort?.(signal.reason as Error);
+      // The client's body, held while this call may write it (see src/json/raw-body.ts).
+      let releaseBody: (() => void) | null = null;
       const done = () => {
         signal.removeEventListener('abort', onAbort);
         deadline?.clear();
+        releaseBody?.();
       };
       const asText = (): UpstreamTextResponse => ({ status, headers, text: Buffer.concat(chunks).toString('utf8') });
       const fail = (err: unknown) => {
@@ -109,7 +116,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         else reject(error);
       };
       try {
-        pool.dispatch(requestOptions(call, stream), {
+        let body: string | SerializedJson;
+        if (typeof call.body === 'string') body = call.body;
+        else {
+          const held = holdBodies(call.verbatim);
+          if (!held) throw new ApiError(499, 'The client closed the request', { type: 'invalid_request_error', code: 'client_closed_request' });
+          releaseBody = held;
+          body = serializeJson(call.body, call.verbatim);
+        }
+        pool.dispatch(requestOptions(call, stream, body), {
           onConnect(abortRequest) {
             abort = abortRequest;
             if (signal.aborted) abortRequest(signal.reason as Error);
@@ -147,6 +162,21 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     postForEvents: (call) => send(call, true),
     close: () => pool.close(),
   };
+}
+
+/** Holds the client bodies behind `verbatim`: one release for all, or null when one is freed already. */
+function holdBodies(verbatim: readonly VerbatimString[] | undefined): (() => void) | null {
+  const releases: (() => void)[] = [];
+  for (const body of new Set(verbatim?.map((string) => string.body))) {
+    if (!body) continue;
+    const release = body.hold();
+    if (!release) {
+      releases.forEach((r) => r());
+      return null;
+    }
+    releases.push(release);
+  }
+  return () => releases.forEach((r) => r());
 }
 
 function transportFailure(err: unknown, signal: AbortSignal, overall: { aborted: boolean } | undefined, options: UpstreamClientOptions): ApiError {
