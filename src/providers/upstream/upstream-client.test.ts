@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
+import { cutLongDataUrls, matchPlaceholders } from '../../json/cut-data-urls.ts';
+import { RawBody } from '../../json/raw-body.ts';
 import { ApiError } from '../../openai/api-error.ts';
 import { createUpstreamClient, type UpstreamClient } from './upstream-client.ts';
 
@@ -117,6 +119,58 @@ test('postForEvents: a reader that stops early, or a caller that aborts, closes 
   controller.abort(new Error('client went away'));
   await assert.rejects(next, (err: ApiError) => err.status === 499 && err.code === 'client_closed_request');
   await waitFor(() => closed.length === 2);
+});
+
+/** A client body with a long data URL, parsed as the JSON body parser does (verbatim bytes kept). */
+function verbatimCall(signal = new AbortController().signal) {
+  const url = `data:image/png;base64,${Buffer.alloc(300_000, 9).toString('base64')}`;
+  const text = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }] });
+  const raw = Buffer.from(text);
+  const cut = cutLongDataUrls(raw);
+  assert.ok(cut);
+  const value: unknown = JSON.parse(cut.skeleton);
+  const body = new RawBody(raw);
+  const verbatim = matchPlaceholders(value, cut, body);
+  assert.ok(verbatim);
+  return { text, raw, body, call: { path: '/chat/completions', headers: {}, body: value, verbatim, signal } };
+}
+
+test('a client body written upstream is held until the call ends, then freed once the request lets go too', async () => {
+  const { text, raw, body, call } = verbatimCall();
+  let received = '';
+  handler = (req, res) => {
+    req.setEncoding('latin1');
+    req.on('data', (c: string) => (received += c));
+    req.on('end', () => res.end('{}'));
+  };
+  const pending = client.postForText(call);
+  body.release(); // the request is done with it (its client went away, say): the write still holds it
+  assert.equal(body.freed, false);
+  const answer = await pending;
+  assert.equal(answer.status, 200);
+  assert.equal(received, text, 'the upstream got the client bytes intact');
+  assert.equal(body.freed, true);
+  assert.equal(raw.length, 0);
+});
+
+test('a call whose client body is already freed fails as a closed request and sends nothing', async () => {
+  const { body, call } = verbatimCall();
+  let requests = 0;
+  handler = (_req, res) => {
+    requests++;
+    res.end('{}');
+  };
+  body.release();
+  await assert.rejects(client.postForText(call), (err: ApiError) => err.status === 499 && err.code === 'client_closed_request');
+  assert.equal(requests, 0);
+});
+
+test('a failed call lets go of the client body as well', async () => {
+  const { body, call } = verbatimCall();
+  handler = (req) => req.socket.destroy();
+  await assert.rejects(client.postForText(call), (err: ApiError) => err.status === 502);
+  body.release();
+  assert.equal(body.freed, true);
 });
 
 async function waitFor(check: () => boolean): Promise<void> {
