@@ -15,7 +15,7 @@ export interface VerbatimString {
   placeholder: string;
   /** The client's JSON text of the string, without quotes (no escapes: its very characters). */
   json: Buffer;
-  /** The body `json` is a view of, held by whoever writes these bytes after the request could end. */
+  /** The body `json` is a view of (the same for all strings of a request), held by whoever writes these bytes. */
   body?: RawBody;
 }
 

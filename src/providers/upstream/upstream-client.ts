@@ -116,14 +116,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         else reject(error);
       };
       try {
-        let body: string | SerializedJson;
-        if (typeof call.body === 'string') body = call.body;
-        else {
-          const held = holdBodies(call.verbatim);
-          if (!held) throw new ApiError(499, 'The client closed the request', { type: 'invalid_request_error', code: 'client_closed_request' });
-          releaseBody = held;
-          body = serializeJson(call.body, call.verbatim);
+        // Held before serializing: the pieces are views of the body, empty once it is freed.
+        const owner = typeof call.body === 'string' ? undefined : call.verbatim?.[0]?.body;
+        if (owner) {
+          releaseBody = owner.hold();
+          if (!releaseBody) throw new ApiError(499, 'The client closed the request', { type: 'invalid_request_error', code: 'client_closed_request' });
         }
+        const body = typeof call.body === 'string' ? call.body : serializeJson(call.body, call.verbatim);
         pool.dispatch(requestOptions(call, stream, body), {
           onConnect(abortRequest) {
             abort = abortRequest;
@@ -162,21 +161,6 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     postForEvents: (call) => send(call, true),
     close: () => pool.close(),
   };
-}
-
-/** Holds the client bodies behind `verbatim`: one release for all, or null when one is freed already. */
-function holdBodies(verbatim: readonly VerbatimString[] | undefined): (() => void) | null {
-  const releases: (() => void)[] = [];
-  for (const body of new Set(verbatim?.map((string) => string.body))) {
-    if (!body) continue;
-    const release = body.hold();
-    if (!release) {
-      releases.forEach((r) => r());
-      return null;
-    }
-    releases.push(release);
-  }
-  return () => releases.forEach((r) => r());
 }
 
 function transportFailure(err: unknown, signal: AbortSignal, overall: { aborted: boolean } | undefined, options: UpstreamClientOptions): ApiError {
