@@ -18,8 +18,9 @@ export function readBody(payload: Readable, declaredLength: number, limit: numbe
   const chunks: Buffer[] = []; // without one (chunked encoding)
   let received = 0;
 
+  const unlisten = () => payload.off('data', onData).off('end', onEnd).off('error', onError);
   const stop = (err: Error) => {
-    payload.off('data', onData).off('end', onEnd).off('error', onError);
+    unlisten();
     if (body) freeBuffer(body);
     chunks.forEach(freeBuffer);
     done(err);
@@ -43,7 +44,7 @@ export function readBody(payload: Readable, declaredLength: number, limit: numbe
   };
 
   const onEnd = () => {
-    payload.off('data', onData).off('end', onEnd).off('error', onError);
+    unlisten();
     if (sized && received !== declaredLength) return stop(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
     if (sized) return done(null, body ?? Buffer.alloc(0));
     const joined = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);

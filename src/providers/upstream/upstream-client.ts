@@ -116,13 +116,17 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         else reject(error);
       };
       try {
-        // Held before serializing: the pieces are views of the body, empty once it is freed.
-        const owner = typeof call.body === 'string' ? undefined : call.verbatim?.[0]?.body;
-        if (owner) {
-          releaseBody = owner.hold();
-          if (!releaseBody) throw new ApiError(499, 'The client closed the request', { type: 'invalid_request_error', code: 'client_closed_request' });
+        let body: string | SerializedJson;
+        if (typeof call.body === 'string') body = call.body;
+        else {
+          // Held before serializing: the pieces are views of the body, empty once it is freed.
+          const owner = call.verbatim?.[0]?.body;
+          if (owner) {
+            releaseBody = owner.hold();
+            if (!releaseBody) throw clientClosed(); // freed: the request is over
+          }
+          body = serializeJson(call.body, call.verbatim);
         }
-        const body = typeof call.body === 'string' ? call.body : serializeJson(call.body, call.verbatim);
         pool.dispatch(requestOptions(call, stream, body), {
           onConnect(abortRequest) {
             abort = abortRequest;
@@ -163,6 +167,10 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   };
 }
 
+function clientClosed(cause?: unknown): ApiError {
+  return new ApiError(499, 'The client closed the request', { type: 'invalid_request_error', code: 'client_closed_request', cause });
+}
+
 function transportFailure(err: unknown, signal: AbortSignal, overall: { aborted: boolean } | undefined, options: UpstreamClientOptions): ApiError {
   if (err instanceof ApiError) return err;
   if (signal.aborted) {
@@ -171,7 +179,7 @@ function transportFailure(err: unknown, signal: AbortSignal, overall: { aborted:
     if (reason instanceof DOMException && reason.name === 'TimeoutError') {
       return new ApiError(504, 'The request timed out', { type: 'timeout_error', cause: err });
     }
-    return new ApiError(499, 'The client closed the request', { type: 'invalid_request_error', code: 'client_closed_request', cause: err });
+    return clientClosed(err);
   }
   const code = (err as { code?: string } | null)?.code;
   const deadlinePassed = overall?.aborted || (err instanceof DOMException && err.name === 'TimeoutError');
