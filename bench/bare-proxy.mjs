@@ -13,6 +13,7 @@ const pool = new Pool(upstream, { connections: 256 });
 
 http
   .createServer((req, res) => {
+    let resume = null;
     pool.dispatch(
       {
         path: req.url,
@@ -21,8 +22,14 @@ http
         body: req,
       },
       {
-        onConnect() {},
-        onHeaders(status, rawHeaders) {
+        onConnect(abort) {
+          // A client that leaves before its answer is complete cancels the upstream request.
+          res.once('close', () => {
+            if (!res.writableFinished) abort(new Error('client closed'));
+          });
+        },
+        onHeaders(status, rawHeaders, resumeUpstream) {
+          resume = resumeUpstream;
           const headers = {};
           for (let i = 0; i < rawHeaders.length; i += 2) {
             const name = rawHeaders[i].toString().toLowerCase();
@@ -32,7 +39,10 @@ http
           return true;
         },
         onData(chunk) {
-          return res.write(chunk);
+          if (res.write(chunk)) return true;
+          // Back-pressure: undici pauses this upstream socket until resume() is called.
+          res.once('drain', resume);
+          return false;
         },
         onComplete() {
           res.end();
