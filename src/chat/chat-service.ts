@@ -127,6 +127,7 @@ export class ChatService {
 }
 
 function logDone(log: Logger, route: Route, usage: Usage): void {
+  if (!log.isLevelEnabled('info')) return; // no object built per request for a line nobody reads
   log.info(
     {
       model: route.name,

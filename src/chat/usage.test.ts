@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Usage } from '../openai/types.ts';
+import type { ChatCompletionRequest, Usage } from '../openai/types.ts';
+import { promptTokens } from './count-tokens.ts';
 import { countTokens, estimateUsage, withImageTokens } from './usage.ts';
 
 const usage = (prompt: number, completion: number, extra: Partial<Usage> = {}): Usage => ({
@@ -68,12 +69,26 @@ describe('withImageTokens', () => {
 });
 
 describe('estimateUsage', () => {
-  it('counts o200k tokens of the text sent and received', async () => {
+  it('counts o200k tokens of the text sent and received, framed as OpenAI frames chat prompts', async () => {
     assert.equal(await countTokens('hello world'), 2);
     const out = await estimateUsage({ model: 'm', messages: [{ role: 'user', content: 'hello world' }] }, 'hello world');
     assert.equal(out.completion_tokens, 2);
-    assert.ok(out.prompt_tokens >= 3 && out.prompt_tokens <= 6, String(out.prompt_tokens));
-    assert.equal(out.total_tokens, out.prompt_tokens + out.completion_tokens);
+    // 3 to prime the reply + 3 of framing for the one message + 2 of text.
+    assert.equal(out.prompt_tokens, 8);
+    assert.equal(out.total_tokens, 10);
+  });
+
+  it('counts names, refusals and tool calls of earlier turns, as the local engine does', async () => {
+    const request: ChatCompletionRequest = {
+      model: 'm',
+      messages: [
+        { role: 'user', name: 'ada', content: 'hello world' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }] },
+      ],
+    };
+    const out = await estimateUsage(request, '');
+    assert.equal(out.prompt_tokens, promptTokens(request));
+    assert.ok(out.prompt_tokens > 8 + 3, String(out.prompt_tokens));
   });
 
   it('counts text parts and skips images (their tokens come from the image pipeline)', async () => {

@@ -26,18 +26,13 @@ export async function countTokens(text: string): Promise<number> {
   return counter.countTokens(text);
 }
 
-/** For upstreams that report no usage at all: an o200k count of what was sent and received. */
+/**
+ * For upstreams that report no usage at all: o200k tokens of what was sent and received, the
+ * prompt framed as OpenAI frames chat messages (the same count the local engine reports).
+ */
 export async function estimateUsage(request: ChatCompletionRequest, completion: string): Promise<Usage> {
-  let promptText = '';
-  for (const message of request.messages) {
-    promptText += `${message.role}\n`;
-    if (typeof message.content === 'string') promptText += message.content;
-    else if (Array.isArray(message.content)) {
-      for (const part of message.content) if (part.type === 'text') promptText += part.text;
-    }
-    promptText += '\n';
-  }
-  const prompt = await countTokens(promptText);
-  const completionTokens = await countTokens(completion);
+  counter ??= await import('./count-tokens.ts');
+  const prompt = counter.promptTokens(request);
+  const completionTokens = counter.countTokens(completion);
   return { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens };
 }
