@@ -78,7 +78,7 @@ describe('estimateUsage', () => {
     assert.equal(out.total_tokens, 10);
   });
 
-  it('counts names, refusals and tool calls of earlier turns, as the local engine does', async () => {
+  it('counts names and tool calls of earlier turns, as the local engine does', async () => {
     const request: ChatCompletionRequest = {
       model: 'm',
       messages: [
