@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChatCompletionRequest, Usage } from '../openai/types.ts';
-import { promptTokens } from './count-tokens.ts';
-import { countTokens, estimateUsage, withImageTokens } from './usage.ts';
+import { countTokens, promptTokens } from './count-tokens.ts';
+import { estimateUsage, withImageTokens } from './usage.ts';
 
 const usage = (prompt: number, completion: number, extra: Partial<Usage> = {}): Usage => ({
   prompt_tokens: prompt,

@@ -18,13 +18,8 @@ export function withImageTokens(usage: Usage, imageTokens: number, imagesInclude
   return { ...usage, prompt_tokens: prompt, total_tokens: prompt + usage.completion_tokens, prompt_tokens_details: details };
 }
 
+// The o200k tokenizer (GPT-4o's) is large: it loads on the first request that needs it.
 let counter: typeof import('./count-tokens.ts') | undefined;
-
-/** Counts o200k tokens (GPT-4o's tokenizer); the tokenizer loads on first use only. */
-export async function countTokens(text: string): Promise<number> {
-  counter ??= await import('./count-tokens.ts');
-  return counter.countTokens(text);
-}
 
 /**
  * For upstreams that report no usage at all: o200k tokens of what was sent and received, the
