@@ -47,6 +47,29 @@ test('postForText: an upstream that does not answer in time is a 504 upstream_ti
   await assert.rejects(client.postForText(call()), (err: ApiError) => err.status === 504 && err.code === 'upstream_timeout');
 });
 
+test('postForText: an answer that trickles in past timeoutMs overall is a 504, though no single wait is that long', async () => {
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  handler = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    // A byte every 100 ms: undici's headers and body timeouts (300 ms each) never fire. It
+    // ends after 1.5 s, so a client without the overall deadline gets an answer, not a hang.
+    let sent = 0;
+    timer = setInterval(() => (++sent < 15 ? res.write(' ') : res.end('{}')), 100);
+    res.on('close', () => {
+      closed = true;
+      clearInterval(timer);
+    });
+  };
+  const started = Date.now();
+  await assert.rejects(client.postForText(call()), (err: ApiError) => err.status === 504 && err.code === 'upstream_timeout');
+  const took = Date.now() - started;
+  assert.ok(took >= 290 && took < 1000, `failed after ${took} ms`);
+  // The deadline cancels the upstream request too.
+  for (let i = 0; i < 100 && !closed; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(closed, 'the upstream request was not closed');
+});
+
 test('postForEvents: events are handed over as they arrive, before the body ends', async () => {
   let finish: () => void = () => {};
   handler = (_req, res) => {

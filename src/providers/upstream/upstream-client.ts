@@ -68,8 +68,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     // (undici passes it on to net.connect; its types leave it out.)
     connect: { highWaterMark: MIN_VERBATIM_CHARS / 2 } as Pool.Options['connect'],
   });
-  const failure = (err: unknown, signal: AbortSignal, overall?: { aborted: boolean }): ApiError =>
-    transportFailure(err, signal, overall, options);
+  const failure = (err: unknown, signal: AbortSignal, timedOut: boolean): ApiError => transportFailure(err, signal, timedOut, options);
 
   const requestOptions = (call: UpstreamCall, stream: boolean, body: string | SerializedJson) => {
     return {
@@ -89,9 +88,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   // Both calls go through undici's dispatch handler: the answer is read as it arrives, with no
   // body stream in between (the cheaper path, on every request).
   const send = (call: UpstreamCall, stream: boolean) => {
-    // Streams are bounded by the pool's idle timeouts; other calls by timeoutMs overall too.
-    const deadline = stream ? undefined : startDeadline(options.timeoutMs, call.signal);
-    const signal = deadline?.signal ?? call.signal;
+    const { signal } = call;
     return new Promise<UpstreamEventsResponse | UpstreamTextResponse>((resolve, reject) => {
       let status = 0;
       let headers: Record<string, string> = {};
@@ -99,17 +96,28 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       let events: SseEventQueue | null = null;
       let abort: ((reason?: Error) => void) | null = null;
       const onAbort = () => abort?.(signal.reason as Error);
+      // Streams are bounded by the pool's idle timeouts; other calls by timeoutMs overall too.
+      // A plain timer that aborts undici's request itself: no second AbortController and
+      // listener per call, and nothing kept alive past the call (AbortSignal.timeout would
+      // hold every request's signal for the whole timeout).
+      let timedOut = false;
+      const deadline = stream
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            abort?.(new DOMException('The upstream did not answer in time', 'TimeoutError'));
+          }, options.timeoutMs);
       // The client's body, held while this call may write it (see src/json/raw-body.ts).
       let releaseBody: (() => void) | null = null;
       const done = () => {
         signal.removeEventListener('abort', onAbort);
-        deadline?.clear();
+        clearTimeout(deadline);
         releaseBody?.();
       };
       const asText = (): UpstreamTextResponse => ({ status, headers, text: Buffer.concat(chunks).toString('utf8') });
       const fail = (err: unknown) => {
         done();
-        const error = failure(err, call.signal, deadline);
+        const error = failure(err, signal, timedOut);
         if (events) events.fail(error);
         // An error answer cut short still says what it can.
         else if (status >= 300) resolve(asText());
@@ -131,6 +139,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           onConnect(abortRequest) {
             abort = abortRequest;
             if (signal.aborted) abortRequest(signal.reason as Error);
+            else if (timedOut) abortRequest(new DOMException('The upstream did not answer in time', 'TimeoutError'));
             else signal.addEventListener('abort', onAbort, { once: true });
           },
           onHeaders(statusCode, rawHeaders, resume) {
@@ -171,7 +180,7 @@ function clientClosed(cause?: unknown): ApiError {
   return new ApiError(499, 'The client closed the request', { type: 'invalid_request_error', code: 'client_closed_request', cause });
 }
 
-function transportFailure(err: unknown, signal: AbortSignal, overall: { aborted: boolean } | undefined, options: UpstreamClientOptions): ApiError {
+function transportFailure(err: unknown, signal: AbortSignal, timedOut: boolean, options: UpstreamClientOptions): ApiError {
   if (err instanceof ApiError) return err;
   if (signal.aborted) {
     const reason: unknown = signal.reason;
@@ -182,7 +191,7 @@ function transportFailure(err: unknown, signal: AbortSignal, overall: { aborted:
     return clientClosed(err);
   }
   const code = (err as { code?: string } | null)?.code;
-  const deadlinePassed = overall?.aborted || (err instanceof DOMException && err.name === 'TimeoutError');
+  const deadlinePassed = timedOut || (err instanceof DOMException && err.name === 'TimeoutError');
   if (deadlinePassed || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return new ApiError(504, `The ${options.label} did not answer within ${options.timeoutMs} ms`, {
       type: 'timeout_error',
@@ -207,39 +216,6 @@ function headersFromRaw(raw: Buffer[] | string[] | null): Record<string, string>
     out[name] = name in out ? `${out[name]}, ${value}` : value;
   }
   return out;
-}
-
-interface Deadline {
-  signal: AbortSignal;
-  /** True once the deadline passed (not when the caller aborted). */
-  aborted: boolean;
-  clear(): void;
-}
-
-/**
- * An abort signal for one call: fires when the caller's signal does or when `ms` pass.
- * A plain timer, cleared when the call ends: AbortSignal.timeout would keep every request's
- * signal and listeners alive for the whole timeout (120 s by default), which at thousands of
- * requests a second is hundreds of megabytes.
- */
-function startDeadline(ms: number, parent: AbortSignal): Deadline {
-  const controller = new AbortController();
-  const onParentAbort = () => controller.abort(parent.reason);
-  const deadline: Deadline = {
-    signal: controller.signal,
-    aborted: false,
-    clear() {
-      clearTimeout(timer);
-      parent.removeEventListener('abort', onParentAbort);
-    },
-  };
-  const timer = setTimeout(() => {
-    deadline.aborted = true;
-    controller.abort(new DOMException('The upstream did not answer in time', 'TimeoutError'));
-  }, ms);
-  if (parent.aborted) onParentAbort();
-  else parent.addEventListener('abort', onParentAbort, { once: true });
-  return deadline;
 }
 
 /**
