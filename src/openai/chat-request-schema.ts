@@ -1,10 +1,14 @@
 // JSON schema of the Chat Completions request, written from OpenAI's OpenAPI document
 // (CreateChatCompletionRequest). Unknown fields are allowed: Iris passes them on upstream.
-// Discriminators (role, part type) keep Ajv's errors pointed at the one branch that applies.
+// Discriminators (role, part type, tool type) keep Ajv's errors pointed at the one branch
+// that applies, so a malformed value is reported inside the form the client meant.
 
 // `type` lists (not anyOf) so that Ajv reports the fault inside an array, not at the union.
 const nullable = (schema: Record<string, unknown>): Record<string, unknown> =>
   ({ ...schema, type: [...[schema.type].flat(), 'null'] });
+
+/** One of the given object forms, chosen by the value of its `type` member. */
+const byType = (...forms: object[]) => ({ type: 'object', required: ['type'], discriminator: { propertyName: 'type' }, oneOf: forms });
 
 const textPart = {
   type: 'object',
@@ -30,6 +34,31 @@ const imagePart = {
   },
 };
 
+const audioPart = {
+  type: 'object',
+  required: ['type', 'input_audio'],
+  properties: {
+    type: { const: 'input_audio' },
+    input_audio: {
+      type: 'object',
+      required: ['data', 'format'],
+      properties: { data: { type: 'string' }, format: { enum: ['wav', 'mp3'] } },
+    },
+  },
+};
+
+const filePart = {
+  type: 'object',
+  required: ['type', 'file'],
+  properties: {
+    type: { const: 'file' },
+    file: {
+      type: 'object',
+      properties: { filename: { type: 'string' }, file_data: { type: 'string' }, file_id: { type: 'string' } },
+    },
+  },
+};
+
 const refusalPart = {
   type: 'object',
   required: ['type', 'refusal'],
@@ -37,27 +66,30 @@ const refusalPart = {
 };
 
 /** A string, or an array of at least one of the given content parts. */
-const contentOf = (...parts: object[]) => ({
-  type: ['string', 'array'],
-  minItems: 1,
-  items: { type: 'object', required: ['type'], discriminator: { propertyName: 'type' }, oneOf: parts },
-});
+const contentOf = (...parts: object[]) => ({ type: ['string', 'array'], minItems: 1, items: byType(...parts) });
 
 const textContent = contentOf(textPart);
 
-const toolCall = {
+const functionCall = {
   type: 'object',
-  required: ['id', 'type', 'function'],
-  properties: {
-    id: { type: 'string' },
-    type: { const: 'function' },
-    function: {
-      type: 'object',
-      required: ['name', 'arguments'],
-      properties: { name: { type: 'string' }, arguments: { type: 'string' } },
+  required: ['name', 'arguments'],
+  properties: { name: { type: 'string' }, arguments: { type: 'string' } },
+};
+
+const toolCall = byType(
+  {
+    required: ['id', 'type', 'function'],
+    properties: { id: { type: 'string' }, type: { const: 'function' }, function: functionCall },
+  },
+  {
+    required: ['id', 'type', 'custom'],
+    properties: {
+      id: { type: 'string' },
+      type: { const: 'custom' },
+      custom: { type: 'object', required: ['name', 'input'], properties: { name: { type: 'string' }, input: { type: 'string' } } },
     },
   },
-};
+);
 
 const name = { type: 'string' };
 
@@ -71,7 +103,7 @@ const message = {
     {
       properties: {
         role: { const: 'user' },
-        content: contentOf(textPart, imagePart),
+        content: contentOf(textPart, imagePart, audioPart, filePart),
         name,
       },
       required: ['role', 'content'],
@@ -79,10 +111,13 @@ const message = {
     {
       properties: {
         role: { const: 'assistant' },
+        // Required unless tool_calls, function_call or audio is given: checked in validate-chat-request.ts.
         content: nullable(contentOf(textPart, refusalPart)),
         refusal: nullable({ type: 'string' }),
         name,
-        tool_calls: { type: 'array', items: toolCall },
+        audio: nullable({ type: 'object', required: ['id'], properties: { id: { type: 'string' } } }),
+        tool_calls: { type: 'array', minItems: 1, items: toolCall },
+        function_call: nullable(functionCall),
       },
       required: ['role'],
     },
@@ -90,11 +125,18 @@ const message = {
       properties: { role: { const: 'tool' }, content: textContent, tool_call_id: { type: 'string' } },
       required: ['role', 'content', 'tool_call_id'],
     },
+    // Deprecated, still accepted by OpenAI: the answer to a legacy `function_call`.
+    {
+      properties: { role: { const: 'function' }, content: nullable({ type: 'string' }), name },
+      required: ['role', 'content', 'name'],
+    },
   ],
 };
 
+// OpenAI's limits: names up to 64 characters (reported as string_above_max_length) of this alphabet.
+const toolName = { type: 'string', maxLength: 64, pattern: '^[a-zA-Z0-9_-]+$' };
+
 const functionTool = {
-  type: 'object',
   required: ['type', 'function'],
   properties: {
     type: { const: 'function' },
@@ -102,7 +144,7 @@ const functionTool = {
       type: 'object',
       required: ['name'],
       properties: {
-        name: { type: 'string', pattern: '^[a-zA-Z0-9_-]{1,64}$' },
+        name: toolName,
         description: { type: 'string' },
         parameters: { type: 'object' },
         strict: nullable({ type: 'boolean' }),
@@ -111,45 +153,88 @@ const functionTool = {
   },
 };
 
-const toolChoice = {
-  anyOf: [
-    { enum: ['none', 'auto', 'required'] },
-    {
+const customTool = {
+  required: ['type', 'custom'],
+  properties: {
+    type: { const: 'custom' },
+    custom: {
       type: 'object',
-      required: ['type', 'function'],
+      required: ['name'],
       properties: {
-        type: { const: 'function' },
-        function: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
+        name: { type: 'string' },
+        description: { type: 'string' },
+        format: byType(
+          { properties: { type: { const: 'text' } } },
+          {
+            required: ['type', 'grammar'],
+            properties: {
+              type: { const: 'grammar' },
+              grammar: {
+                type: 'object',
+                required: ['definition', 'syntax'],
+                properties: { definition: { type: 'string' }, syntax: { enum: ['lark', 'regex'] } },
+              },
+            },
+          },
+        ),
       },
     },
-  ],
+  },
 };
 
-const responseFormat = {
-  type: 'object',
-  required: ['type'],
-  discriminator: { propertyName: 'type' },
-  oneOf: [
-    { properties: { type: { const: 'text' } } },
-    { properties: { type: { const: 'json_object' } } },
+const namedTool = (type: string) => ({
+  required: ['type', type],
+  properties: {
+    type: { const: type },
+    [type]: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
+  },
+});
+
+// A string or an object, and the object's form by its `type`: errors come from the form meant.
+const toolChoice = {
+  type: ['string', 'object'],
+  if: { type: 'string' },
+  then: { enum: ['none', 'auto', 'required'] },
+  else: byType(
+    namedTool('function'),
+    namedTool('custom'),
     {
+      required: ['type', 'allowed_tools'],
       properties: {
-        type: { const: 'json_schema' },
-        json_schema: {
+        type: { const: 'allowed_tools' },
+        allowed_tools: {
           type: 'object',
-          required: ['name'],
-          properties: {
-            name: { type: 'string', pattern: '^[a-zA-Z0-9_-]{1,64}$' },
-            description: { type: 'string' },
-            schema: { type: 'object' },
-            strict: nullable({ type: 'boolean' }),
-          },
+          required: ['mode', 'tools'],
+          properties: { mode: { enum: ['auto', 'required'] }, tools: { type: 'array', items: { type: 'object' } } },
         },
       },
-      required: ['type', 'json_schema'],
     },
-  ],
+  ),
 };
+
+const responseFormat = byType(
+  { properties: { type: { const: 'text' } } },
+  { properties: { type: { const: 'json_object' } } },
+  {
+    properties: {
+      type: { const: 'json_schema' },
+      json_schema: {
+        type: 'object',
+        required: ['name'],
+        properties: {
+          name: toolName,
+          description: { type: 'string' },
+          schema: { type: 'object' },
+          strict: nullable({ type: 'boolean' }),
+        },
+      },
+    },
+    required: ['type', 'json_schema'],
+  },
+);
+
+// int64, as OpenAPI gives it; 2^63 is how JSON.parse reads 9223372036854775807.
+const INT64 = 2 ** 63;
 
 export const chatRequestSchema = {
   type: 'object',
@@ -165,7 +250,8 @@ export const chatRequestSchema = {
     max_completion_tokens: nullable({ type: 'integer', minimum: 1 }),
     temperature: nullable({ type: 'number', minimum: 0, maximum: 2 }),
     top_p: nullable({ type: 'number', minimum: 0, maximum: 1 }),
-    top_k: nullable({ type: 'integer', minimum: 0 }),
+    // -1 is vLLM's "no top-k".
+    top_k: nullable({ type: 'integer', minimum: -1 }),
     presence_penalty: nullable({ type: 'number', minimum: -2, maximum: 2 }),
     frequency_penalty: nullable({ type: 'number', minimum: -2, maximum: 2 }),
     logit_bias: nullable({
@@ -175,10 +261,10 @@ export const chatRequestSchema = {
     }),
     logprobs: nullable({ type: 'boolean' }),
     top_logprobs: nullable({ type: 'integer', minimum: 0, maximum: 20 }),
-    seed: nullable({ type: 'integer' }),
+    seed: nullable({ type: 'integer', minimum: -INT64, maximum: INT64 }),
     user: { type: 'string' },
     response_format: responseFormat,
-    tools: { type: 'array', maxItems: 128, items: functionTool },
+    tools: { type: 'array', minItems: 1, maxItems: 128, items: byType(functionTool, customTool) },
     tool_choice: toolChoice,
     parallel_tool_calls: { type: 'boolean' },
   },

@@ -1,7 +1,7 @@
 // The public contract: OpenAI Chat Completions shapes as Iris accepts and returns them.
 // Written from OpenAI's OpenAPI document (CreateChatCompletionRequest/Response/StreamResponse).
 
-export type Role = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+export type Role = 'system' | 'developer' | 'user' | 'assistant' | 'tool' | 'function';
 export type ImageDetail = 'auto' | 'low' | 'high';
 
 export interface TextPart {
@@ -19,7 +19,18 @@ export interface RefusalPart {
   refusal: string;
 }
 
-export type ContentPart = TextPart | ImagePart | RefusalPart;
+/** Passed on to OpenAI-compatible upstreams as they are; Iris itself reads no audio. */
+export interface AudioPart {
+  type: 'input_audio';
+  input_audio: { data: string; format: 'wav' | 'mp3' };
+}
+
+export interface FilePart {
+  type: 'file';
+  file: { filename?: string; file_data?: string; file_id?: string };
+}
+
+export type ContentPart = TextPart | ImagePart | RefusalPart | AudioPart | FilePart;
 
 export interface ToolCall {
   id: string;
@@ -27,13 +38,23 @@ export interface ToolCall {
   function: { name: string; arguments: string };
 }
 
+export interface CustomToolCall {
+  id: string;
+  type: 'custom';
+  custom: { name: string; input: string };
+}
+
 export interface ChatMessage {
   role: Role;
   content?: string | ContentPart[] | null;
   name?: string;
-  tool_calls?: ToolCall[];
+  tool_calls?: (ToolCall | CustomToolCall)[];
   tool_call_id?: string;
   refusal?: string | null;
+  /** Deprecated: what `tool_calls` replaced. */
+  function_call?: { name: string; arguments: string } | null;
+  /** A previous audio answer of the model, by id. */
+  audio?: { id: string } | null;
   [extra: string]: unknown;
 }
 
@@ -42,11 +63,18 @@ export interface FunctionTool {
   function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean | null };
 }
 
+export interface CustomTool {
+  type: 'custom';
+  custom: { name: string; description?: string; format?: Record<string, unknown> };
+}
+
 export type ToolChoice =
   | 'none'
   | 'auto'
   | 'required'
-  | { type: 'function'; function: { name: string } };
+  | { type: 'function'; function: { name: string } }
+  | { type: 'custom'; custom: { name: string } }
+  | { type: 'allowed_tools'; allowed_tools: { mode: 'auto' | 'required'; tools: Record<string, unknown>[] } };
 
 export type ResponseFormat =
   | { type: 'text' }
@@ -76,7 +104,7 @@ export interface ChatCompletionRequest {
   seed?: number | null;
   user?: string;
   response_format?: ResponseFormat;
-  tools?: FunctionTool[];
+  tools?: (FunctionTool | CustomTool)[];
   tool_choice?: ToolChoice;
   parallel_tool_calls?: boolean;
   /** Fields Iris does not know are passed on to upstreams untouched. */

@@ -2,6 +2,7 @@
 // `param` path, OpenAI-shaped. Plus malformed JSON, wrong content type, unknown model, 413.
 
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { assertChatCompletion, assertErrorResponse } from '../support/openai-schemas.ts';
@@ -10,6 +11,7 @@ import { IMAGE_URL, PNG_DATA_URL, chatRequests, startStack, type Stack } from '.
 const user = (content: unknown) => ({ role: 'user', content });
 const base = { model: 'gpt-4o-mini', messages: [user('hi')] };
 const withImage = (image_url: unknown) => ({ ...base, messages: [user([{ type: 'text', text: 'what?' }, { type: 'image_url', image_url }])] });
+const custom = (name: string) => ({ type: 'custom', custom: { name } });
 const fn = (name: string) => ({ type: 'function', function: { name, parameters: { type: 'object', properties: {} } } });
 
 interface BadCase {
@@ -25,13 +27,13 @@ const badRequests: BadCase[] = [
   { name: 'model not a string', body: { ...base, model: 5 }, param: 'model' },
   { name: 'model empty', body: { ...base, model: '' }, param: 'model' },
   { name: 'messages missing', body: { model: 'gpt-4o-mini' }, param: 'messages' },
-  { name: 'messages empty', body: { ...base, messages: [] }, param: 'messages' },
+  { name: 'messages empty', body: { ...base, messages: [] }, param: 'messages', code: 'empty_array' },
   { name: 'messages not an array', body: { ...base, messages: 'hi' }, param: 'messages' },
   { name: 'message not an object', body: { ...base, messages: ['hi'] }, param: 'messages[0]' },
   { name: 'role unknown', body: { ...base, messages: [{ role: 'robot', content: 'x' }] }, param: 'messages[0].role', code: 'invalid_value' },
-  { name: 'role missing', body: { ...base, messages: [{ content: 'x' }] }, param: 'messages[0].role' },
+  { name: 'role missing', body: { ...base, messages: [{ content: 'x' }] }, param: 'messages[0].role', code: 'missing_required_parameter' },
   { name: 'user content missing', body: { ...base, messages: [{ role: 'user' }] }, param: 'messages[0].content' },
-  { name: 'user content a number', body: { ...base, messages: [user(5)] }, param: 'messages[0].content' },
+  { name: 'user content a number', body: { ...base, messages: [user(5)] }, param: 'messages[0].content', code: 'invalid_type' },
   { name: 'user content an empty array', body: { ...base, messages: [user([])] }, param: 'messages[0].content' },
   { name: 'text part without text', body: { ...base, messages: [user([{ type: 'text' }])] }, param: 'messages[0].content[0].text' },
   { name: 'text part with numeric text', body: { ...base, messages: [user([{ type: 'text', text: 1 }])] }, param: 'messages[0].content[0].text' },
@@ -66,30 +68,30 @@ const badRequests: BadCase[] = [
   },
   { name: 'tool message without tool_call_id', body: { ...base, messages: [user('a'), { role: 'tool', content: 'r' }] }, param: 'messages[1].tool_call_id' },
   { name: 'message name not a string', body: { ...base, messages: [{ role: 'user', content: 'x', name: 3 }] }, param: 'messages[0].name' },
-  { name: 'n zero', body: { ...base, n: 0 }, param: 'n', code: 'invalid_value' },
+  { name: 'n zero', body: { ...base, n: 0 }, param: 'n', code: 'integer_below_min_value' },
   { name: 'n fractional', body: { ...base, n: 1.5 }, param: 'n' },
   { name: 'n a string', body: { ...base, n: 'two' }, param: 'n' },
-  { name: 'n too large', body: { ...base, n: 129 }, param: 'n' },
+  { name: 'n too large', body: { ...base, n: 129 }, param: 'n', code: 'integer_above_max_value' },
   { name: 'stream a string', body: { ...base, stream: 'yes' }, param: 'stream' },
   { name: 'stream_options without stream', body: { ...base, stream_options: { include_usage: true } }, param: 'stream_options' },
   { name: 'include_usage a string', body: { ...base, stream: true, stream_options: { include_usage: 'yes' } }, param: 'stream_options.include_usage' },
   { name: 'stream_options an array', body: { ...base, stream: true, stream_options: [] }, param: 'stream_options' },
   { name: 'stop a number', body: { ...base, stop: 5 }, param: 'stop' },
-  { name: 'stop five strings', body: { ...base, stop: ['a', 'b', 'c', 'd', 'e'] }, param: 'stop' },
+  { name: 'stop five strings', body: { ...base, stop: ['a', 'b', 'c', 'd', 'e'] }, param: 'stop', code: 'array_above_max_length' },
   { name: 'stop empty array', body: { ...base, stop: [] }, param: 'stop' },
   { name: 'stop with a number inside', body: { ...base, stop: ['a', 1] }, param: 'stop[1]' },
-  { name: 'max_tokens zero', body: { ...base, max_tokens: 0 }, param: 'max_tokens', code: 'invalid_value' },
+  { name: 'max_tokens zero', body: { ...base, max_tokens: 0 }, param: 'max_tokens', code: 'integer_below_min_value' },
   { name: 'max_tokens a string', body: { ...base, max_tokens: '10' }, param: 'max_tokens' },
   { name: 'max_completion_tokens negative', body: { ...base, max_completion_tokens: -1 }, param: 'max_completion_tokens' },
   { name: 'max_completion_tokens fractional', body: { ...base, max_completion_tokens: 2.5 }, param: 'max_completion_tokens' },
-  { name: 'temperature above 2', body: { ...base, temperature: 2.01 }, param: 'temperature', code: 'invalid_value' },
-  { name: 'temperature negative', body: { ...base, temperature: -0.1 }, param: 'temperature', code: 'invalid_value' },
-  { name: 'temperature a string', body: { ...base, temperature: 'hot' }, param: 'temperature' },
-  { name: 'top_p above 1', body: { ...base, top_p: 1.5 }, param: 'top_p', code: 'invalid_value' },
+  { name: 'temperature above 2', body: { ...base, temperature: 2.01 }, param: 'temperature', code: 'decimal_above_max_value' },
+  { name: 'temperature negative', body: { ...base, temperature: -0.1 }, param: 'temperature', code: 'decimal_below_min_value' },
+  { name: 'temperature a string', body: { ...base, temperature: 'hot' }, param: 'temperature', code: 'invalid_type' },
+  { name: 'top_p above 1', body: { ...base, top_p: 1.5 }, param: 'top_p', code: 'decimal_above_max_value' },
   { name: 'top_p negative', body: { ...base, top_p: -0.5 }, param: 'top_p' },
-  { name: 'top_k negative', body: { ...base, top_k: -1 }, param: 'top_k' },
+  { name: 'top_k below -1', body: { ...base, top_k: -2 }, param: 'top_k', code: 'integer_below_min_value' },
   { name: 'top_k fractional', body: { ...base, top_k: 2.5 }, param: 'top_k' },
-  { name: 'presence_penalty above 2', body: { ...base, presence_penalty: 2.5 }, param: 'presence_penalty', code: 'invalid_value' },
+  { name: 'presence_penalty above 2', body: { ...base, presence_penalty: 2.5 }, param: 'presence_penalty', code: 'decimal_above_max_value' },
   { name: 'presence_penalty below -2', body: { ...base, presence_penalty: -2.5 }, param: 'presence_penalty' },
   { name: 'frequency_penalty below -2', body: { ...base, frequency_penalty: -3 }, param: 'frequency_penalty' },
   { name: 'frequency_penalty a string', body: { ...base, frequency_penalty: '1' }, param: 'frequency_penalty' },
@@ -101,7 +103,8 @@ const badRequests: BadCase[] = [
   { name: 'top_logprobs above 20', body: { ...base, logprobs: true, top_logprobs: 21 }, param: 'top_logprobs' },
   { name: 'top_logprobs without logprobs', body: { ...base, top_logprobs: 2 }, param: 'top_logprobs' },
   { name: 'seed fractional', body: { ...base, seed: 1.5 }, param: 'seed' },
-  { name: 'seed a string', body: { ...base, seed: '42' }, param: 'seed' },
+  { name: 'seed a string', body: { ...base, seed: '42' }, param: 'seed', code: 'invalid_type' },
+  { name: 'seed beyond int64', body: { ...base, seed: 1e19 }, param: 'seed', code: 'integer_above_max_value' },
   { name: 'user a number', body: { ...base, user: 5 }, param: 'user' },
   { name: 'response_format type unknown', body: { ...base, response_format: { type: 'xml' } }, param: 'response_format.type', code: 'invalid_value' },
   { name: 'response_format a string', body: { ...base, response_format: 'json' }, param: 'response_format' },
@@ -119,6 +122,33 @@ const badRequests: BadCase[] = [
   { name: 'tool_choice required without tools', body: { ...base, tool_choice: 'required' }, param: 'tool_choice' },
   { name: 'tool_choice function without tools', body: { ...base, tool_choice: { type: 'function', function: { name: 'f' } } }, param: 'tool_choice' },
   { name: 'parallel_tool_calls a string', body: { ...base, tools: [fn('f')], parallel_tool_calls: 'yes' }, param: 'parallel_tool_calls' },
+  { name: 'parallel_tool_calls without tools', body: { ...base, parallel_tool_calls: false }, param: 'parallel_tool_calls' },
+  { name: 'tools empty', body: { ...base, tools: [] }, param: 'tools', code: 'empty_array' },
+  {
+    name: 'assistant tool_calls empty',
+    body: { ...base, messages: [user('a'), { role: 'assistant', content: 'x', tool_calls: [] }, user('b')] },
+    param: 'messages[1].tool_calls',
+    code: 'empty_array',
+  },
+  { name: 'tool_choice function without name', body: { ...base, tools: [fn('f')], tool_choice: { type: 'function', function: {} } }, param: 'tool_choice.function.name', code: 'missing_required_parameter' },
+  { name: 'tool_choice custom without name', body: { ...base, tools: [custom('g')], tool_choice: { type: 'custom', custom: {} } }, param: 'tool_choice.custom.name', code: 'missing_required_parameter' },
+  { name: 'tool_choice allowed_tools without tools', body: { ...base, tools: [fn('f')], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto' } } }, param: 'tool_choice.allowed_tools.tools', code: 'missing_required_parameter' },
+  { name: 'custom tool without custom', body: { ...base, tools: [{ type: 'custom' }] }, param: 'tools[0].custom', code: 'missing_required_parameter' },
+  { name: 'audio part with an unknown format', body: { ...base, messages: [user([{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'flac' } }])] }, param: 'messages[0].content[0].input_audio.format', code: 'invalid_value' },
+  { name: 'file part without file', body: { ...base, messages: [user([{ type: 'file' }])] }, param: 'messages[0].content[0].file', code: 'missing_required_parameter' },
+  { name: 'function message without name', body: { ...base, messages: [user('a'), { role: 'function', content: 'r' }] }, param: 'messages[1].name', code: 'missing_required_parameter' },
+  {
+    name: 'assistant function_call without name',
+    body: { ...base, messages: [user('a'), { role: 'assistant', function_call: { arguments: '{}' } }, user('b')] },
+    param: 'messages[1].function_call.name',
+    code: 'missing_required_parameter',
+  },
+  {
+    name: 'custom tool call without input',
+    body: { ...base, messages: [user('a'), { role: 'assistant', tool_calls: [{ id: 'c1', type: 'custom', custom: { name: 'g' } }] }] },
+    param: 'messages[1].tool_calls[0].custom.input',
+    code: 'missing_required_parameter',
+  },
 ];
 
 /** Requests at the edges of every range, each of which must be accepted. */
@@ -129,7 +159,7 @@ const goodRequests: { name: string; body: Record<string, unknown> }[] = [
   { name: 'detail auto', body: withImage({ url: IMAGE_URL, detail: 'auto' }) },
   { name: 'detail low', body: withImage({ url: IMAGE_URL, detail: 'low' }) },
   { name: 'detail high with a data URL', body: withImage({ url: PNG_DATA_URL, detail: 'high' }) },
-  { name: 'range minimums', body: { ...base, n: 1, max_tokens: 1, max_completion_tokens: 1, temperature: 0, top_p: 0, top_k: 0, presence_penalty: -2, frequency_penalty: -2, logit_bias: { '1': -100 }, logprobs: true, top_logprobs: 0, seed: -5 } },
+  { name: 'range minimums', body: { ...base, n: 1, max_tokens: 1, max_completion_tokens: 1, temperature: 0, top_p: 0, top_k: -1, presence_penalty: -2, frequency_penalty: -2, logit_bias: { '1': -100 }, logprobs: true, top_logprobs: 0, seed: -5 } },
   { name: 'range maximums', body: { ...base, temperature: 2, top_p: 1, presence_penalty: 2, frequency_penalty: 2, logit_bias: { '1': 100 }, logprobs: true, top_logprobs: 20 } },
   { name: 'nulls for nullable fields', body: { ...base, n: null, stream: null, stop: null, max_tokens: null, temperature: null, top_p: null, seed: null, logprobs: null } },
   { name: 'stop as a string', body: { ...base, stop: 'END' } },
@@ -140,6 +170,22 @@ const goodRequests: { name: string; body: Record<string, unknown> }[] = [
   { name: 'tools with auto and parallel off', body: { ...base, tools: [fn('f')], tool_choice: 'auto', parallel_tool_calls: false } },
   { name: 'tool_choice naming a function', body: { ...base, tools: [fn('f'), fn('g')], tool_choice: { type: 'function', function: { name: 'g' } } } },
   { name: 'user string', body: { ...base, user: 'user-1234' } },
+  { name: 'seed at the ends of int64', body: { ...base, seed: 9223372036854775807, n: 1 } },
+  {
+    name: 'legacy function_call and function message',
+    body: { ...base, messages: [user('a'), { role: 'assistant', content: null, function_call: { name: 'f', arguments: '{}' } }, { role: 'function', name: 'f', content: 'r' }] },
+  },
+  { name: 'assistant audio-only turn', body: { ...base, messages: [user('a'), { role: 'assistant', audio: { id: 'audio_abc' } }, user('b')] } },
+  {
+    name: 'input_audio and file parts',
+    body: { ...base, messages: [user([{ type: 'text', text: 'q' }, { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } }, { type: 'file', file: { file_id: 'file-1' } }])] },
+  },
+  { name: 'custom tools, a custom tool_choice', body: { ...base, tools: [custom('g'), fn('f')], tool_choice: { type: 'custom', custom: { name: 'g' } } } },
+  { name: 'allowed_tools tool_choice', body: { ...base, tools: [fn('f'), fn('g')], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'f' } }] } } } },
+  {
+    name: 'assistant custom tool call',
+    body: { ...base, tools: [custom('g')], messages: [user('a'), { role: 'assistant', tool_calls: [{ id: 'c1', type: 'custom', custom: { name: 'g', input: 'x' } }] }, { role: 'tool', tool_call_id: 'c1', content: 'r' }] },
+  },
 ];
 
 describe('request validation', () => {
@@ -174,7 +220,8 @@ describe('request validation', () => {
       assert.equal(error.type, 'invalid_request_error');
       assert.equal(error.param, bad.param);
       if (bad.code) assert.equal(error.code, bad.code);
-      if (bad.param) assert.ok(error.message.includes(bad.param.split(/[.[]/)[0]), `message names the field: ${error.message}`);
+      // OpenAI's "Invalid value: 'x'. Supported values are: …" names the value; param names the field.
+      if (bad.param && error.code !== 'invalid_value') assert.ok(error.message.includes(bad.param.split(/[.[]/)[0]), `message names the field: ${error.message}`);
       assert.equal(chatRequests(stack.upstream).length, 0, 'nothing reached the upstream');
     });
   }
@@ -223,24 +270,43 @@ describe('request validation', () => {
     }
   });
 
-  it('400 for a body carrying __proto__', async () => {
-    const error = await expectError(await post('{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"__proto__":{"admin":true}}'), 400);
-    assert.equal(error.type, 'invalid_request_error');
+  it('400 for a body carrying __proto__ or constructor.prototype, saying the key is refused (the JSON is valid)', async () => {
+    for (const extra of ['"__proto__":{"admin":true}', '"constructor":{"prototype":{"admin":true}}']) {
+      const error = await expectError(await post(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],${extra}}`), 400);
+      assert.equal(error.type, 'invalid_request_error');
+      assert.notEqual(error.code, 'invalid_json');
+      assert.match(error.message, /'__proto__' or 'constructor.prototype' key/);
+    }
   });
 
-  it('415 for a content type Iris does not parse, 400 for plain text', async () => {
-    for (const type of ['application/xml', 'application/x-www-form-urlencoded']) {
+  it('415 for a content type Iris does not parse, plain text included', async () => {
+    for (const type of ['application/xml', 'application/x-www-form-urlencoded', 'text/plain', 'text/plain; charset=utf-8']) {
       const error = await expectError(await post(JSON.stringify(base), { 'content-type': type }), 415);
       assert.equal(error.code, 'unsupported_media_type', type);
     }
-    const error = await expectError(await post(JSON.stringify(base), { 'content-type': 'text/plain' }), 400);
-    assert.equal(error.type, 'invalid_request_error');
+  });
+
+  it('an HTTP request Node cannot parse gets an OpenAI-shaped 400 too', async () => {
+    const { port } = new URL(stack.iris.baseURL);
+    // The Content-Length covers half the body: the rest reads as a malformed second request.
+    const body = JSON.stringify(base);
+    const head = `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${stack.iris.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${body.length >> 1}\r\n\r\n`;
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.end(head + body);
+    let wire = '';
+    for await (const chunk of socket) wire += chunk;
+    const last = wire.slice(wire.lastIndexOf('HTTP/1.1 '));
+    assert.match(last, /^HTTP\/1\.1 400 /);
+    const error = JSON.parse(last.slice(last.indexOf('\r\n\r\n') + 4));
+    assertErrorResponse(error);
+    assert.equal(error.error.type, 'invalid_request_error');
+    assert.equal(error.error.code, 'invalid_http_request');
   });
 
   it('404 model_not_found for an unknown model, through the SDK too', async () => {
     const error = await expectError(await post(JSON.stringify({ ...base, model: 'gpt-9' })), 404);
     assert.equal(error.code, 'model_not_found');
-    assert.equal(error.param, 'model');
+    assert.equal(error.param, null);
     assert.match(error.message, /gpt-9/);
     await assert.rejects(
       stack.iris.client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }),
@@ -294,6 +360,14 @@ describe('request validation', () => {
     for (const [key, value] of Object.entries(extra)) assert.deepEqual(sent[key], value, key);
   });
 
+  it('passes audio and file content parts on to an OpenAI-compatible upstream untouched', async () => {
+    stack.upstream.reset();
+    const messages = [user([{ type: 'text', text: 'q' }, { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } }, { type: 'file', file: { filename: 'a.pdf', file_data: 'data:application/pdf;base64,JVBERi0=' } }])];
+    const res = await post(JSON.stringify({ ...base, messages }));
+    assert.equal(res.status, 200, await res.text());
+    assert.deepEqual((chatRequests(stack.upstream)[0].body as { messages: unknown }).messages, messages);
+  });
+
   it('404 unknown_url for a path Iris does not serve', async () => {
     const res = await fetch(`${stack.iris.baseURL}/completions`, {
       method: 'POST',
@@ -302,5 +376,31 @@ describe('request validation', () => {
     });
     const error = await expectError(res, 404);
     assert.equal(error.code, 'unknown_url');
+  });
+});
+
+describe('request validation at the default body limit', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(() => stack.close());
+
+  it('400 for a valid body nested too deeply to forward, nothing sent upstream', async () => {
+    stack.upstream.reset();
+    const depth = 100_000;
+    const body = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"vendor_extension":${'['.repeat(depth)}1${']'.repeat(depth)}}`;
+    const res = await fetch(`${stack.iris.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.iris.apiKey}`, 'content-type': 'application/json' },
+      body,
+    });
+    const text = await res.text();
+    assert.equal(res.status, 400, text);
+    const error = JSON.parse(text);
+    assertErrorResponse(error);
+    assert.equal(error.error.type, 'invalid_request_error');
+    assert.equal(error.error.code, 'nested_too_deeply');
+    assert.equal(chatRequests(stack.upstream).length, 0);
   });
 });

@@ -26,6 +26,7 @@ export function convertToAnthropicTools(request: ChatCompletionRequest): Anthrop
   if (choice === 'none') out.tool_choice = { type: 'none' };
   else if (choice === 'required') out.tool_choice = { type: 'any', ...noParallel };
   else if (choice && typeof choice === 'object') {
+    if (choice.type !== 'function') throw invalidRequest(`Anthropic does not take a tool_choice of type "${choice.type}"`, 'tool_choice.type');
     out.tool_choice = { type: 'tool', name: choice.function.name, ...noParallel };
   } else if (out.tools && (choice === 'auto' || request.parallel_tool_calls === false)) {
     out.tool_choice = { type: 'auto', ...noParallel };

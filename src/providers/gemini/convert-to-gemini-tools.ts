@@ -27,6 +27,7 @@ export function convertToGeminiTools(request: ChatCompletionRequest): Pick<Gemin
   else if (choice === 'required') out.toolConfig = { functionCallingConfig: { mode: 'ANY' } };
   else if (choice === 'auto' && out.tools) out.toolConfig = { functionCallingConfig: { mode: 'AUTO' } };
   else if (choice && typeof choice === 'object') {
+    if (choice.type !== 'function') throw invalidRequest(`Gemini does not take a tool_choice of type "${choice.type}"`, 'tool_choice.type');
     out.toolConfig = { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [choice.function.name] } };
   }
   if (out.toolConfig && out.toolConfig.functionCallingConfig.mode !== 'NONE' && !out.tools) {

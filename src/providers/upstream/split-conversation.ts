@@ -1,5 +1,5 @@
 import { invalidRequest } from '../../openai/api-error.ts';
-import type { ChatMessage, ContentPart, ToolCall } from '../../openai/types.ts';
+import type { ChatMessage, ToolCall } from '../../openai/types.ts';
 
 // OpenAI messages → a system prompt apart and turns that alternate between user and assistant,
 // the shape both Anthropic and Gemini want. system/developer text is gathered apart; a tool
@@ -48,14 +48,18 @@ export function splitConversation<Item>(messages: ChatMessage[], upstream: strin
         break;
       }
       case 'user':
-        push('user', userItems(message.content, at, make));
+        push('user', userItems(message.content, at, upstream, make));
         break;
       case 'assistant': {
         const items: Item[] = [];
         const text = textOnly(message.content, at, true);
         // Both upstreams reject empty text.
         if (text) items.push(make.text(text));
+        // Deprecated or OpenAI-only forms: neither upstream has a way to say them.
+        if (message.function_call != null) throw invalidRequest(`${upstream} does not take 'function_call'; use 'tool_calls'`, `${at}.function_call`);
+        if (message.audio != null) throw invalidRequest(`${upstream} does not take earlier audio answers`, `${at}.audio`);
         message.tool_calls?.forEach((call, k) => {
+          if (call.type !== 'function') throw invalidRequest(`${upstream} does not take tool calls of type "${call.type}"`, `${at}.tool_calls[${k}].type`);
           toolNames.set(call.id, call.function.name);
           items.push(make.toolCall(call, parseToolArguments(call.function.arguments, `${at}.tool_calls[${k}].function.arguments`), k));
         });
@@ -71,6 +75,8 @@ export function splitConversation<Item>(messages: ChatMessage[], upstream: strin
         push('user', [make.toolResult(result, `${at}.tool_call_id`)]);
         break;
       }
+      case 'function':
+        throw invalidRequest(`${upstream} does not take 'function' messages; use 'tool' messages`, `${at}.role`);
       default:
         throw invalidRequest(`Unsupported role "${String(message.role)}"`, `${at}.role`);
     }
@@ -80,7 +86,7 @@ export function splitConversation<Item>(messages: ChatMessage[], upstream: strin
   return { system, turns };
 }
 
-function userItems<Item>(content: ChatMessage['content'], at: string, make: TurnItems<Item>): Item[] {
+function userItems<Item>(content: ChatMessage['content'], at: string, upstream: string, make: TurnItems<Item>): Item[] {
   if (content == null) return [];
   if (typeof content === 'string') return content ? [make.text(content)] : [];
   const items: Item[] = [];
@@ -91,7 +97,7 @@ function userItems<Item>(content: ChatMessage['content'], at: string, make: Turn
     } else if (part.type === 'image_url') {
       items.push(make.image(part.image_url.url, `${where}.image_url.url`));
     } else {
-      throw invalidRequest(`Content part type "${(part as ContentPart).type}" is not supported in user messages`, `${where}.type`);
+      throw invalidRequest(`${upstream} does not take content parts of type "${part.type}"`, `${where}.type`);
     }
   });
   return items;
