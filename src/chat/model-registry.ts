@@ -34,14 +34,13 @@ export class ModelRegistry {
     return this.routes.get(name);
   }
 
-  /** The route for a requested model, or 404 model_not_found as OpenAI words it. */
+  /** The route for a requested model, or 404 model_not_found as OpenAI words it (param null, as OpenAI sends). */
   resolve(name: string): Route {
     const route = this.routes.get(name);
     if (route) return route;
     throw new ApiError(404, `The model \`${name}\` does not exist or you do not have access to it.`, {
       type: 'invalid_request_error',
       code: 'model_not_found',
-      param: 'model',
     });
   }
 

@@ -6,7 +6,7 @@ import type { ChatService } from '../chat/chat-service.ts';
 import type { ModelRegistry } from '../chat/model-registry.ts';
 import { createAuthHook } from './auth-hook.ts';
 import { createBodyBudgetHook } from './body-budget-hook.ts';
-import { registerErrorHandling } from './error-handler.ts';
+import { answerClientError, registerErrorHandling } from './error-handler.ts';
 import { registerJsonBodyParser } from './json-body-parser.ts';
 import { registerChatCompletions } from './routes/chat-completions.ts';
 import { registerHealth } from './routes/health.ts';
@@ -45,6 +45,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     forceCloseConnections: true,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
+    clientErrorHandler: answerClientError,
   });
   app.decorateRequest('keyId', null);
   // Callback-style hooks: an async hook costs a promise and a microtask on every request.

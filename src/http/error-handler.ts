@@ -1,7 +1,10 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { ApiError } from '../openai/api-error.ts';
+import { ApiError, isStackOverflow, nestedTooDeeply } from '../openai/api-error.ts';
 
-// The one place where anything thrown becomes an OpenAI-shaped error on the wire.
+// The one place where anything thrown becomes an OpenAI-shaped error on the wire, and where a
+// request too malformed for Node's HTTP parser gets one too.
 
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
@@ -20,6 +23,9 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof SyntaxError && fe.statusCode === 400) {
     return new ApiError(400, `We could not parse the JSON body of your request. (${err.message})`, { code: 'invalid_json' });
   }
+  // Only a client's value nests that deep: the Anthropic and Gemini providers serialize their
+  // bodies themselves, and a tool schema thousands of levels deep fails there.
+  if (isStackOverflow(err)) return nestedTooDeeply(err);
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new ApiError(fe.statusCode, fe.message ?? 'Bad request.');
   }
@@ -37,4 +43,28 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const err = new ApiError(404, `Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`, { code: 'unknown_url' });
     void reply.code(404).send(err.toBody());
   });
+}
+
+/**
+ * Fastify's clientErrorHandler: a request Node's HTTP parser refuses (a bad request line, a body
+ * longer than its Content-Length, headers too large, too slow) never reaches a route, so it is
+ * answered here, on the socket, in OpenAI's error shape instead of Fastify's.
+ */
+export function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket): void {
+  // A reset connection has no one to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const apiError =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new ApiError(408, 'The request took too long to arrive.', { type: 'invalid_request_error', code: 'request_timeout' })
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? new ApiError(431, 'The request headers are too large.', { type: 'invalid_request_error', code: 'headers_too_large' })
+        : new ApiError(400, 'The HTTP request is malformed.', { type: 'invalid_request_error', code: 'invalid_http_request' });
+  this.log.debug({ err, status: apiError.status }, 'client error');
+  const body = JSON.stringify(apiError.toBody());
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${apiError.status} ${STATUS_CODES[apiError.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

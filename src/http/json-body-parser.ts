@@ -3,6 +3,7 @@ import { cutLongDataUrls, matchPlaceholders } from '../json/cut-data-urls.ts';
 import { RawBody } from '../json/raw-body.ts';
 import type { VerbatimString } from '../json/verbatim-strings.ts';
 import { freeBuffer } from '../memory/free-buffer.ts';
+import { type ApiError, invalidRequest } from '../openai/api-error.ts';
 import { readBody } from './read-body.ts';
 
 // JSON bodies, with Fastify's protection against prototype poisoning kept but made cheap.
@@ -61,7 +62,24 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
       freeBuffer(raw);
       const parsed = plainParse(text);
       if (parsed) return done(null, parsed.value);
-      void secureParser(request, text, done); // the full check, or the same error Fastify would give
+      // The full check, or the same error Fastify would give; but valid JSON that it refuses
+      // holds a poisoning key, and the client is told so rather than that its JSON is invalid.
+      void secureParser(request, text, (err, value) => done(err && isJson(text) ? forbiddenKey() : err, value));
     });
   });
+  // Fastify parses text/plain as a string, which is no request: answer 415 like any other type.
+  app.removeContentTypeParser('text/plain');
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function forbiddenKey(): ApiError {
+  return invalidRequest("The request body holds a '__proto__' or 'constructor.prototype' key, which is not allowed.");
 }

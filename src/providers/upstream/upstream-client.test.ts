@@ -200,3 +200,23 @@ async function waitFor(check: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
   assert.ok(check(), 'condition never became true');
 }
+
+test('a body nested too deeply to serialize is a 400 for the client, not a 502 for the upstream, and sends nothing', async () => {
+  let received = 0;
+  handler = (_req, res) => {
+    received++;
+    res.end('{}');
+  };
+  let deep: unknown = 1;
+  for (let i = 0; i < 100_000; i++) deep = [deep];
+  const body = { model: 'm', messages: [], vendor_extension: deep };
+  for (const send of [client.postForText, client.postForEvents]) {
+    await assert.rejects(send({ ...call(), body }), (err: ApiError) => {
+      assert.equal(err.status, 400);
+      assert.equal(err.type, 'invalid_request_error');
+      assert.equal(err.code, 'nested_too_deeply');
+      return true;
+    });
+  }
+  assert.equal(received, 0);
+});
