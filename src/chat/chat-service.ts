@@ -4,7 +4,8 @@ import { expandPlaceholders } from '../json/expand-placeholders.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from '../openai/types.ts';
 import type { CallContext } from '../providers/provider.ts';
 import type { ModelRegistry, Route } from './model-registry.ts';
-import { estimateUsage, withImageTokens } from './usage.ts';
+import { routeFingerprint } from './system-fingerprint.ts';
+import { estimateUsage, generatedText, withImageTokens } from './usage.ts';
 
 // The use case: complete or stream one chat, independent of HTTP. A streamed and a
 // non-streamed request take the same path (route → images → [analysis] → provider) until
@@ -50,8 +51,10 @@ export class ChatService {
       await route.provider.whenReady?.();
       const completion = await route.provider.complete(upstream, ctx);
       completion.model = prepared.model;
-      const usage = completion.usage ?? (await estimateUsage(upstream, completion.choices.map((c) => c.message.content ?? '').join('')));
-      completion.usage = this.finalUsage(prepared, usage);
+      completion.system_fingerprint ??= routeFingerprint(route);
+      const reported = completion.usage;
+      const usage = reported ?? (await estimateUsage(upstream, generatedText(completion)));
+      completion.usage = this.finalUsage(prepared, usage, reported != null);
       logDone(ctx.log, route, completion.usage);
       return completion;
     } finally {
@@ -69,20 +72,26 @@ export class ChatService {
       const { route, upstream } = prepared;
       await route.provider.whenReady?.();
       const includeUsage = request.stream_options?.include_usage === true;
+      const fingerprint = routeFingerprint(route);
       let upstreamUsage: Usage | null = null;
-      let text = '';
+      let text = ''; // what the model generated, for estimateUsage() should no usage come
       let head: Pick<ChatCompletionChunk, 'id' | 'created' | 'system_fingerprint'> | null = null;
       for await (const chunk of route.provider.stream(upstream, ctx)) {
+        chunk.system_fingerprint ??= fingerprint;
         head ??= { id: chunk.id, created: chunk.created, system_fingerprint: chunk.system_fingerprint };
         if (chunk.usage) upstreamUsage = chunk.usage;
         if (chunk.choices.length === 0) continue; // the usage chunk: re-sent at the end if asked for
-        for (const choice of chunk.choices) if (typeof choice.delta.content === 'string') text += choice.delta.content;
+        for (const { delta } of chunk.choices) {
+          if (typeof delta.content === 'string') text += delta.content;
+          if (typeof delta.refusal === 'string') text += delta.refusal;
+          if (delta.tool_calls) for (const call of delta.tool_calls) text += (call.function?.name ?? '') + (call.function?.arguments ?? '');
+        }
         chunk.model = prepared.model;
         if (includeUsage) chunk.usage = null;
         else delete chunk.usage;
         yield chunk;
       }
-      const usage = this.finalUsage(prepared, upstreamUsage ?? (await estimateUsage(upstream, text)));
+      const usage = this.finalUsage(prepared, upstreamUsage ?? (await estimateUsage(upstream, text)), upstreamUsage !== null);
       logDone(ctx.log, route, usage);
       if (includeUsage && head) {
         yield { id: head.id, object: 'chat.completion.chunk', created: head.created, model: prepared.model, system_fingerprint: head.system_fingerprint, choices: [], usage };
@@ -120,9 +129,11 @@ export class ChatService {
     return { model: request.model, route, upstream: { ...upstream, model: route.upstreamModel }, images, extraUsage };
   }
 
-  private finalUsage(prepared: Prepared, usage: Usage): Usage {
-    const imagesIncluded = prepared.route.provider.type !== 'local';
-    return { ...withImageTokens(usage, prepared.images.imageTokens, imagesIncluded), ...prepared.extraUsage };
+  /** `reported`: the provider counted this usage (else it is estimateUsage()'s, text only). */
+  private finalUsage(prepared: Prepared, usage: Usage, reported: boolean): Usage {
+    // The local engine reports text tokens only; an upstream's count includes the images.
+    const imagesCounted = reported && prepared.route.provider.type !== 'local';
+    return { ...withImageTokens(usage, prepared.images.imageTokens, imagesCounted), ...prepared.extraUsage };
   }
 }
 

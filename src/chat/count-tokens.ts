@@ -2,8 +2,9 @@ import { decode, encode } from 'gpt-tokenizer/encoding/o200k_base';
 import type { ChatCompletionRequest } from '../openai/types.ts';
 
 // Text tokens in o200k (the gpt-4o family's encoding), counted the way OpenAI counts chat
-// prompts: each message's text plus 3 tokens of framing, plus 3 to prime the reply. Image
-// tokens are the chat core's business (it adds the image pipeline's estimate).
+// prompts: each message's text plus 3 tokens of framing, plus 3 to prime the reply, plus the
+// tool definitions. Image tokens are the chat core's business (it adds the image pipeline's
+// estimate).
 
 export function countTokens(text: string): number {
   return text ? encode(text).length : 0;
@@ -21,8 +22,13 @@ export function promptTokens(request: ChatCompletionRequest): number {
       }
     }
     if (message.name) total += 1 + countTokens(message.name);
-    for (const call of message.tool_calls ?? []) total += countTokens(call.function.name) + countTokens(call.function.arguments);
+    for (const call of message.tool_calls ?? []) {
+      total += call.type === 'custom' ? countTokens(call.custom.name) + countTokens(call.custom.input) : countTokens(call.function.name) + countTokens(call.function.arguments);
+    }
   }
+  // Tool definitions are prompt too (OpenAI bills them); their JSON is a close stand-in for the
+  // form OpenAI renders them in.
+  if (request.tools?.length) total += countTokens(JSON.stringify(request.tools));
   return total;
 }
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ChatCompletionRequest, Usage } from '../openai/types.ts';
+import type { ChatCompletion, ChatCompletionRequest, Usage } from '../openai/types.ts';
 import { countTokens, promptTokens } from './count-tokens.ts';
-import { estimateUsage, withImageTokens } from './usage.ts';
+import { estimateUsage, generatedText, withImageTokens } from './usage.ts';
 
 const usage = (prompt: number, completion: number, extra: Partial<Usage> = {}): Usage => ({
   prompt_tokens: prompt,
@@ -11,15 +11,22 @@ const usage = (prompt: number, completion: number, extra: Partial<Usage> = {}): 
   ...extra,
 });
 
+const noReasoning = { reasoning_tokens: 0 };
+
 describe('withImageTokens', () => {
-  it('without images: unchanged but for cached_tokens: 0', () => {
-    assert.deepEqual(withImageTokens(usage(10, 5), 0, true), { ...usage(10, 5), prompt_tokens_details: { cached_tokens: 0 } });
-    assert.deepEqual(withImageTokens(usage(10, 5), 0, false), { ...usage(10, 5), prompt_tokens_details: { cached_tokens: 0 } });
+  it('without images: the full breakdown, image_tokens 0 and every prompt token text', () => {
+    for (const counted of [true, false]) {
+      assert.deepEqual(withImageTokens(usage(10, 5), 0, counted), {
+        ...usage(10, 5),
+        prompt_tokens_details: { cached_tokens: 0, text_tokens: 10, image_tokens: 0 },
+        completion_tokens_details: noReasoning,
+      });
+    }
   });
 
   it('keeps an upstream cached_tokens count', () => {
     const u = usage(100, 5, { prompt_tokens_details: { cached_tokens: 64 } });
-    assert.deepEqual(withImageTokens(u, 0, true), u);
+    assert.deepEqual(withImageTokens(u, 0, true).prompt_tokens_details, { cached_tokens: 64, text_tokens: 100, image_tokens: 0 });
   });
 
   it('upstream counted the images: splits prompt_tokens into image and text, totals unchanged', () => {
@@ -27,14 +34,22 @@ describe('withImageTokens', () => {
     assert.equal(out.prompt_tokens, 1000);
     assert.equal(out.total_tokens, 1020);
     assert.deepEqual(out.prompt_tokens_details, { image_tokens: 765, text_tokens: 235, cached_tokens: 0 });
+    assert.deepEqual(out.completion_tokens_details, noReasoning);
   });
 
-  it('local engine (images not counted): adds the image tokens to prompt and total', () => {
+  it('images not counted (local engine, or an estimate): adds the image tokens to prompt and total', () => {
     const out = withImageTokens(usage(20, 30), 765, false);
     assert.equal(out.prompt_tokens, 785);
     assert.equal(out.total_tokens, 815);
     assert.equal(out.completion_tokens, 30);
     assert.deepEqual(out.prompt_tokens_details, { image_tokens: 765, text_tokens: 20, cached_tokens: 0 });
+  });
+
+  it('a text-only estimate with a large image: the whole image estimate is added, not capped', () => {
+    const out = withImageTokens(usage(15, 4), 25_501, false);
+    assert.equal(out.prompt_tokens, 25_516);
+    assert.equal(out.total_tokens, 25_520);
+    assert.deepEqual(out.prompt_tokens_details, { image_tokens: 25_501, text_tokens: 15, cached_tokens: 0 });
   });
 
   it('an estimate above what the upstream counted is capped at prompt_tokens', () => {
@@ -43,21 +58,32 @@ describe('withImageTokens', () => {
     assert.deepEqual(out.prompt_tokens_details, { image_tokens: 300, text_tokens: 0, cached_tokens: 0 });
   });
 
-  it('leaves an upstream image_tokens figure alone', () => {
+  it('leaves an upstream image_tokens figure alone and derives text_tokens from it', () => {
     const u = usage(900, 10, { prompt_tokens_details: { image_tokens: 850, cached_tokens: 0 } });
-    assert.deepEqual(withImageTokens(u, 765, true), u);
-    const noCached = usage(900, 10, { prompt_tokens_details: { image_tokens: 850 } });
-    assert.deepEqual(withImageTokens(noCached, 765, true).prompt_tokens_details, { cached_tokens: 0, image_tokens: 850 });
+    assert.deepEqual(withImageTokens(u, 765, true).prompt_tokens_details, { image_tokens: 850, cached_tokens: 0, text_tokens: 50 });
+    const both = usage(900, 10, { prompt_tokens_details: { image_tokens: 850, text_tokens: 40 } });
+    assert.deepEqual(withImageTokens(both, 765, true).prompt_tokens_details, { cached_tokens: 0, image_tokens: 850, text_tokens: 40 });
+  });
+
+  it('fills details an upstream sent as null', () => {
+    const u = usage(10, 5, { prompt_tokens_details: null, completion_tokens_details: null } as unknown as Partial<Usage>);
+    const out = withImageTokens(u, 0, true);
+    assert.deepEqual(out.prompt_tokens_details, { cached_tokens: 0, text_tokens: 10, image_tokens: 0 });
+    assert.deepEqual(out.completion_tokens_details, noReasoning);
   });
 
   it('subtracts audio tokens from text and keeps cached and completion details', () => {
     const u = usage(1000, 10, {
       prompt_tokens_details: { audio_tokens: 100, cached_tokens: 200 },
-      completion_tokens_details: { reasoning_tokens: 4 },
+      completion_tokens_details: { reasoning_tokens: 4, audio_tokens: 0 },
     });
     const out = withImageTokens(u, 500, true);
     assert.deepEqual(out.prompt_tokens_details, { audio_tokens: 100, cached_tokens: 200, image_tokens: 500, text_tokens: 400 });
-    assert.deepEqual(out.completion_tokens_details, { reasoning_tokens: 4 });
+    assert.deepEqual(out.completion_tokens_details, { reasoning_tokens: 4, audio_tokens: 0 });
+  });
+
+  it('keeps an upstream total that is not prompt + completion, moved by the tokens it adds', () => {
+    assert.equal(withImageTokens({ prompt_tokens: 20, completion_tokens: 30, total_tokens: 60 }, 765, false).total_tokens, 825);
   });
 
   it('does not change its input', () => {
@@ -65,6 +91,28 @@ describe('withImageTokens', () => {
     const copy = structuredClone(u);
     withImageTokens(u, 765, false);
     assert.deepEqual(u, copy);
+  });
+});
+
+describe('generatedText', () => {
+  it('joins content, refusals and tool-call names and arguments of every choice', () => {
+    const completion: ChatCompletion = {
+      id: 'c',
+      object: 'chat.completion',
+      created: 1,
+      model: 'm',
+      choices: [
+        { index: 0, message: { role: 'assistant', content: 'Hi. ', refusal: null }, finish_reason: 'stop', logprobs: null },
+        { index: 1, message: { role: 'assistant', content: null, refusal: 'No.' }, finish_reason: 'stop', logprobs: null },
+        {
+          index: 2,
+          message: { role: 'assistant', content: null, refusal: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }] },
+          finish_reason: 'tool_calls',
+          logprobs: null,
+        },
+      ],
+    };
+    assert.equal(generatedText(completion), 'Hi. No.lookup{"q":"x"}');
   });
 });
 
@@ -99,6 +147,24 @@ describe('estimateUsage', () => {
     const textOnly = await estimateUsage({ model: 'm', messages: [{ role: 'user', content: 'hello world' }] }, '');
     assert.equal(withImage.prompt_tokens, textOnly.prompt_tokens);
     assert.equal(withImage.completion_tokens, 0);
+  });
+
+  it('counts tool definitions, as OpenAI bills them', async () => {
+    const messages: ChatCompletionRequest['messages'] = [{ role: 'user', content: 'describe it' }];
+    const tools: ChatCompletionRequest['tools'] = [
+      { type: 'function', function: { name: 'describe_scene', description: 'Describe the scene.', parameters: { type: 'object', properties: { what: { type: 'string' } } } } },
+    ];
+    const without = await estimateUsage({ model: 'm', messages }, '');
+    const withTools = await estimateUsage({ model: 'm', messages, tools }, '');
+    assert.equal(withTools.prompt_tokens, without.prompt_tokens + countTokens(JSON.stringify(tools)));
+  });
+
+  it('counts custom tool calls of earlier turns', async () => {
+    const request: ChatCompletionRequest = {
+      model: 'm',
+      messages: [{ role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'custom', custom: { name: 'run', input: 'print(1)' } }] }],
+    };
+    assert.equal(promptTokens(request), 3 + 3 + countTokens('run') + countTokens('print(1)'));
   });
 
   it('grows with every message', async () => {

@@ -1,21 +1,35 @@
-import type { ChatCompletionRequest, Usage } from '../openai/types.ts';
+import type { ChatCompletion, ChatCompletionRequest, Usage } from '../openai/types.ts';
 
-// Usage as Iris reports it. Upstreams count images inside prompt_tokens but rarely break them
-// out; the local engine counts only text. Either way the image pipeline's estimate fills
-// prompt_tokens_details.image_tokens, so every response says what its images cost.
+// Usage as Iris reports it, whatever the provider sent: prompt_tokens_details always carries
+// cached, text and image tokens, completion_tokens_details reasoning tokens (0 when unknown, as
+// OpenAI reports for models that do not reason). Upstreams count images inside prompt_tokens but
+// rarely break them out; the local engine and Iris's own estimate count only text. Either way
+// the image pipeline's estimate fills image_tokens, so every response says what its images cost.
 
-export function withImageTokens(usage: Usage, imageTokens: number, imagesIncluded: boolean): Usage {
-  const details = { ...usage.prompt_tokens_details };
-  if (details.image_tokens !== undefined || imageTokens === 0) {
-    return details.cached_tokens === undefined ? { ...usage, prompt_tokens_details: { cached_tokens: 0, ...details } } : usage;
-  }
+/**
+ * `imagesCounted`: whether `usage.prompt_tokens` already includes the images (what an upstream
+ * reports does; the local engine's count and estimateUsage() do not, so the estimate is added).
+ */
+export function withImageTokens(usage: Usage, imageTokens: number, imagesCounted: boolean): Usage {
+  const reported = usage.prompt_tokens_details;
   let prompt = usage.prompt_tokens;
-  if (!imagesIncluded) prompt += imageTokens;
-  const image = Math.min(imageTokens, prompt);
-  details.image_tokens = image;
-  details.text_tokens = prompt - image - (details.audio_tokens ?? 0);
-  details.cached_tokens ??= 0;
-  return { ...usage, prompt_tokens: prompt, total_tokens: prompt + usage.completion_tokens, prompt_tokens_details: details };
+  let image = reported?.image_tokens;
+  if (image == null) {
+    if (!imagesCounted) prompt += imageTokens;
+    image = Math.min(imageTokens, prompt);
+  }
+  return {
+    ...usage,
+    prompt_tokens: prompt,
+    total_tokens: usage.total_tokens + prompt - usage.prompt_tokens,
+    prompt_tokens_details: {
+      ...reported,
+      cached_tokens: reported?.cached_tokens ?? 0,
+      text_tokens: reported?.text_tokens ?? Math.max(0, prompt - image - (reported?.audio_tokens ?? 0)),
+      image_tokens: image,
+    },
+    completion_tokens_details: { ...usage.completion_tokens_details, reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens ?? 0 },
+  };
 }
 
 // The o200k tokenizer (GPT-4o's) is large: it loads on the first request that needs it.
@@ -24,10 +38,22 @@ let counter: typeof import('./count-tokens.ts') | undefined;
 /**
  * For upstreams that report no usage at all: o200k tokens of what was sent and received, the
  * prompt framed as OpenAI frames chat messages (the same count the local engine reports).
+ * Images are not in it: withImageTokens(…, false) adds them.
  */
 export async function estimateUsage(request: ChatCompletionRequest, completion: string): Promise<Usage> {
   counter ??= await import('./count-tokens.ts');
   const prompt = counter.promptTokens(request);
   const completionTokens = counter.countTokens(completion);
   return { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens };
+}
+
+/** What the model generated, as one text to count: content, refusals, tool-call names and arguments. */
+export function generatedText(completion: ChatCompletion): string {
+  let text = '';
+  for (const { message } of completion.choices) {
+    if (typeof message.content === 'string') text += message.content;
+    if (typeof message.refusal === 'string') text += message.refusal;
+    for (const call of message.tool_calls ?? []) text += (call.function?.name ?? '') + (call.function?.arguments ?? '');
+  }
+  return text;
 }

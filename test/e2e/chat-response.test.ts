@@ -54,6 +54,43 @@ describe('non-streamed chat completions', () => {
     assert.equal(usage.completion_tokens_details?.reasoning_tokens, 0);
   });
 
+  it('breaks the prompt into text, image and cached tokens, and keeps the upstream details', async () => {
+    const messages = [{ role: 'user' as const, content: 'text only here' }];
+    const completion = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    const prompt = fakePromptTokens({ model: 'gpt-4o-mini', messages });
+    assert.deepEqual(completion.usage?.prompt_tokens_details, { cached_tokens: 0, audio_tokens: 0, text_tokens: prompt, image_tokens: 0 });
+    assert.deepEqual(completion.usage?.completion_tokens_details, { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 });
+  });
+
+  it('fills the usage breakdown and a stable fingerprint when the upstream sends neither', async () => {
+    const answer = (fingerprint: Record<string, unknown>, usage: Record<string, unknown>) => ({
+      kind: 'json' as const,
+      body: {
+        id: 'chatcmpl-bare', object: 'chat.completion', created: 1_700_000_000, model: 'gpt-4o-mini', ...fingerprint,
+        choices: [{ index: 0, message: { role: 'assistant', content: 'Hi.' }, finish_reason: 'stop' }],
+        usage,
+      },
+    });
+    stack.upstream.script([
+      answer({}, { prompt_tokens: 12, completion_tokens: 2, total_tokens: 14 }),
+      answer({ system_fingerprint: null }, { prompt_tokens: 12, completion_tokens: 2, total_tokens: 14, completion_tokens_details: { reasoning_tokens: 5 } }),
+    ]);
+    const first = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    const second = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    assertChatCompletion(first);
+    assertChatCompletion(second);
+    assert.match(first.system_fingerprint ?? '', /^fp_iris_[0-9a-f]+$/);
+    assert.equal(second.system_fingerprint, first.system_fingerprint);
+    assert.deepEqual(first.usage, {
+      prompt_tokens: 12,
+      completion_tokens: 2,
+      total_tokens: 14,
+      prompt_tokens_details: { cached_tokens: 0, text_tokens: 12, image_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0 },
+    });
+    assert.deepEqual(second.usage?.completion_tokens_details, { reasoning_tokens: 5 });
+  });
+
   it('answers with the model name the client used while the upstream gets its own id', async () => {
     stack.upstream.reset();
     const completion = await stack.iris.client.chat.completions.create({ model: 'vision', messages: [{ role: 'user', content: 'hi' }] });

@@ -1,0 +1,62 @@
+// Every provider type answers with the same usage breakdown and a system_fingerprint, streamed
+// or not: the chat core fills what an upstream leaves out, whatever its dialect.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type OpenAI from 'openai';
+import { dataUrl, makeImage } from '../../src/images/testing/test-images.ts';
+import { PROVIDERS, type Harness } from '../conformance/provider-descriptors.ts';
+import { assertChatCompletion, assertChatCompletionChunk } from '../support/openai-schemas.ts';
+import { startIris, type RunningIris } from '../support/start-iris.ts';
+
+function assertBreakdown(usage: OpenAI.CompletionUsage | null | undefined, withImage: boolean): void {
+  assert.ok(usage, 'usage is present');
+  const details = usage.prompt_tokens_details as Record<string, number> | undefined;
+  for (const key of ['cached_tokens', 'text_tokens', 'image_tokens']) assert.equal(typeof details?.[key], 'number', `prompt_tokens_details.${key}`);
+  assert.equal(typeof usage.completion_tokens_details?.reasoning_tokens, 'number', 'completion_tokens_details.reasoning_tokens');
+  if (withImage) assert.ok(details!.image_tokens > 0, 'the image is counted');
+  else assert.equal(details!.image_tokens, 0);
+  assert.ok(details!.text_tokens + details!.image_tokens <= usage.prompt_tokens);
+}
+
+for (const descriptor of PROVIDERS) {
+  describe(`usage breakdown and fingerprint: ${descriptor.name}`, { timeout: (descriptor.startupMs ?? 0) + 60_000 }, () => {
+    let harness: Harness;
+    let iris: RunningIris;
+    let image: string;
+    before(async () => {
+      image = dataUrl(await makeImage('png', 320, 240));
+      harness = await descriptor.start();
+      iris = await startIris(harness.config);
+    });
+    after(async () => {
+      await iris?.close();
+      await harness?.close();
+    });
+
+    const ask = (withImage: boolean): OpenAI.Chat.Completions.ChatCompletionMessageParam[] => [
+      { role: 'user', content: withImage ? [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: image } }] : 'Say hello.' },
+    ];
+
+    for (const withImage of [true, false]) {
+      it(`non-streamed, ${withImage ? 'with' : 'without'} an image`, async () => {
+        const completion = await iris.client.chat.completions.create({ model: harness.model, messages: ask(withImage) });
+        assertChatCompletion(completion);
+        assert.match(completion.system_fingerprint ?? '', /^fp_/);
+        assertBreakdown(completion.usage, withImage);
+      });
+
+      it(`streamed, ${withImage ? 'with' : 'without'} an image`, async () => {
+        const stream = await iris.client.chat.completions.create({ model: harness.model, messages: ask(withImage), stream: true, stream_options: { include_usage: true } });
+        const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
+        for await (const chunk of stream) {
+          assertChatCompletionChunk(chunk);
+          chunks.push(chunk);
+        }
+        assert.ok(chunks.every((c) => /^fp_/.test(c.system_fingerprint ?? '')), 'every chunk has a fingerprint');
+        assert.equal(chunks[0].choices[0].delta.role, 'assistant');
+        assertBreakdown(chunks.at(-1)!.usage, withImage);
+      });
+    }
+  });
+}
