@@ -263,7 +263,7 @@ describe('streamed chat completions', () => {
 
   it('replays a JSON answer as chunks when the upstream ignores stream: true', async () => {
     const body = {
-      id: 'chatcmpl-json', object: 'chat.completion', created: 1_700_000_000, model: 'gpt-4o-mini',
+      id: 'chatcmpl-json', object: 'chat.completion', created: 1_700_000_000, model: 'gpt-4o-mini', system_fingerprint: 'fp_json',
       choices: [{ index: 0, message: { role: 'assistant', content: 'plain json' }, finish_reason: 'stop' }],
       usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
     };
@@ -276,6 +276,50 @@ describe('streamed chat completions', () => {
     }
     assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? '').join(''), 'plain json');
     assert.equal(chunks.at(-1)!.usage?.total_tokens, 7);
+    assert.ok(chunks.every((c) => c.system_fingerprint === 'fp_json'), 'the answer keeps its fingerprint');
+  });
+
+  it("adds the role to each choice's first delta when the upstream leaves it out", async () => {
+    const chunk = (index: number, delta: Record<string, unknown>, finish: string | null = null) =>
+      JSON.stringify({ id: 'chatcmpl-norole', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'gpt-4o-mini', choices: [{ index, delta, finish_reason: finish }] });
+    const events = [chunk(0, { content: 'Hi' }), chunk(1, { content: 'Yo' }), chunk(0, { content: ' there' }), chunk(1, {}, 'stop'), chunk(0, {}, 'stop'), '[DONE]'];
+    stack.upstream.script({ kind: 'sse', events });
+    const runner = stack.iris.client.chat.completions.stream({ model: 'gpt-4o-mini', messages, n: 2 });
+    const roles: [number, string | undefined][] = [];
+    runner.on('chunk', (c) => {
+      assertChatCompletionChunk(c);
+      for (const choice of c.choices) roles.push([choice.index, choice.delta.role]);
+    });
+    const final = await runner.finalChatCompletion();
+    assert.deepEqual(final.choices.map((c) => [c.message.role, c.message.content]), [['assistant', 'Hi there'], ['assistant', 'Yo']]);
+    assert.deepEqual(roles, [[0, 'assistant'], [1, 'assistant'], [0, undefined], [1, undefined], [0, undefined]]);
+  });
+
+  it('fills the usage breakdown and a fingerprint when the upstream stream has neither', async () => {
+    const base = { id: 'chatcmpl-bare', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'gpt-4o-mini', system_fingerprint: null };
+    const events = [
+      JSON.stringify({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }] }),
+      JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
+      JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 9, completion_tokens: 1, total_tokens: 10 } }),
+      '[DONE]',
+    ];
+    stack.upstream.script({ kind: 'sse', events });
+    const stream = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } });
+    const chunks: Chunk[] = [];
+    for await (const c of stream) {
+      assertChatCompletionChunk(c);
+      chunks.push(c);
+    }
+    const fingerprints = new Set(chunks.map((c) => c.system_fingerprint));
+    assert.equal(fingerprints.size, 1, 'one fingerprint on every chunk');
+    assert.match([...fingerprints][0] ?? '', /^fp_iris_[0-9a-f]+$/);
+    assert.deepEqual(chunks.at(-1)!.usage, {
+      prompt_tokens: 9,
+      completion_tokens: 1,
+      total_tokens: 10,
+      prompt_tokens_details: { cached_tokens: 0, text_tokens: 9, image_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0 },
+    });
   });
 
   it('a non-streamed completion still comes back whole after streams', async () => {

@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import sharp from 'sharp';
+import { countTokens, promptTokens } from '../../src/chat/count-tokens.ts';
+import { dataUrl, makeImage } from '../../src/images/testing/test-images.ts';
 import { fakeReply, type Behaviour } from '../support/fake-openai-upstream.ts';
 import { assertChatCompletion, assertChatCompletionChunk, assertErrorResponse } from '../support/openai-schemas.ts';
 import { startIris } from '../support/start-iris.ts';
@@ -95,6 +97,15 @@ describe('upstream errors', () => {
     });
   });
 
+  it('429 passes retry-after-ms on too, which the SDK prefers to retry-after', async () => {
+    const { res } = await rawError({ kind: 'error', status: 429, headers: { 'retry-after': '2', 'retry-after-ms': '1500' } });
+    assert.equal(res.status, 429);
+    assert.equal(res.headers.get('retry-after'), '2');
+    assert.equal(res.headers.get('retry-after-ms'), '1500');
+    const { res: streamed } = await rawError({ kind: 'error', status: 429, headers: { 'retry-after-ms': '250' } }, true);
+    assert.equal(streamed.headers.get('retry-after-ms'), '250');
+  });
+
   it('a stream whose upstream fails before the first chunk answers with the mapped status', async () => {
     const cases: [Behaviour, number][] = [
       [{ kind: 'error', status: 400 }, 400],
@@ -139,6 +150,18 @@ describe('upstream errors', () => {
       (err: unknown) => err instanceof OpenAI.APIError && /model crashed/.test(err.message),
     );
     assert.deepEqual(seen, ['Hel']);
+  });
+
+  it('an event: error whose data has a top-level message passes that message on', async () => {
+    const first = JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hel' }, finish_reason: null }] });
+    stack.upstream.script({ kind: 'sse', events: [first, 'event: error\ndata: {"message":"boom via event"}'] });
+    const stream = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+    await assert.rejects(
+      (async () => {
+        for await (const _ of stream);
+      })(),
+      (err: unknown) => err instanceof OpenAI.APIError && /failed mid-stream: boom via event/.test(err.message),
+    );
   });
 
   it('a stream that ends without [DONE] or a finish reason ends with an error, not a hang', async () => {
@@ -258,6 +281,65 @@ describe('usage from an upstream that sends none', () => {
     const long = await count('please describe every single object you can find in this photograph in great detail');
     assert.ok(long.completion_tokens > short.completion_tokens + 10);
     assert.ok(long.prompt_tokens > short.prompt_tokens + 10);
+  });
+
+  it('adds the image estimate to an estimated prompt, streamed or not', async () => {
+    const png = dataUrl(await makeImage('png', 1024, 1024));
+    const imageMessages = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'What is in this picture?' }, { type: 'image_url' as const, image_url: { url: png, detail: 'high' as const } }] }];
+    const text = promptTokens({ model: 'gpt-4o-mini', messages: imageMessages });
+    // gpt-4o-mini, 1024×1024 at high detail: 768×768, 4 tiles of 5667 + 2833.
+    const image = 25_501;
+    const expectUsage = (usage: OpenAI.CompletionUsage | undefined | null) => {
+      assert.ok(usage);
+      assert.equal(usage.prompt_tokens, text + image);
+      assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
+      assert.ok(usage.completion_tokens > 0);
+      assert.deepEqual(usage.prompt_tokens_details, { cached_tokens: 0, text_tokens: text, image_tokens: image });
+    };
+    stack.upstream.script({
+      kind: 'json',
+      body: { id: 'chatcmpl-x', object: 'chat.completion', created: 1_700_000_000, model: 'gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', content: 'A grey square.' }, finish_reason: 'stop' }] },
+    });
+    const completion = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages: imageMessages });
+    assertChatCompletion(completion);
+    expectUsage(completion.usage);
+    const stream = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages: imageMessages, stream: true, stream_options: { include_usage: true } });
+    let last: OpenAI.Chat.Completions.ChatCompletionChunk | undefined;
+    for await (const chunk of stream) {
+      assertChatCompletionChunk(chunk);
+      last = chunk;
+    }
+    expectUsage(last?.usage);
+  });
+
+  it('counts tool calls as completion tokens, streamed or not', async () => {
+    const tools = [{ type: 'function' as const, function: { name: 'describe_scene', parameters: { type: 'object', properties: { what: { type: 'string' } }, required: ['what'] } } }];
+    const ask = [{ role: 'user' as const, content: 'a cat sitting on a red sofa in the afternoon sun' }];
+    const args = JSON.stringify({ what: 'a cat sitting on a red sofa in the afternoon sun' });
+    const expected = countTokens('describe_scene') + countTokens(args);
+    stack.upstream.script({
+      kind: 'json',
+      body: {
+        id: 'chatcmpl-t', object: 'chat.completion', created: 1_700_000_000, model: 'gpt-4o-mini',
+        choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'describe_scene', arguments: args } }] }, finish_reason: 'tool_calls' }],
+      },
+    });
+    const completion = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages: ask, tools });
+    assertChatCompletion(completion);
+    assert.ok(Math.abs(completion.usage!.completion_tokens - expected) <= 2, `non-stream: ${completion.usage!.completion_tokens} vs ${expected}`);
+    // The fake's stream: the name in the first delta, the arguments in 6-character pieces.
+    const runner = stack.iris.client.chat.completions.stream({ model: 'gpt-4o-mini', messages: ask, tools, tool_choice: 'required', stream_options: { include_usage: true } });
+    const final = await runner.finalChatCompletion();
+    assert.equal(final.choices[0].finish_reason, 'tool_calls');
+    assert.ok(Math.abs(final.usage!.completion_tokens - expected) <= 2, `stream: ${final.usage!.completion_tokens} vs ${expected}`);
+  });
+
+  it('counts tool definitions in the estimated prompt', async () => {
+    const tools = [{ type: 'function' as const, function: { name: 'describe_scene', description: 'Describe every object in the scene, with its colour and position.', parameters: { type: 'object', properties: { what: { type: 'string' } }, required: ['what'] } } }];
+    const runner = (withTools: boolean) =>
+      stack.iris.client.chat.completions.stream({ model: 'gpt-4o-mini', messages, ...(withTools ? { tools } : {}), stream_options: { include_usage: true } }).finalChatCompletion();
+    const [without, withTools] = [await runner(false), await runner(true)];
+    assert.ok(withTools.usage!.prompt_tokens > without.usage!.prompt_tokens + 20, `${withTools.usage!.prompt_tokens} vs ${without.usage!.prompt_tokens}`);
   });
 
   it('a JSON completion without usage gets an estimated usage', async () => {

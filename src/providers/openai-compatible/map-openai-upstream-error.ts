@@ -1,15 +1,17 @@
 import { ApiError, type ErrorType } from '../../openai/api-error.ts';
 
 // An OpenAI-compatible upstream's error response → the error Iris sends its client.
-// 4xx keep their status and message (429 keeps Retry-After); 5xx become 502. Handles
-// OpenAI's `{error:{…}}`, vLLM's flat `{object:"error", message, type, code}`, and
-// servers that answer with plain text (llama.cpp, proxies).
+// 4xx keep their status and message (429 keeps Retry-After and retry-after-ms, which the
+// openai SDKs read first); 5xx become 502. Handles OpenAI's `{error:{…}}`, vLLM's flat
+// `{object:"error", message, type, code}`, and servers that answer with plain text
+// (llama.cpp, proxies).
 
-export function mapOpenAIUpstreamError(providerId: string, status: number, bodyText: string, retryAfter?: string): ApiError {
+export function mapOpenAIUpstreamError(providerId: string, status: number, bodyText: string, upstreamHeaders: Record<string, string>): ApiError {
   const parsed = parseErrorBody(bodyText);
   const upstreamMessage = parsed.message ?? (bodyText.trim().slice(0, 500) || `HTTP ${status}`);
   const headers: Record<string, string> = {};
-  if (retryAfter) headers['retry-after'] = retryAfter;
+  if (upstreamHeaders['retry-after']) headers['retry-after'] = upstreamHeaders['retry-after'];
+  if (upstreamHeaders['retry-after-ms']) headers['retry-after-ms'] = upstreamHeaders['retry-after-ms'];
   // OpenAI's 503 is "engine overloaded": passed on as such, like Anthropic's 529 (retryable).
   if (status === 503) {
     return new ApiError(503, `The upstream provider '${providerId}' is overloaded: ${upstreamMessage}`, {
@@ -47,6 +49,11 @@ export function parseErrorBody(text: string): ParsedError {
   } catch {
     return { code: null, param: null };
   }
+  return readErrorBody(body);
+}
+
+/** An error body already parsed (also what an upstream sends in a stream's error event). */
+export function readErrorBody(body: unknown): ParsedError {
   if (!body || typeof body !== 'object') return { code: null, param: null };
   const record = body as Record<string, unknown>;
   const inner = (record.error && typeof record.error === 'object' ? record.error : record) as Record<string, unknown>;

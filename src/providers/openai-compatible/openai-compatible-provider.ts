@@ -3,7 +3,7 @@ import { ApiError } from '../../openai/api-error.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.ts';
 import type { CallContext, ImageLimits, Provider } from '../provider.ts';
 import { createUpstreamClient, type UpstreamCall, type UpstreamClient } from '../upstream/upstream-client.ts';
-import { mapOpenAIUpstreamError } from './map-openai-upstream-error.ts';
+import { mapOpenAIUpstreamError, readErrorBody } from './map-openai-upstream-error.ts';
 
 // Any server that speaks OpenAI's Chat Completions: OpenAI, vLLM, Ollama, llama.cpp,
 // LM Studio, OpenRouter. The request is already OpenAI-shaped, so it goes through as is,
@@ -54,7 +54,7 @@ export class OpenAICompatibleProvider implements Provider {
 
   async complete(request: ChatCompletionRequest, ctx: CallContext): Promise<ChatCompletion> {
     const { status, headers, text } = await this.client.postForText(this.call({ ...request, stream: false, stream_options: undefined }, ctx));
-    if (status >= 300) throw mapOpenAIUpstreamError(this.id, status, text, headers['retry-after']);
+    if (status >= 300) throw mapOpenAIUpstreamError(this.id, status, text, headers);
     return this.parseCompletion(text);
   }
 
@@ -62,29 +62,37 @@ export class OpenAICompatibleProvider implements Provider {
     // Ask for usage always: some servers omit it unless asked, and Iris meters every request.
     const answer = await this.client.postForEvents(this.call({ ...request, stream: true, stream_options: { ...request.stream_options, include_usage: true } }, ctx));
     if (!('events' in answer)) {
-      if (answer.status >= 300) throw mapOpenAIUpstreamError(this.id, answer.status, answer.text, answer.headers['retry-after']);
+      if (answer.status >= 300) throw mapOpenAIUpstreamError(this.id, answer.status, answer.text, answer.headers);
       // A server that ignored `stream` and answered with one JSON body: replay it as chunks.
       yield* completionToChunks(this.parseCompletion(answer.text));
       return;
     }
     let finished = false;
     let sawChoice = false;
+    // Choice indexes whose first delta has gone by: some servers leave its role out, which
+    // OpenAI always sends and the SDK's stream helper requires.
+    const started = new Set<number>();
     for await (const event of answer.events) {
       if (event.data === '[DONE]') {
         finished = sawChoice; // `[DONE]` alone, with no answer before it, is not a complete stream
         break;
       }
-      const chunk = parseJson(event.data) as ChatCompletionChunk & { error?: { message?: string } };
+      const chunk = parseJson(event.data) as (ChatCompletionChunk & { error?: unknown }) | undefined;
       if (!chunk || typeof chunk !== 'object') throw this.badUpstream('sent a malformed stream event');
       if (chunk.error || event.event === 'error') {
-        throw new ApiError(502, `The upstream provider '${this.id}' failed mid-stream: ${chunk.error?.message ?? 'unknown error'}`, {
+        throw new ApiError(502, `The upstream provider '${this.id}' failed mid-stream: ${readErrorBody(chunk).message ?? 'unknown error'}`, {
           type: 'upstream_error',
           code: 'upstream_error',
         });
       }
-      if (chunk.choices?.length) sawChoice = true;
-      if (chunk.choices?.some((c) => c.finish_reason)) finished = true;
       chunk.choices ??= [];
+      for (const choice of chunk.choices) {
+        sawChoice = true;
+        if (choice.finish_reason) finished = true;
+        if (started.has(choice.index)) continue;
+        started.add(choice.index);
+        if (choice.delta) choice.delta.role ??= 'assistant';
+      }
       yield chunk;
     }
     if (!finished && !ctx.signal.aborted) throw this.badUpstream('ended the stream before it was complete');
@@ -128,7 +136,7 @@ function parseJson(text: string): unknown {
 
 /** One completion as the chunks a stream of it would have been. */
 export function* completionToChunks(completion: ChatCompletion): Generator<ChatCompletionChunk> {
-  const base = { id: completion.id, object: 'chat.completion.chunk' as const, created: completion.created, model: completion.model };
+  const base = { id: completion.id, object: 'chat.completion.chunk' as const, created: completion.created, model: completion.model, system_fingerprint: completion.system_fingerprint };
   for (const choice of completion.choices) {
     const { content, tool_calls } = choice.message;
     yield { ...base, choices: [{ index: choice.index, delta: { role: 'assistant', content: content ?? '' }, finish_reason: null }] };
