@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { analysisConfigSchema } from './analysis-config.ts';
-import { engineConfigSchema } from './engine-config.ts';
+import { bool, num } from './scalar-fields.ts';
+import { analysisConfigSchema, type AnalysisConfig } from './analysis-config.ts';
+import { engineConfigSchema, type EngineConfig } from './engine-config.ts';
 import { imagesConfigSchema } from './images-config.ts';
-import { modelConfigSchema, providerConfigSchema } from './providers-config.ts';
+import { modelConfigSchema, providerConfigSchema, type ModelConfig } from './providers-config.ts';
 
 // The whole of Iris's configuration: one typed object, validated once at start-up.
 // Environment variables override the file for the settings that deployments set that way.
@@ -12,9 +13,9 @@ export const configSchema = z
     server: z
       .object({
         host: z.string().default('0.0.0.0'),
-        port: z.number().int().min(0).max(65535).default(8080),
+        port: num(z.number().int('must be a whole number, 0–65535').min(0, 'must be 0–65535').max(65535, 'must be 0–65535')).default(8080),
         /** Seconds to wait for in-flight requests on shutdown. */
-        shutdown_grace_s: z.number().nonnegative().default(10),
+        shutdown_grace_s: num(z.number().nonnegative()).default(10),
         log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       })
       .strict()
@@ -27,15 +28,15 @@ export const configSchema = z
         /** Plain keys accepted (from IRIS_API_KEYS); stored only as hashes in memory. */
         keys: z.array(z.string().min(8)).default([]),
         /** Turning auth off is allowed for local experiments only; start-up warns loudly. */
-        enabled: z.boolean().default(true),
+        enabled: bool().default(true),
       })
       .strict()
       .prefault({}),
     limits: z
       .object({
-        max_body_bytes: z.number().int().positive().default(50_000_000),
+        max_body_bytes: num(z.number().int().positive()).default(50_000_000),
         /** Bytes of request bodies held at once (by Content-Length); past it, 503 with Retry-After. */
-        inflight_body_bytes: z.number().int().positive().default(536_870_912),
+        inflight_body_bytes: num(z.number().int().positive()).default(536_870_912),
       })
       .strict()
       .prefault({}),
@@ -56,9 +57,31 @@ export const configSchema = z
           message: `unknown provider "${model.provider}" (configured: ${Object.keys(config.providers).join(', ') || 'none'})`,
         });
       }
+      // Model names are what clients ask for: one name, one model.
+      if (config.engine.enabled && model.name === config.engine.model_name) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', i, 'name'],
+          message: `"${model.name}" is the embedded engine's model (engine.model_name); rename this model, set another engine.model_name, or engine.enabled: false`,
+        });
+      }
       if (seen.has(model.name)) ctx.addIssue({ code: 'custom', path: ['models', i, 'name'], message: `duplicate model "${model.name}"` });
       seen.add(model.name);
     });
+    checkAnalysisModel(config, ctx);
   });
+
+/** analysis.model must name a served model that can see images. */
+function checkAnalysisModel(config: { models: ModelConfig[]; engine: EngineConfig; analysis: AnalysisConfig }, ctx: z.RefinementCtx): void {
+  const name = config.analysis.model;
+  if (name === undefined || (config.engine.enabled && name === config.engine.model_name)) return;
+  const model = config.models.find((m) => m.name === name);
+  const served = [...(config.engine.enabled ? [config.engine.model_name] : []), ...config.models.map((m) => m.name)];
+  if (!model) {
+    ctx.addIssue({ code: 'custom', path: ['analysis', 'model'], message: `no model named "${name}" is served (models: ${served.join(', ') || 'none'})` });
+  } else if (!model.vision) {
+    ctx.addIssue({ code: 'custom', path: ['analysis', 'model'], message: `"${name}" is configured with vision: false, so it cannot describe images` });
+  }
+}
 
 export type IrisConfig = z.infer<typeof configSchema>;

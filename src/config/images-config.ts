@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bool, num } from './scalar-fields.ts';
 
 // The image ingest pipeline (src/images/).
 
@@ -8,24 +9,24 @@ export const imagesConfigSchema = z
       .object({
         allow_hosts: z.array(z.string()).default([]),
         deny_hosts: z.array(z.string()).default([]),
-        max_bytes: z.number().int().positive().default(20_000_000),
-        timeout_ms: z.number().int().positive().default(10_000),
-        max_redirects: z.number().int().min(0).max(20).default(5),
+        max_bytes: num(z.number().int().positive()).default(20_000_000),
+        timeout_ms: num(z.number().int().positive()).default(10_000),
+        max_redirects: num(z.number().int().min(0).max(20)).default(5),
         user_agent: z.string().default('Iris-ImageFetcher/0.1 (+https://github.com/iris)'),
         /** How long a fetched image is reused when its response has no Cache-Control or Expires. */
-        default_ttl_s: z.number().int().nonnegative().default(300),
+        default_ttl_s: num(z.number().int().nonnegative()).default(300),
       })
       .strict()
       .prefault({}),
-    max_pixels: z.number().int().positive().default(50_000_000),
-    inflight_bytes: z.number().int().positive().default(268_435_456),
+    max_pixels: num(z.number().int().positive()).default(50_000_000),
+    inflight_bytes: num(z.number().int().positive()).default(268_435_456),
     /** How long a request waits for the in-flight budget before 503 + Retry-After. */
-    inflight_wait_ms: z.number().int().nonnegative().default(2_000),
+    inflight_wait_ms: num(z.number().int().nonnegative()).default(2_000),
     /** Re-encodes (convert/downscale) running at once; default: the CPU count. */
-    transform_concurrency: z.number().int().positive().optional(),
+    transform_concurrency: num(z.number().int().positive()).optional(),
     /** How long a re-encode waits for a slot before 503 + Retry-After. */
-    transform_wait_ms: z.number().int().nonnegative().default(10_000),
-    cache_bytes: z.number().int().nonnegative().default(134_217_728),
+    transform_wait_ms: num(z.number().int().nonnegative()).default(10_000),
+    cache_bytes: num(z.number().int().nonnegative()).default(134_217_728),
   })
   .strict()
   .prefault({});

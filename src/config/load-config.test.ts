@@ -42,6 +42,14 @@ describe('substituteEnv', () => {
     assert.throws(() => substituteEnv({ k: '${EMPTY}' }, { EMPTY: '' }, ''), /EMPTY is not set/);
   });
 
+  it('keeps what it substitutes as text, whatever it looks like', () => {
+    assert.deepEqual(substituteEnv({ a: '${N}', b: '${B}', c: '${N:-7}' }, { N: '12345678', B: 'true' }, ''), { a: '12345678', b: 'true', c: '12345678' });
+  });
+
+  it('reads $${ as a literal ${, with no variable needed', () => {
+    assert.equal(substituteEnv('pa$${SS}word and ${A}', { A: 'x' }, ''), 'pa${SS}word and x');
+  });
+
   it('leaves $NAME without braces and malformed references alone', () => {
     assert.equal(substituteEnv('$HOME and ${1BAD} and ${}', { HOME: '/h' }, ''), '$HOME and ${1BAD} and ${}');
   });
@@ -84,8 +92,17 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ raw: {}, env: { PORT: '0' } }).server.port, 0);
   });
 
-  it('refuses a PORT that is not a number, naming PORT', () => {
-    assert.match(failure({}, { PORT: 'http' }), /PORT: "http" is not a number/);
+  it('refuses a PORT that is not a whole number, blank included, naming PORT', () => {
+    assert.match(failure({}, { PORT: 'http' }), /PORT: "http" is not a port number/);
+    assert.match(failure({}, { PORT: ' ' }), /PORT: " " is not a port number/);
+    assert.match(failure({}, { PORT: '80.5' }), /PORT: "80.5" is not a port number/);
+  });
+
+  it('names the environment variable that set a bad value, and the key it set', () => {
+    assert.match(failure({}, { PORT: '99999' }), /^ {2}PORT \(server\.port\): must be 0–65535$/m);
+    assert.match(failure({}, { IRIS_API_KEYS: 'sk-long-enough-1,short' }), /^ {2}IRIS_API_KEYS \(auth\.keys\[1\]\): /m);
+    assert.match(failure({}, { LOG_LEVEL: 'loud' }), /^ {2}LOG_LEVEL \(server\.log_level\): /m);
+    assert.match(failure({ server: { port: 99999 } }), /^ {2}server\.port: must be 0–65535$/m, 'the key alone when the file set it');
   });
 
   it('names the key at fault, for each fault', () => {
@@ -174,6 +191,34 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ env: { IRIS_CONFIG: join(dir, 'broken.json') } }), /cannot parse .*broken\.json/);
   });
 
+  it('says a config file must be a mapping when it is a list or plain text', () => {
+    writeFileSync(join(dir, 'list.yaml'), '- a\n- b\n');
+    assert.throws(() => loadConfig({ env: { IRIS_CONFIG: join(dir, 'list.yaml') } }), /list\.yaml: the config file must be a mapping of settings \(key: value\), not a list/);
+    writeFileSync(join(dir, 'text.yaml'), 'just some words\n');
+    assert.throws(() => loadConfig({ env: { IRIS_CONFIG: join(dir, 'text.yaml') } }), /text\.yaml: the config file must be a mapping .*not plain text/);
+    writeFileSync(join(dir, 'list.json'), '[1, 2]');
+    assert.throws(() => loadConfig({ env: { IRIS_CONFIG: join(dir, 'list.json') } }), /must be a mapping/);
+  });
+
+  it('tolerates a byte-order mark at the start of a YAML or JSON file', () => {
+    writeFileSync(join(dir, 'bom.yaml'), '\uFEFFserver:\n  port: 7005\n');
+    assert.equal(loadConfig({ env: { IRIS_CONFIG: join(dir, 'bom.yaml') } }).server.port, 7005);
+    writeFileSync(join(dir, 'bom.json'), '\uFEFF{"server": {"port": 7006}}');
+    assert.equal(loadConfig({ env: { IRIS_CONFIG: join(dir, 'bom.json') } }).server.port, 7006);
+  });
+
+  it('refuses an IRIS_CONFIG that names a directory', () => {
+    assert.throws(() => loadConfig({ env: { IRIS_CONFIG: dir } }), /IRIS_CONFIG names .*, which is a directory/);
+  });
+
+  it('reads ./iris.config.yml too, and refuses to guess when both it and .yaml exist', () => {
+    const cwd = mkdtempSync(join(dir, 'yml-'));
+    writeFileSync(join(cwd, 'iris.config.yml'), 'server:\n  port: 7007\n');
+    assert.equal(loadConfig({ env: {}, cwd }).server.port, 7007);
+    writeFileSync(join(cwd, 'iris.config.yaml'), 'server:\n  port: 7008\n');
+    assert.throws(() => loadConfig({ env: {}, cwd }), /both .*iris\.config\.yaml and .*iris\.config\.yml exist/);
+  });
+
   it('does not read a file when config is given directly', () => {
     const cwd = mkdtempSync(join(dir, 'raw-'));
     writeFileSync(join(cwd, 'iris.config.yaml'), 'server:\n  port: 7003\n');
@@ -183,8 +228,8 @@ describe('loadConfig', () => {
   });
 });
 
-it('a value that is one placeholder alone takes the type of its text', () => {
-  const env = { T: '2500', ON: 'false', NAME: '123abc' };
+it('a substituted value is a number or boolean only where the key wants one', () => {
+  const env = { T: '2500', ON: 'false', NAME: '123abc', NUM: '12345678', YES: 'true' };
   const config = loadConfig({
     raw: {
       server: { port: '${T}' },
@@ -197,4 +242,44 @@ it('a value that is one placeholder alone takes the type of its text', () => {
   assert.equal(config.engine.enabled, false);
   assert.equal(config.providers.p.timeout_ms, 2500);
   assert.equal(config.providers.p.api_key, '123abc');
+  const strings = loadConfig({
+    raw: {
+      providers: { p: { type: 'openai', base_url: 'http://127.0.0.1:1/v1', api_key: '${NUM}', headers: { 'x-flag': '${YES}' } } },
+      models: [{ name: '${NUM}', provider: 'p', upstream: '${YES}' }],
+    },
+    env,
+  });
+  assert.equal(strings.providers.p.api_key, '12345678');
+  assert.deepEqual(strings.providers.p.headers, { 'x-flag': 'true' });
+  assert.equal(strings.models[0].name, '12345678');
+  assert.equal(strings.models[0].upstream, 'true');
+  assert.match(failure({ server: { port: '${T}x' } }, env), /server\.port: .*expected number/);
+});
+
+describe('names that belong to the embedded engine', () => {
+  it('refuses a model named like the engine model while the engine is on, naming the key', () => {
+    const models = [{ name: 'mine', provider: 'up' }, { name: 'Image-Recognition', provider: 'up' }];
+    assert.match(failure({ providers: { up: provider }, models }), /^ {2}models\[1\]\.name: "Image-Recognition" is the embedded engine's model \(engine\.model_name\)/m);
+    assert.match(failure({ providers: { up: provider }, models: [{ name: 'eye', provider: 'up' }], engine: { model_name: 'eye' } }), /models\[0\]\.name: "eye"/);
+    assert.equal(loadConfig({ raw: { providers: { up: provider }, models, engine: { enabled: false } }, env: {} }).models[1].name, 'Image-Recognition');
+  });
+
+  it('lets a provider be called local: the engine is not one of the configured providers', () => {
+    const config = loadConfig({ raw: { providers: { local: provider }, models: [{ name: 'my-vllm', provider: 'local' }] }, env: {} });
+    assert.equal(config.models[0].provider, 'local');
+  });
+});
+
+describe('analysis.model', () => {
+  const providers = { up: provider };
+  it('must name a served model that can see images', () => {
+    assert.match(failure({ providers, models: [{ name: 'a', provider: 'up' }], analysis: { model: 'nope' } }), /^ {2}analysis\.model: no model named "nope" is served \(models: Image-Recognition, a\)/m);
+    assert.match(failure({ providers, models: [{ name: 'a', provider: 'up', vision: false }], analysis: { model: 'a' } }), /^ {2}analysis\.model: "a" is configured with vision: false/m);
+    assert.match(failure({ engine: { enabled: false }, analysis: { model: 'Image-Recognition' } }), /analysis\.model: no model named "Image-Recognition" is served \(models: none\)/);
+  });
+
+  it('may name the engine or a configured vision model', () => {
+    assert.equal(loadConfig({ raw: { analysis: { model: 'Image-Recognition' } }, env: {} }).analysis.model, 'Image-Recognition');
+    assert.equal(loadConfig({ raw: { providers, models: [{ name: 'v', provider: 'up' }], analysis: { model: 'v' } }, env: {} }).analysis.model, 'v');
+  });
 });

@@ -1,11 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { configSchema, type IrisConfig } from './config-schema.ts';
 
-// Config is read once: the file named by IRIS_CONFIG (YAML or JSON; default ./iris.config.yaml
-// when present), ${ENV_VAR} substituted, then environment overrides, then validated.
+// Config is read once: the file named by IRIS_CONFIG (YAML or JSON; default ./iris.config.yaml,
+// or .yml, when present), ${ENV_VAR} substituted, then environment overrides, then validated.
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -24,41 +24,67 @@ export function loadConfig(options: LoadOptions = {}): IrisConfig & { source: st
   let raw: unknown = options.raw ?? {};
   let source: string | null = null;
   if (options.raw === undefined) {
-    const named = env.IRIS_CONFIG;
-    const path = named ? resolve(cwd, named) : resolve(cwd, 'iris.config.yaml');
-    if (named && !existsSync(path)) throw new ConfigError(`IRIS_CONFIG names ${path}, which does not exist`);
-    if (existsSync(path)) {
-      source = path;
-      raw = parseConfigText(readFileSync(path, 'utf8'), path);
-    }
+    source = configPath(env, cwd);
+    if (source) raw = readConfigFile(source);
   }
   raw = substituteEnv(raw, env, '');
-  raw = applyEnvOverrides(raw, env);
-  const result = configSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(formatIssues(result.error, source));
+  const { config, fromEnv } = applyEnvOverrides(raw, env);
+  const result = configSchema.safeParse(config);
+  if (!result.success) throw new ConfigError(formatIssues(result.error, source, fromEnv));
   return { ...result.data, source };
 }
 
-function parseConfigText(text: string, path: string): unknown {
+/** The file named by IRIS_CONFIG, else ./iris.config.yaml (or .yml) when present, else null. */
+function configPath(env: NodeJS.ProcessEnv, cwd: string): string | null {
+  if (env.IRIS_CONFIG) {
+    const path = resolve(cwd, env.IRIS_CONFIG);
+    if (!existsSync(path)) throw new ConfigError(`IRIS_CONFIG names ${path}, which does not exist`);
+    if (statSync(path).isDirectory()) throw new ConfigError(`IRIS_CONFIG names ${path}, which is a directory; name a YAML or JSON file`);
+    return path;
+  }
+  const found = DEFAULT_FILES.map((name) => resolve(cwd, name)).filter((path) => existsSync(path));
+  if (found.length > 1) throw new ConfigError(`both ${found.join(' and ')} exist; remove one, or name the one to use in IRIS_CONFIG`);
+  return found[0] ?? null;
+}
+
+const DEFAULT_FILES = ['iris.config.yaml', 'iris.config.yml'];
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
   try {
-    return path.endsWith('.json') ? JSON.parse(text) : (parseYaml(text) ?? {});
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  // Editors on Windows may start the file with a byte-order mark; neither parser wants it.
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
+  let parsed: unknown;
+  try {
+    parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
     throw new ConfigError(`cannot parse ${path}: ${(err as Error).message}`);
   }
+  if (parsed === null || parsed === undefined) return {}; // an empty file (or only comments): all defaults
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`${path}: the config file must be a mapping of settings (key: value), not ${Array.isArray(parsed) ? 'a list' : 'plain text'}`);
+  }
+  return parsed as Record<string, unknown>;
 }
 
-/** Replaces ${NAME} (and ${NAME:-default}) in every string; an unset variable without default is an error. */
+/**
+ * Replaces ${NAME} (and ${NAME:-default}) in every string; an unset variable without default
+ * is an error. `$${` stands for a literal `${`. The result is text: fields that want a number
+ * or a boolean read it as one (scalar-fields.ts), every other field keeps it as written.
+ */
 export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: string): unknown {
   if (typeof value === 'string') {
-    const replaced = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => {
+    return value.replace(/\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, literal: string | undefined, name: string, fallback: string | undefined) => {
+      if (literal) return literal;
       const found = env[name];
       if (found !== undefined && found !== '') return found;
       if (fallback !== undefined) return fallback;
       throw new ConfigError(`${path || 'config'}: environment variable ${name} is not set`);
     });
-    // A value that is one placeholder alone takes the type the text has, as YAML would
-    // (`timeout_ms: ${TIMEOUT}` is a number, `enabled: ${FLAG}` a boolean).
-    return replaced !== value && /^\$\{[^}]+\}$/.test(value) ? scalar(replaced) : replaced;
   }
   if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, `${path}[${i}]`));
   if (value && typeof value === 'object') {
@@ -69,41 +95,43 @@ export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: stri
   return value;
 }
 
-function scalar(text: string): string | number | boolean {
-  if (text === 'true' || text === 'false') return text === 'true';
-  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
-  return text;
-}
-
-function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): unknown {
+/** The config with environment overrides applied, and which variable set which key (for errors). */
+function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): { config: Record<string, unknown>; fromEnv: Map<string, string> } {
   const config = { ...(raw as Record<string, unknown>) };
-  const section = (key: string): Record<string, unknown> => {
-    const current = config[key];
-    const copy = current && typeof current === 'object' ? { ...(current as Record<string, unknown>) } : {};
-    config[key] = copy;
-    return copy;
+  const fromEnv = new Map<string, string>();
+  const set = (variable: string, key: string, value: unknown) => {
+    const [section, field] = key.split('.');
+    if (field === undefined) config[section] = value;
+    else {
+      const current = config[section];
+      config[section] = { ...(current && typeof current === 'object' ? current : {}), [field]: value };
+    }
+    fromEnv.set(key, variable);
   };
-  if (env.HOST) section('server').host = env.HOST;
-  if (env.PORT) section('server').port = toNumber(env.PORT, 'PORT');
-  if (env.LOG_LEVEL) section('server').log_level = env.LOG_LEVEL;
-  if (env.IRIS_DATA_DIR) config.data_dir = env.IRIS_DATA_DIR;
-  if (env.REDIS_URL) config.redis_url = env.REDIS_URL;
+  if (env.HOST) set('HOST', 'server.host', env.HOST);
+  if (env.PORT) set('PORT', 'server.port', portNumber(env.PORT));
+  if (env.LOG_LEVEL) set('LOG_LEVEL', 'server.log_level', env.LOG_LEVEL);
+  if (env.IRIS_DATA_DIR) set('IRIS_DATA_DIR', 'data_dir', env.IRIS_DATA_DIR);
+  if (env.REDIS_URL) set('REDIS_URL', 'redis_url', env.REDIS_URL);
   if (env.IRIS_API_KEYS) {
-    section('auth').keys = env.IRIS_API_KEYS.split(',').map((k) => k.trim()).filter(Boolean);
+    set('IRIS_API_KEYS', 'auth.keys', env.IRIS_API_KEYS.split(',').map((k) => k.trim()).filter(Boolean));
   }
-  return config;
+  return { config, fromEnv };
 }
 
-function toNumber(text: string, name: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n)) throw new ConfigError(`${name}: "${text}" is not a number`);
-  return n;
+function portNumber(text: string): number {
+  // Number(' ') is 0, which would bind a random port: only digits will do.
+  if (!/^\d+$/.test(text.trim())) throw new ConfigError(`PORT: "${text}" is not a port number (a whole number, 0–65535)`);
+  return Number(text);
 }
 
-function formatIssues(error: z.ZodError, source: string | null): string {
+function formatIssues(error: z.ZodError, source: string | null, fromEnv: Map<string, string>): string {
   const where = source ? ` in ${source}` : '';
   const lines = error.issues.map((issue) => {
-    const key = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || '(root)';
+    const path = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || '(root)';
+    // A value set by an environment variable is named by it: that is where it gets fixed.
+    const variable = [...fromEnv].find(([key]) => path === key || path.startsWith(`${key}[`))?.[1];
+    const key = variable ? `${variable} (${path})` : path;
     // A record key's own rule (e.g. what provider ids may contain) is nested one level down.
     const nested = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
     return `  ${key}: ${nested ? `${issue.message}: ${nested}` : issue.message}`;

@@ -1,13 +1,14 @@
 import { z } from 'zod';
+import { bool, num } from './scalar-fields.ts';
 
 // Upstream providers, keyed by id. Each type has its own wire dialect in src/providers/<type>/.
 
 const imageLimitsSchema = z
   .object({
-    max_bytes: z.number().int().positive().optional(),
-    max_pixels: z.number().int().positive().optional(),
-    max_edge: z.number().int().positive().optional(),
-    max_images: z.number().int().positive().optional(),
+    max_bytes: num(z.number().int().positive()).optional(),
+    max_pixels: num(z.number().int().positive()).optional(),
+    max_edge: num(z.number().int().positive()).optional(),
+    max_images: num(z.number().int().positive()).optional(),
     formats: z.array(z.enum(['jpeg', 'png', 'webp', 'gif'])).optional(),
   })
   .strict();
@@ -15,7 +16,7 @@ const imageLimitsSchema = z
 const common = {
   base_url: z.url({ protocol: /^https?$/ }).optional(),
   api_key: z.string().optional(),
-  timeout_ms: z.number().int().positive().default(120_000),
+  timeout_ms: num(z.number().int().positive()).default(120_000),
   /** Who fetches http(s) image URLs: the upstream itself, or Iris (through the guarded fetcher). */
   fetch_urls: z.enum(['upstream', 'iris']).optional(),
   headers: z.record(z.string(), z.string()).default({}),
@@ -29,7 +30,7 @@ export const providerConfigSchema = z.discriminatedUnion('type', [
       type: z.literal('anthropic'),
       ...common,
       anthropic_version: z.string().default('2023-06-01'),
-      default_max_tokens: z.number().int().positive().default(4096),
+      default_max_tokens: num(z.number().int().positive()).default(4096),
       /** Anthropic takes temperature 0..1; OpenAI clients send 0..2. */
       temperature: z.enum(['clamp', 'scale', 'refuse']).default('clamp'),
     })
@@ -43,10 +44,10 @@ export type ImageLimitsConfig = z.infer<typeof imageLimitsSchema>;
 const imageTokensSchema = z
   .object({
     formula: z.enum(['tiles', 'patches', 'anthropic', 'gemini', 'none']),
-    base: z.number().nonnegative().optional(),
-    per_tile: z.number().nonnegative().optional(),
-    patch_cap: z.number().int().positive().optional(),
-    multiplier: z.number().positive().optional(),
+    base: num(z.number().nonnegative()).optional(),
+    per_tile: num(z.number().nonnegative()).optional(),
+    patch_cap: num(z.number().int().positive()).optional(),
+    multiplier: num(z.number().positive()).optional(),
   })
   .strict();
 
@@ -57,11 +58,11 @@ export const modelConfigSchema = z
     /** The id the upstream knows the model by; defaults to name. */
     upstream: z.string().min(1).optional(),
     /** Can the model take images itself? Without vision, images go through analysis mode. */
-    vision: z.boolean().default(true),
+    vision: bool().default(true),
     image_tokens: imageTokensSchema.optional(),
     /** Price in USD per million tokens, for the cost ledger. */
     price: z
-      .object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cached_input: z.number().nonnegative().optional() })
+      .object({ input: num(z.number().nonnegative()), output: num(z.number().nonnegative()), cached_input: num(z.number().nonnegative()).optional() })
       .strict()
       .optional(),
   })
