@@ -21,20 +21,24 @@ export interface Iris {
 }
 
 export async function createIris(config: IrisConfig, log: Logger): Promise<Iris> {
+  // Keys first: a data directory that cannot be used stops start-up before workers start.
+  const { keys, createdKey } = resolveKeys(config);
   const created = Math.floor(Date.now() / 1000);
   const providers = new Map<string, Provider>();
   for (const [id, providerConfig] of Object.entries(config.providers)) providers.set(id, createProvider(id, providerConfig));
 
+  // The engine is kept apart from the configured providers: config models can only name
+  // those, so a provider id can never reach or replace the engine (config validation keeps
+  // its model name free).
   const models = new ModelRegistry();
+  let engine: Provider | null = null;
   if (config.engine.enabled) {
     const { createLocalProvider } = await import('./providers/local/local-provider.ts');
-    const engine = createLocalProvider(config.engine, log.child({ component: 'engine' }));
-    providers.set(engine.id, engine);
+    engine = createLocalProvider(config.engine, log.child({ component: 'engine' }));
     models.add({ name: config.engine.model_name, provider: engine, upstreamModel: config.engine.model_name, vision: true, created, ownedBy: 'iris' });
   }
   for (const model of config.models) models.add(routeFromConfig(model, providers.get(model.provider)!, created));
 
-  const { keys, createdKey } = resolveKeys(config);
   const images = createImagePipeline(config.images, log.child({ component: 'images' }));
   // Analysis describes images by calling the chat core itself (so they are prepared for the
   // analysis model's provider); the step is created first and the core after it.
@@ -59,7 +63,7 @@ export async function createIris(config: IrisConfig, log: Logger): Promise<Iris>
       await app.close();
       await analysis.close();
       await images.close();
-      await Promise.all([...providers.values()].map((p) => p.close?.()));
+      await Promise.all([...providers.values(), ...(engine ? [engine] : [])].map((p) => p.close?.()));
     },
   };
 }
