@@ -1,5 +1,7 @@
 import { ConfigError, loadConfig } from './config/load-config.ts';
+import type { IrisConfig } from './config/config-schema.ts';
 import { createIris } from './server.ts';
+import { explainStartupFailure } from './startup-failure.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { printBanner } from './startup-banner.ts';
 
@@ -17,7 +19,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.server.log_level);
-  const iris = await createIris(config, log);
+  const iris = await orExit(createIris(config, log), config);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) process.exit(1);
@@ -32,8 +34,21 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  const address = await iris.app.listen({ host: config.server.host, port: config.server.port });
-  printBanner({ config, address, models: iris.models.list().map((m) => m.name), createdKey: iris.createdKey });
+  await orExit(iris.app.listen({ host: config.server.host, port: config.server.port }), config);
+  const { port } = iris.app.server.address() as { port: number };
+  printBanner({ config, host: config.server.host, port, models: iris.models.list().map((m) => m.name), createdKey: iris.createdKey });
+}
+
+/** A failure a person can fix ends start-up with one line saying how; others keep their stack. */
+async function orExit<T>(step: Promise<T>, config: IrisConfig): Promise<T> {
+  try {
+    return await step;
+  } catch (err) {
+    const reason = explainStartupFailure(err, config.server);
+    if (!reason) throw err;
+    console.error(`iris: ${reason}`);
+    process.exit(1);
+  }
 }
 
 await main();

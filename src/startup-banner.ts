@@ -4,39 +4,52 @@ import type { IrisConfig } from './config/config-schema.ts';
 
 export interface BannerInfo {
   config: IrisConfig & { source: string | null };
-  address: string;
+  /** The host Iris was asked to listen on (HOST / server.host). */
+  host: string;
+  /** The port it got (PORT 0 picks one). */
+  port: number;
   models: string[];
   createdKey: string | null;
 }
 
-export function bannerText({ config, address, models, createdKey }: BannerInfo): string {
-  const url = new URL(address);
-  if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = '127.0.0.1';
-  const base = url.origin;
-  const lines = [
-    '',
-    `  Iris is listening on ${address}`,
+/** A 16×16 solid red PNG (106 bytes), so the curl line works offline and has something to see. */
+export const SAMPLE_IMAGE_DATA_URL = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAMAAAAoLQ9TAAAAA1BMVEXcHh4Np/MyAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAADUlEQVQY02NgGAXIAAABEAAB7JfjegAAAABJRU5ErkJggg==';
+
+const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+
+export function bannerText({ config, host, port, models, createdKey }: BannerInfo): string {
+  const wildcard = WILDCARDS.has(host);
+  const base = `http://${wildcard ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
+  const lines = [''];
+  if (wildcard) {
+    lines.push(`  Iris is listening on all interfaces (${host.includes(':') ? `[${host}]` : host}:${port}): other machines can reach it too.`, `  From this machine: ${base}`);
+  } else lines.push(`  Iris is listening on ${base}`);
+  lines.push(
     `  config:  ${config.source ?? '(defaults; no iris.config.yaml)'}   data: ${config.data_dir}`,
     `  models:  ${models.length ? models.join(', ') : '(none configured)'}`,
-  ];
+  );
   if (!config.auth.enabled) lines.push('  auth:    OFF (auth.enabled: false) - anyone who can reach this port can use it');
   else if (createdKey) {
     lines.push('', '  A first API key was created. It is shown only this once; Iris keeps only its hash:', '', `      ${createdKey}`);
   } else lines.push(`  auth:    on (${config.auth.keys.length ? 'keys from IRIS_API_KEYS' : `key hashes in ${config.data_dir}/api-keys.json`})`);
-  const key = createdKey ?? (config.auth.keys.length === 1 ? config.auth.keys[0] : '$IRIS_API_KEY');
-  const model = models[0] ?? 'MODEL';
+
   const body = JSON.stringify({
-    model,
-    messages: [{ role: 'user', content: [{ type: 'text', text: 'What is in this image?' }, { type: 'image_url', image_url: { url: 'https://example.com/photo.jpg' } }] }],
+    model: models[0] ?? 'MODEL',
+    messages: [{ role: 'user', content: [{ type: 'text', text: 'What is in this image?' }, { type: 'image_url', image_url: { url: SAMPLE_IMAGE_DATA_URL } }] }],
   });
+  lines.push('', '  Try it:');
+  // Keys from the environment or the key file are never printed: logs keep what is printed.
+  if (config.auth.enabled && !createdKey) {
+    const which = config.auth.keys.length ? 'one of the keys in IRIS_API_KEYS' : 'the key printed on the first start';
+    lines.push(`    # first: export IRIS_API_KEY=<${which}>`);
+  }
+  const auth = !config.auth.enabled ? '' : `-H "Authorization: Bearer ${createdKey ?? '$IRIS_API_KEY'}" `;
   lines.push(
-    '',
-    '  Try it:',
     `    curl ${base}/v1/chat/completions \\`,
-    `      -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\`,
+    `      ${auth}-H "Content-Type: application/json" \\`,
     `      -d '${body}'`,
     '',
-    `  OpenAI SDK: new OpenAI({ baseURL: '${base}/v1', apiKey: '…' })`,
+    `  OpenAI SDK: new OpenAI({ baseURL: '${base}/v1', apiKey: process.env.IRIS_API_KEY })`,
     '',
   );
   return lines.join('\n');

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it, mock } from 'node:test';
-import { ApiKeys, generateKey, hashKey, loadOrCreateStoredKeys } from './api-keys.ts';
+import { ApiKeys, generateKey, hashKey, KeyFileError, loadOrCreateStoredKeys } from './api-keys.ts';
 
 describe('hashKey', () => {
   it('is the SHA-256 of the UTF-8 key', () => {
@@ -101,6 +101,36 @@ describe('loadOrCreateStoredKeys', () => {
     assert.equal(second.keys.verify(first.created!), 'initial');
     assert.equal(second.keys.verify(generateKey()), null);
     assert.equal(readFileSync(join(dataDir, 'api-keys.json'), 'utf8'), before);
+  });
+
+  it('refuses a key file that is not JSON or not a key file, naming it and how to recover', () => {
+    const cases: [string, RegExp][] = [
+      ['{"keys": [', /is not valid JSON/],
+      ['{}', /is not an Iris key file \(keys: /],
+      ['{"keys": []}', /is not an Iris key file \(keys: holds no keys\)/],
+      ['{"keys": [{"id": "a", "sha256": "abc", "created": "x"}]}', /is not an Iris key file \(keys\[0\]\.sha256: expected 64 hex digits\)/],
+      ['[]', /is not an Iris key file/],
+    ];
+    for (const [i, [text, says]] of cases.entries()) {
+      const dataDir = join(root, `bad-${i}`);
+      mkdirSync(dataDir);
+      writeFileSync(join(dataDir, 'api-keys.json'), text);
+      assert.throws(() => loadOrCreateStoredKeys(dataDir), (err: unknown) => {
+        assert.ok(err instanceof KeyFileError, String(err));
+        assert.match(err.message, says);
+        assert.ok(err.message.startsWith(join(dataDir, 'api-keys.json')), err.message);
+        assert.match(err.message, /delete it and restart to have a new key created/);
+        return true;
+      });
+      assert.equal(readFileSync(join(dataDir, 'api-keys.json'), 'utf8'), text, 'left as it was');
+    }
+  });
+
+  it('refuses a data directory that is a file or cannot be made, naming IRIS_DATA_DIR', () => {
+    const file = join(root, 'a-file');
+    writeFileSync(file, '');
+    assert.throws(() => loadOrCreateStoredKeys(file), (err: unknown) => err instanceof KeyFileError && /data directory .*a-file \(IRIS_DATA_DIR \/ data_dir\) is a file/.test(err.message));
+    assert.throws(() => loadOrCreateStoredKeys(join(file, 'sub')), (err: unknown) => err instanceof KeyFileError && /IRIS_DATA_DIR.*ENOTDIR/.test(err.message));
   });
 
   it('creates different keys for different data directories', () => {

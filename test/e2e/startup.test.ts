@@ -3,7 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -89,6 +90,25 @@ async function startFails(env: NodeJS.ProcessEnv, cwd = REPO): Promise<Exited> {
   return { code, ...out };
 }
 
+/**
+ * The banner's curl command as a shell would run it: its URL, its -H headers and its -d body,
+ * with $VARIABLES in double quotes expanded from `env`.
+ */
+function curlFromBanner(banner: string, env: Record<string, string>): { url: string; headers: Record<string, string>; body: string } {
+  const command = /^\s+curl (.+?)\n\s*\n/ms.exec(banner)?.[1];
+  assert.ok(command, `a curl command in:\n${banner}`);
+  const joined = command.replace(/\\\n\s*/g, '');
+  const expand = (text: string) => text.replace(/\$([A-Z_]+)/g, (_, name: string) => env[name] ?? '');
+  const headers: Record<string, string> = {};
+  for (const [, header] of joined.matchAll(/-H "([^"]*)"/g)) {
+    const [name, ...value] = expand(header).split(':');
+    headers[name.trim().toLowerCase()] = value.join(':').trim();
+  }
+  const body = /-d '([^']*)'/.exec(joined)?.[1];
+  assert.ok(body, `a -d '…' body in: ${joined}`);
+  return { url: joined.split(/\s+/)[0], headers, body };
+}
+
 describe('npm start', () => {
   let upstream: FakeOpenAI;
   let dir: string;
@@ -122,14 +142,14 @@ describe('npm start', () => {
   it('`iris serve` runs the server with the Node flags and environment of the start script', async () => {
     const config = join(dir, 'iris-serve.yaml');
     writeFileSync(config, yamlConfig);
-    const env = cleanEnv({
-      IRIS_CONFIG: config,
+    // Where to listen and the config come as options this time, not as variables.
+    const { HOST: _host, PORT: _port, ...env } = cleanEnv({
       IRIS_DATA_DIR: join(dir, 'data-serve'),
       IRIS_API_KEYS: 'sk-serve-test-key-123456',
       UPSTREAM_URL: upstream.url,
       UPSTREAM_KEY: 'k',
     });
-    const iris = await startMain(env, REPO, [LAUNCHER, 'serve']);
+    const iris = await startMain(env, REPO, [LAUNCHER, 'serve', '--host', '127.0.0.1', '--port', '0', '--config', config]);
     try {
       const health = await fetch(`${iris.origin}/health`);
       assert.equal(health.status, 200);
@@ -142,6 +162,7 @@ describe('npm start', () => {
       for (const flag of start.split(/\s+/).filter((w) => w.startsWith('-'))) assert.ok(argv.includes(flag), `${flag} in ${argv.join(' ')}`);
       for (const variable of start.split(/\s+/).filter((w) => /^[A-Z_]+=/.test(w))) assert.ok(environ.includes(variable), `${variable} set`);
       assert.ok(argv.some((a) => a.endsWith('src/cli.ts')) && argv.includes('serve'));
+      assert.match(iris.stderr(), /models:\s+describer, gpt-4o-mini/);
     } finally {
       assert.equal(await iris.stop(), 0);
     }
@@ -166,19 +187,15 @@ describe('npm start', () => {
       assert.match(banner, new RegExp(`config:\\s+${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
       assert.match(banner, /models:\s+describer, gpt-4o-mini/);
       assert.match(banner, new RegExp(`curl ${iris.origin}/v1/chat/completions`));
-      assert.match(banner, /-H "Authorization: Bearer sk-start-test-key-123456"/);
+      assert.equal(banner.includes('sk-start-test-key-123456'), false, 'a configured key is never printed');
+      assert.match(banner, /-H "Authorization: Bearer \$IRIS_API_KEY"/);
       assert.match(banner, /"model":"describer"/);
       assert.match(banner, /auth:\s+on \(keys from IRIS_API_KEYS\)/);
 
-      // The curl line's body is a valid request (sent with fetch; its image URL swapped for a
-      // loopback one, and passed through to the fake upstream, never fetched).
-      const curlBody = /-d '(.+)'/.exec(banner)?.[1];
-      assert.ok(curlBody);
-      const res = await fetch(`${iris.origin}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: 'Bearer sk-start-test-key-123456', 'content-type': 'application/json' },
-        body: curlBody.replace(/https:\/\/[^"]+/, 'http://127.0.0.1:9/photo.jpg'),
-      });
+      // The curl line as a shell would run it, with IRIS_API_KEY exported as the banner says.
+      const curl = curlFromBanner(banner, { IRIS_API_KEY: 'sk-start-test-key-123456' });
+      assert.equal(curl.url, `${iris.origin}/v1/chat/completions`);
+      const res = await fetch(curl.url, { method: 'POST', headers: curl.headers, body: curl.body });
       assert.equal(res.status, 200, await res.clone().text());
       assert.equal(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0].message.content, 'I see 1 image. You said: What is in this image?');
 
@@ -262,6 +279,21 @@ describe('npm start', () => {
       { name: 'YAML that does not parse', file: 'bad-syntax.yaml', text: 'server:\n  port: [1, 2\n', says: [/cannot parse/, /bad-syntax\.yaml/] },
       { name: 'a JSON file that does not parse', file: 'bad.json', text: '{"server": ', says: [/cannot parse/, /bad\.json/] },
       { name: 'PORT that is not a number', file: 'ok.yaml', text: 'engine: {enabled: false}\n', env: { PORT: 'eighty' }, says: [/PORT/, /eighty/] },
+      { name: 'a blank PORT', file: 'ok.yaml', text: 'engine: {enabled: false}\n', env: { PORT: ' ' }, says: [/PORT: " " is not a port number/] },
+      { name: 'PORT out of range, named as PORT', file: 'ok.yaml', text: 'engine: {enabled: false}\n', env: { PORT: '99999' }, says: [/PORT \(server\.port\): must be 0–65535/] },
+      {
+        name: 'a model named like the engine model',
+        file: 'engine-name.yaml',
+        text: 'providers:\n  local: {type: openai, base_url: "http://127.0.0.1:9/v1"}\nmodels:\n  - {name: Image-Recognition, provider: local}\n',
+        says: [/models\[0\]\.name: "Image-Recognition" is the embedded engine's model/],
+      },
+      {
+        name: 'analysis.model naming no served model',
+        file: 'analysis-model.yaml',
+        text: 'engine: {enabled: false}\nanalysis: {model: describer}\n',
+        says: [/analysis\.model: no model named "describer"/],
+      },
+      { name: 'a config file that is a list', file: 'list.yaml', text: '- server\n- port\n', says: [/list\.yaml: the config file must be a mapping/] },
     ];
     for (const c of cases) {
       it(c.name, async () => {
@@ -276,12 +308,74 @@ describe('npm start', () => {
       });
     }
 
+    it('IRIS_CONFIG naming a directory', async () => {
+      const result = await startFails(cleanEnv({ IRIS_CONFIG: dir, IRIS_DATA_DIR: join(dir, 'data-bad') }));
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /IRIS_CONFIG names .*, which is a directory/);
+      assert.doesNotMatch(result.stderr, /\n\s+at .+:\d+:\d+/);
+    });
+
     it('IRIS_CONFIG naming a missing file', async () => {
       const result = await startFails(cleanEnv({ IRIS_CONFIG: join(dir, 'missing.yaml'), IRIS_DATA_DIR: join(dir, 'data-bad') }));
       assert.notEqual(result.code, 0);
       assert.match(result.stderr, /IRIS_CONFIG/);
       assert.match(result.stderr, /missing\.yaml/);
     });
+  });
+
+  describe('other start-up failures say what to fix in one line, without a stack', { concurrency: true }, () => {
+    const oneLine = (result: Exited) => {
+      assert.equal(result.code, 1, result.stderr);
+      assert.doesNotMatch(result.stderr, /\n\s+at .+:\d+:\d+/, 'a message, not a stack trace');
+      assert.doesNotMatch(result.stderr, /listening/);
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    };
+
+    it('the port is in use', async () => {
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      const { port } = taken.address() as AddressInfo;
+      try {
+        const config = join(dir, 'in-use.yaml');
+        writeFileSync(config, 'engine: {enabled: false}\n');
+        const result = await startFails(cleanEnv({ IRIS_CONFIG: config, IRIS_DATA_DIR: join(dir, 'data-in-use'), IRIS_API_KEYS: 'sk-unused-key-123', PORT: String(port) }));
+        oneLine(result);
+        assert.match(result.stderr, new RegExp(`^iris: port ${port} is already in use on 127\\.0\\.0\\.1 \\(PORT / server\\.port\\)`));
+      } finally {
+        taken.close();
+      }
+    });
+
+    it('the key file in the data directory is corrupt', async () => {
+      const config = join(dir, 'corrupt-keys.yaml');
+      writeFileSync(config, 'engine: {enabled: false}\n');
+      const dataDir = join(dir, 'data-corrupt');
+      mkdirSync(dataDir);
+      writeFileSync(join(dataDir, 'api-keys.json'), '{"keys": [');
+      const result = await startFails(cleanEnv({ IRIS_CONFIG: config, IRIS_DATA_DIR: dataDir }));
+      oneLine(result);
+      assert.match(result.stderr, /api-keys\.json is not valid JSON/);
+      assert.match(result.stderr, /delete it and restart/);
+    });
+  });
+
+  it("the banner's curl line, pasted on a fresh start with no config, gets the engine's answer", async () => {
+    const cwd = mkdtempSync(join(dir, 'fresh-'));
+    const iris = await startMain(cleanEnv({ IRIS_DATA_DIR: join(cwd, 'data') }), cwd);
+    try {
+      const banner = iris.stderr();
+      assert.match(banner, /models:\s+Image-Recognition\n/);
+      const curl = curlFromBanner(banner, {});
+      assert.match(curl.headers.authorization, /^Bearer iris-[A-Za-z0-9_-]{32}$/, 'the key created on this start');
+      const res = await fetch(curl.url, { method: 'POST', headers: curl.headers, body: curl.body });
+      const text = await res.text();
+      assert.equal(res.status, 200, text);
+      const completion = JSON.parse(text) as { model: string; choices: { message: { content: string } }[] };
+      assert.equal(completion.model, 'Image-Recognition');
+      assert.match(completion.choices[0].message.content, /red/);
+    } finally {
+      assert.equal(await iris.stop(), 0);
+    }
   });
 
   it('creates, prints once and stores only the hash of a first key when none is configured', async () => {
@@ -320,5 +414,43 @@ describe('npm start', () => {
     } finally {
       assert.equal(await second.stop(), 0);
     }
+  });
+});
+
+describe('the iris command', { concurrency: true }, () => {
+  const iris = async (...args: string[]): Promise<Exited> => {
+    const { proc, out, exited } = run(cleanEnv({ PORT: '1' }), REPO, [LAUNCHER, ...args]);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+    const code = await exited;
+    clearTimeout(timer);
+    return { code, ...out };
+  };
+
+  it('`iris serve --help` prints the help and starts nothing', async () => {
+    const result = await iris('serve', '--help');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /iris serve \[options\]/);
+    assert.match(result.stdout, /--port N/);
+    assert.doesNotMatch(result.stderr, /listening/);
+  });
+
+  it('`iris serve` refuses an option it does not know, with status 2', async () => {
+    const result = await iris('serve', '--prot', '19177');
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^iris serve: Unknown option '--prot'/);
+    assert.doesNotMatch(result.stderr, /listening/);
+  });
+
+  it('`iris --version` prints the version', async () => {
+    const result = await iris('--version');
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout.trim(), JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
+  });
+
+  it('`iris` with no command prints the help to stderr, with status 2', async () => {
+    const result = await iris();
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /^iris — /);
   });
 });

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { loadConfig } from './config/load-config.ts';
+import { bannerText, SAMPLE_IMAGE_DATA_URL, type BannerInfo } from './startup-banner.ts';
+
+function banner(overrides: Partial<BannerInfo> = {}, raw: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): string {
+  const config = loadConfig({ raw, env });
+  return bannerText({ config, host: config.server.host, port: 8080, models: ['Image-Recognition'], createdKey: null, ...overrides });
+}
+
+describe('bannerText', () => {
+  it('says plainly when Iris listens on every interface, and gives the local address to try', () => {
+    const text = banner();
+    assert.match(text, /listening on all interfaces \(0\.0\.0\.0:8080\): other machines can reach it too/);
+    assert.match(text, /From this machine: http:\/\/127\.0\.0\.1:8080\n/);
+    assert.match(text, /curl http:\/\/127\.0\.0\.1:8080\/v1\/chat\/completions/);
+    assert.match(banner({ host: '::' }), /all interfaces \(\[::\]:8080\)/);
+  });
+
+  it('gives the one address when Iris listens on one', () => {
+    assert.match(banner({ host: '127.0.0.1', port: 19175 }), /Iris is listening on http:\/\/127\.0\.0\.1:19175\n/);
+    assert.match(banner({ host: '::1' }), /Iris is listening on http:\/\/\[::1\]:8080\n/);
+    assert.doesNotMatch(banner({ host: '127.0.0.1' }), /all interfaces/);
+  });
+
+  it('never prints a key from IRIS_API_KEYS: the curl line reads $IRIS_API_KEY', () => {
+    for (const keys of ['sk-only-one-key-123456', 'sk-one-key-aaaaaaaa,sk-two-key-bbbbbbbb']) {
+      const text = banner({}, {}, { IRIS_API_KEYS: keys });
+      for (const key of keys.split(',')) assert.equal(text.includes(key), false);
+      assert.match(text, /-H "Authorization: Bearer \$IRIS_API_KEY"/);
+      assert.match(text, /# first: export IRIS_API_KEY=<one of the keys in IRIS_API_KEYS>/);
+    }
+    assert.match(banner(), /export IRIS_API_KEY=<the key printed on the first start>/);
+  });
+
+  it('puts a key created on this start in the curl line (it is shown this once)', () => {
+    const text = banner({ createdKey: 'iris-created-key' });
+    assert.match(text, /shown only this once/);
+    assert.match(text, /-H "Authorization: Bearer iris-created-key"/);
+    assert.doesNotMatch(text, /export IRIS_API_KEY/);
+  });
+
+  it('leaves the key out when auth is off', () => {
+    const text = banner({}, { auth: { enabled: false } });
+    assert.match(text, /auth:\s+OFF/);
+    assert.doesNotMatch(text, /Authorization|IRIS_API_KEY=/);
+  });
+
+  it("sends the sample image to the first model, in a body a shell's single quotes keep whole", () => {
+    const body = /-d '(.+)'/.exec(banner({ models: ['first', 'second'] }))?.[1];
+    assert.ok(body);
+    const request = JSON.parse(body) as { model: string; messages: { content: { image_url?: { url: string } }[] }[] };
+    assert.equal(request.model, 'first');
+    assert.equal(request.messages[0].content[1].image_url?.url, SAMPLE_IMAGE_DATA_URL);
+  });
+
+  it('has a sample image that is a small, valid, solid-colour PNG', async () => {
+    const bytes = Buffer.from(SAMPLE_IMAGE_DATA_URL.slice('data:image/png;base64,'.length), 'base64');
+    assert.ok(bytes.length < 300, `${bytes.length} bytes`);
+    const stats = await sharp(bytes).stats();
+    const meta = await sharp(bytes).metadata();
+    assert.equal(meta.format, 'png');
+    assert.ok(stats.isOpaque && stats.channels.every((c) => c.min === c.max), 'one colour');
+  });
+});
