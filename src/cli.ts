@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
@@ -14,8 +15,15 @@ const HELP = `iris — self-hosted image recognition with an OpenAI-compatible A
 
 Usage:
   iris describe [options] FILE|URL...   describe images, or answer a question about them
-  iris serve                            start the API server (same as npm start)
-  iris help                             show this help
+  iris serve [options]                  start the API server (same as npm start)
+  iris help, iris --help                show this help
+  iris --version                        print the version
+With no command, iris prints this help to stderr and exits with status 2.
+
+serve options (each sets the environment variable named, over the config file):
+      --host HOST     address to listen on (HOST; default 0.0.0.0, all interfaces)
+      --port N        port to listen on (PORT; default 8080)
+      --config FILE   YAML or JSON config file (IRIS_CONFIG; default ./iris.config.yaml)
 
 describe options:
   -p, --prompt TEXT   ask a question instead of describing, e.g.
@@ -39,17 +47,45 @@ const MAX_URL_BYTES = 50_000_000;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(HELP);
-    return command ? 0 : 2;
+  if (!command) {
+    process.stderr.write(HELP);
+    return 2;
   }
-  if (command === 'serve') {
-    await import('./main.ts');
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(HELP);
     return 0;
   }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+    return 0;
+  }
+  if (command === 'serve') return serveCommand(rest);
   if (command === 'describe') return describeCommand(rest);
   process.stderr.write(`iris: unknown command "${command}"\n\n${HELP}`);
   return 2;
+}
+
+/** Options become the environment variables npm start reads, then the server starts. */
+async function serveCommand(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { host: { type: 'string' }, port: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (err) {
+    process.stderr.write(`iris serve: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (values.host !== undefined) process.env.HOST = values.host;
+  if (values.port !== undefined) process.env.PORT = values.port;
+  if (values.config !== undefined) process.env.IRIS_CONFIG = values.config;
+  await import('./main.ts');
+  return 0;
 }
 
 async function describeCommand(args: string[]): Promise<number> {

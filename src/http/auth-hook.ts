@@ -10,13 +10,20 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The first usable key among the three headers, in that order: a proxy's own `Authorization:
+ * Basic …` or an empty header does not hide a key sent in another one.
+ */
 export function presentedKey(request: FastifyRequest): string | undefined {
-  const auth = request.headers.authorization;
-  if (auth) {
-    const match = /^Bearer\s+(.+)$/i.exec(auth);
-    return match ? match[1].trim() : undefined;
+  const { authorization, 'x-api-key': apiKey, 'x-goog-api-key': googKey } = request.headers;
+  if (authorization) {
+    const match = /^Bearer\s+(\S.*)$/i.exec(authorization);
+    if (match) return match[1].trim();
   }
-  const header = request.headers['x-api-key'] ?? request.headers['x-goog-api-key'];
+  return firstValue(apiKey) || firstValue(googKey) || undefined;
+}
+
+function firstValue(header: string | string[] | undefined): string | undefined {
   return Array.isArray(header) ? header[0] : header;
 }
 

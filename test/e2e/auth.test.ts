@@ -78,6 +78,26 @@ describe('auth with configured keys', () => {
     await expect401(await postChat(stack.iris.origin, { authorization: `Basic ${basic}` }));
   });
 
+  it('takes the key from the next header when one holds none: a proxy\'s Basic, an empty header', async () => {
+    const key = stack.iris.apiKey;
+    const basic = `Basic ${Buffer.from('proxy-user:proxy-pass').toString('base64')}`;
+    const combos: Record<string, string>[] = [
+      { authorization: basic, 'x-api-key': key },
+      { authorization: basic, 'x-goog-api-key': key },
+      { 'x-api-key': '', 'x-goog-api-key': key },
+      { authorization: 'Bearer ', 'x-api-key': key },
+    ];
+    for (const headers of combos) {
+      const res = await postChat(stack.iris.origin, headers);
+      assert.equal(res.status, 200, `${JSON.stringify(Object.keys(headers))}: ${await res.clone().text()}`);
+    }
+  });
+
+  it('a wrong key in an earlier header is not skipped for a right one in a later header', async () => {
+    await expect401(await postChat(stack.iris.origin, { authorization: 'Bearer sk-wrong-key-123456789', 'x-api-key': stack.iris.apiKey }));
+    await expect401(await postChat(stack.iris.origin, { 'x-api-key': 'sk-wrong-key-123456789', 'x-goog-api-key': stack.iris.apiKey }));
+  });
+
   it('the SDK raises AuthenticationError for a wrong key', async () => {
     const client = new OpenAI({ baseURL: stack.iris.baseURL, apiKey: 'sk-nope-nope-nope', maxRetries: 0 });
     await assert.rejects(client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }), (err: unknown) => {
