@@ -5,7 +5,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage 
 import type { CallContext } from '../providers/provider.ts';
 import type { ModelRegistry, Route } from './model-registry.ts';
 import { routeFingerprint } from './system-fingerprint.ts';
-import { estimateUsage, generatedText, withImageTokens } from './usage.ts';
+import { estimateUsage, generatedText, toolCallText, withImageTokens } from './usage.ts';
 
 // The use case: complete or stream one chat, independent of HTTP. A streamed and a
 // non-streamed request take the same path (route → images → [analysis] → provider) until
@@ -84,7 +84,7 @@ export class ChatService {
         for (const { delta } of chunk.choices) {
           if (typeof delta.content === 'string') text += delta.content;
           if (typeof delta.refusal === 'string') text += delta.refusal;
-          if (delta.tool_calls) for (const call of delta.tool_calls) text += (call.function?.name ?? '') + (call.function?.arguments ?? '');
+          if (delta.tool_calls) for (const call of delta.tool_calls) text += toolCallText(call);
         }
         chunk.model = prepared.model;
         if (includeUsage) chunk.usage = null;

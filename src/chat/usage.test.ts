@@ -114,6 +114,18 @@ describe('generatedText', () => {
     };
     assert.equal(generatedText(completion), 'Hi. No.lookup{"q":"x"}');
   });
+
+  it('counts custom tool calls and the deprecated function_call too', () => {
+    const message = {
+      role: 'assistant' as const,
+      content: null,
+      refusal: null,
+      tool_calls: [{ id: 'c2', type: 'custom', custom: { name: 'grep', input: 'TODO' } }] as unknown as ChatCompletion['choices'][0]['message']['tool_calls'],
+      function_call: { name: 'old', arguments: '{}' },
+    };
+    const completion: ChatCompletion = { id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message, finish_reason: 'tool_calls', logprobs: null }] };
+    assert.equal(generatedText(completion), 'grepTODOold{}');
+  });
 });
 
 describe('estimateUsage', () => {

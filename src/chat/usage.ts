@@ -53,7 +53,16 @@ export function generatedText(completion: ChatCompletion): string {
   for (const { message } of completion.choices) {
     if (typeof message.content === 'string') text += message.content;
     if (typeof message.refusal === 'string') text += message.refusal;
-    for (const call of message.tool_calls ?? []) text += (call.function?.name ?? '') + (call.function?.arguments ?? '');
+    for (const call of message.tool_calls ?? []) text += toolCallText(call);
+    // The deprecated function_call, from upstreams that still answer with it.
+    const legacy = message.function_call as { name?: string; arguments?: string } | null | undefined;
+    if (legacy) text += toolCallText({ function: legacy });
   }
   return text;
+}
+
+/** A tool call (or a streamed piece of one) as text to count: a function's or a custom tool's. */
+export function toolCallText(call: { function?: { name?: string; arguments?: string }; custom?: { name?: string; input?: string } }): string {
+  if (call.custom) return (call.custom.name ?? '') + (call.custom.input ?? '');
+  return (call.function?.name ?? '') + (call.function?.arguments ?? '');
 }
