@@ -1,5 +1,5 @@
 // The embedded engine beside configured providers: a provider may be called `local` (the
-// engine's own provider id) and still gets its models' requests; the engine keeps its model.
+// engine's type, and once its id) and still gets its models' requests; the engine keeps its model.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -53,7 +53,7 @@ export function createLocalProvider(config: EngineConfig, log: Logger): LocalPro
   }
 
   return {
-    id: 'local',
+    id: 'engine', // as logs and /health name it; its type, local, is what no configured provider has
     type: 'local',
     imageLimits: LOCAL_IMAGE_LIMITS,
     isReady: () => pool.isReady(),
