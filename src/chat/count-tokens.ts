@@ -1,5 +1,6 @@
 import { decode, encode } from 'gpt-tokenizer/encoding/o200k_base';
 import type { ChatCompletionRequest } from '../openai/types.ts';
+import { stringifyClientJson } from '../json/stringify-client-json.ts';
 
 // Text tokens in o200k (the gpt-4o family's encoding), counted the way OpenAI counts chat
 // prompts: each message's text plus 3 tokens of framing, plus 3 to prime the reply, plus the
@@ -28,7 +29,7 @@ export function promptTokens(request: ChatCompletionRequest): number {
   }
   // Tool definitions are prompt too (OpenAI bills them); their JSON is a close stand-in for the
   // form OpenAI renders them in.
-  if (request.tools?.length) total += countTokens(JSON.stringify(request.tools));
+  if (request.tools?.length) total += countTokens(stringifyClientJson(request.tools));
   return total;
 }
 

@@ -1,3 +1,4 @@
+import { stringifyClientJson } from './stringify-client-json.ts';
 import { findQuotedPlaceholder, type VerbatimString } from './verbatim-strings.ts';
 
 // Serializing side of verbatim strings: JSON text for an outgoing body, with every
@@ -11,7 +12,7 @@ export interface SerializedJson {
 }
 
 export function serializeJson(value: unknown, verbatim: readonly VerbatimString[] | undefined): string | SerializedJson {
-  const text = JSON.stringify(value);
+  const text = stringifyClientJson(value);
   // The placeholder prefix is random per process and only Iris writes it, so any occurrence
   // is a placeholder. It is plain ASCII: JSON.stringify wrote it as is, between quotes.
   let found = findQuotedPlaceholder(text, 0);

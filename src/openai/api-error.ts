@@ -61,13 +61,3 @@ function defaultType(status: number): ErrorType {
 export function invalidRequest(message: string, param: string | null = null, code: string | null = null): ApiError {
   return new ApiError(400, message, { type: 'invalid_request_error', param, code });
 }
-
-/** A RangeError of V8's call stack: what walking a value nested thousands of levels deep ends in. */
-export function isStackOverflow(err: unknown): boolean {
-  return err instanceof RangeError && err.message === 'Maximum call stack size exceeded';
-}
-
-/** The 400 for a request too deeply nested to be walked (valid JSON, but no upstream takes it either). */
-export function nestedTooDeeply(cause?: unknown): ApiError {
-  return new ApiError(400, 'The request is nested too deeply.', { type: 'invalid_request_error', code: 'nested_too_deeply', cause });
-}

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ProviderConfig } from '../../config/providers-config.ts';
+import { stringifyClientJson } from '../../json/stringify-client-json.ts';
 import { ApiError, invalidRequest } from '../../openai/api-error.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.ts';
 import type { CallContext, Provider } from '../provider.ts';
@@ -36,7 +37,7 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
     convertToAnthropicRequest(request, { defaultMaxTokens: config.default_max_tokens, temperature: config.temperature, stream });
 
   function call(plan: AnthropicRequestPlan, signal: AbortSignal): UpstreamCall {
-    const body = JSON.stringify(plan.body);
+    const body = stringifyClientJson(plan.body);
     checkRequestSize(body, ANTHROPIC_MAX_REQUEST_BYTES, 'Anthropic');
     return { path: '/v1/messages', headers, body, signal };
   }

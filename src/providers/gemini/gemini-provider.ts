@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ProviderConfig } from '../../config/providers-config.ts';
+import { stringifyClientJson } from '../../json/stringify-client-json.ts';
 import { ApiError } from '../../openai/api-error.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.ts';
 import type { CallContext, Provider } from '../provider.ts';
@@ -29,7 +30,7 @@ export function createGeminiProvider(id: string, config: GeminiProviderConfig, l
     `/v1beta/models/${encodeURIComponent(model.replace(/^models\//, ''))}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`;
 
   function call(request: ChatCompletionRequest, signal: AbortSignal, stream: boolean): UpstreamCall {
-    const body = JSON.stringify(convertToGeminiRequest(request));
+    const body = stringifyClientJson(convertToGeminiRequest(request));
     checkRequestSize(body, GEMINI_MAX_REQUEST_BYTES, 'Gemini');
     return { path: path(request.model, stream), headers, body, signal };
   }

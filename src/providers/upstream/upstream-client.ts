@@ -3,7 +3,7 @@ import { Pool } from 'undici';
 import type { EventSourceMessage } from 'eventsource-parser';
 import { serializeJson, type SerializedJson } from '../../json/serialize-json.ts';
 import { MIN_VERBATIM_CHARS, type VerbatimString } from '../../json/verbatim-strings.ts';
-import { ApiError, isStackOverflow, nestedTooDeeply } from '../../openai/api-error.ts';
+import { ApiError } from '../../openai/api-error.ts';
 import { SseEventQueue } from './sse-event-queue.ts';
 
 // One pooled keep-alive connection set per upstream provider, and the one place where a
@@ -133,7 +133,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
             releaseBody = owner.hold();
             if (!releaseBody) throw clientClosed(); // freed: the request is over
           }
-          body = serialize(call.body, call.verbatim);
+          body = serializeJson(call.body, call.verbatim);
         }
         pool.dispatch(requestOptions(call, stream, body), {
           onConnect(abortRequest) {
@@ -174,15 +174,6 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     postForEvents: (call) => send(call, true),
     close: () => pool.close(),
   };
-}
-
-/** JSON text of the body; a body nested past what JSON.stringify's recursion reaches is the client's fault. */
-function serialize(body: unknown, verbatim: readonly VerbatimString[] | undefined): string | SerializedJson {
-  try {
-    return serializeJson(body, verbatim);
-  } catch (err) {
-    throw isStackOverflow(err) ? nestedTooDeeply(err) : err;
-  }
 }
 
 function clientClosed(cause?: unknown): ApiError {
