@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { ApiError, isStackOverflow, nestedTooDeeply } from '../openai/api-error.ts';
+import { ApiError } from '../openai/api-error.ts';
 
 // The one place where anything thrown becomes an OpenAI-shaped error on the wire, and where a
 // request too malformed for Node's HTTP parser gets one too.
@@ -23,9 +23,6 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof SyntaxError && fe.statusCode === 400) {
     return new ApiError(400, `We could not parse the JSON body of your request. (${err.message})`, { code: 'invalid_json' });
   }
-  // Only a client's value nests that deep: the Anthropic and Gemini providers serialize their
-  // bodies themselves, and a tool schema thousands of levels deep fails there.
-  if (isStackOverflow(err)) return nestedTooDeeply(err);
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new ApiError(fe.statusCode, fe.message ?? 'Bad request.');
   }
@@ -59,7 +56,8 @@ export function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoExcept
       : err.code === 'HPE_HEADER_OVERFLOW'
         ? new ApiError(431, 'The request headers are too large.', { type: 'invalid_request_error', code: 'headers_too_large' })
         : new ApiError(400, 'The HTTP request is malformed.', { type: 'invalid_request_error', code: 'invalid_http_request' });
-  this.log.debug({ err, status: apiError.status }, 'client error');
+  // Only the code: Node's parser errors carry the raw request bytes (keys, image data).
+  this.log.debug({ code: err.code, status: apiError.status }, 'client error');
   const body = JSON.stringify(apiError.toBody());
   if (socket.writable) {
     socket.write(

@@ -301,6 +301,10 @@ describe('request validation', () => {
     assertErrorResponse(error);
     assert.equal(error.error.type, 'invalid_request_error');
     assert.equal(error.error.code, 'invalid_http_request');
+    // Node's parser error carries the raw request bytes (key, body): the log line gets only the code.
+    const logged = stack.iris.logs.filter((line) => line.msg === 'client error');
+    assert.ok(logged.length > 0, 'no client error logged');
+    for (const line of logged) assert.ok(!JSON.stringify(line).includes('rawPacket'), JSON.stringify(line));
   });
 
   it('404 model_not_found for an unknown model, through the SDK too', async () => {
