@@ -312,6 +312,27 @@ describe('usage from an upstream that sends none', () => {
     expectUsage(last?.usage);
   });
 
+  it("drops vLLM's empty tool_calls, so the answer can go back in the next turn (OpenAI refuses tool_calls: [])", async () => {
+    const ask = [{ role: 'user' as const, content: 'hello' }];
+    stack.upstream.script({
+      kind: 'json',
+      body: { id: 'chatcmpl-v', object: 'chat.completion', created: 1_700_000_000, model: 'gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi.', tool_calls: [] }, finish_reason: 'stop' }], usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 } },
+    });
+    const completion = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages: ask });
+    assert.equal('tool_calls' in completion.choices[0].message, false);
+    const chunk = (delta: object, finish: string | null) =>
+      JSON.stringify({ id: 'chatcmpl-v', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'gpt-4o-mini', choices: [{ index: 0, delta, finish_reason: finish }] });
+    stack.upstream.script({ kind: 'sse', events: [chunk({ role: 'assistant', content: 'Hi', tool_calls: [] }, null), chunk({ content: '.', tool_calls: [] }, null), chunk({}, 'stop'), '[DONE]'] });
+    const streamed = await stack.iris.client.chat.completions.stream({ model: 'gpt-4o-mini', messages: ask }).finalChatCompletion();
+    assert.equal(streamed.choices[0].message.tool_calls, undefined);
+    // Both answers, sent back as the conversation so far, are a valid next request.
+    const next = await stack.iris.client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [...ask, completion.choices[0].message, { role: 'user', content: 'again' }, streamed.choices[0].message as OpenAI.Chat.Completions.ChatCompletionMessageParam, { role: 'user', content: 'thanks' }],
+    });
+    assertChatCompletion(next);
+  });
+
   it('counts tool calls as completion tokens, streamed or not', async () => {
     const tools = [{ type: 'function' as const, function: { name: 'describe_scene', parameters: { type: 'object', properties: { what: { type: 'string' } }, required: ['what'] } } }];
     const ask = [{ role: 'user' as const, content: 'a cat sitting on a red sofa in the afternoon sun' }];

@@ -89,6 +89,7 @@ export class OpenAICompatibleProvider implements Provider {
       for (const choice of chunk.choices) {
         sawChoice = true;
         if (choice.finish_reason) finished = true;
+        if (choice.delta?.tool_calls?.length === 0) delete choice.delta.tool_calls; // see parseCompletion
         if (started.has(choice.index)) continue;
         started.add(choice.index);
         if (choice.delta) choice.delta.role ??= 'assistant';
@@ -114,7 +115,10 @@ export class OpenAICompatibleProvider implements Provider {
       throw this.badUpstream('sent a choice without a message');
     }
     for (const choice of body.choices) {
-      if (choice.message) choice.message.refusal ??= null;
+      choice.message.refusal ??= null;
+      // vLLM answers `tool_calls: []`, which OpenAI never sends and refuses in a request: a
+      // client that sends this message back in its next turn would get a 400.
+      if (choice.message.tool_calls?.length === 0) delete choice.message.tool_calls;
       choice.logprobs ??= null;
     }
     body.object = 'chat.completion';
