@@ -72,13 +72,13 @@ export class ChatService {
       const { route, upstream } = prepared;
       await route.provider.whenReady?.();
       const includeUsage = request.stream_options?.include_usage === true;
-      const fingerprint = routeFingerprint(route);
       let upstreamUsage: Usage | null = null;
       let text = ''; // what the model generated, for estimateUsage() should no usage come
       let head: Pick<ChatCompletionChunk, 'id' | 'created' | 'system_fingerprint'> | null = null;
       for await (const chunk of route.provider.stream(upstream, ctx)) {
-        chunk.system_fingerprint ??= fingerprint;
-        head ??= { id: chunk.id, created: chunk.created, system_fingerprint: chunk.system_fingerprint };
+        // One fingerprint for the whole stream: the upstream's first, or the route's if it sends none.
+        head ??= { id: chunk.id, created: chunk.created, system_fingerprint: chunk.system_fingerprint ?? routeFingerprint(route) };
+        chunk.system_fingerprint = head.system_fingerprint;
         if (chunk.usage) upstreamUsage = chunk.usage;
         if (chunk.choices.length === 0) continue; // the usage chunk: re-sent at the end if asked for
         for (const { delta } of chunk.choices) {

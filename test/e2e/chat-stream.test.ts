@@ -322,6 +322,20 @@ describe('streamed chat completions', () => {
     });
   });
 
+  it("keeps one fingerprint for the whole stream when the upstream's comes only on later chunks", async () => {
+    const base = { id: 'chatcmpl-late', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'gpt-4o-mini' };
+    const events = [
+      JSON.stringify({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }] }),
+      JSON.stringify({ ...base, system_fingerprint: 'fp_late', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
+      '[DONE]',
+    ];
+    stack.upstream.script({ kind: 'sse', events });
+    const stream = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+    const fingerprints = new Set<string | undefined>();
+    for await (const c of stream) fingerprints.add(c.system_fingerprint);
+    assert.equal(fingerprints.size, 1, [...fingerprints].join(', '));
+  });
+
   it('a non-streamed completion still comes back whole after streams', async () => {
     const completion = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages });
     assertChatCompletion(completion);
