@@ -23,9 +23,11 @@ export function promptTokens(request: ChatCompletionRequest): number {
       }
     }
     if (message.name) total += 1 + countTokens(message.name);
+    if (typeof message.refusal === 'string') total += countTokens(message.refusal);
     for (const call of message.tool_calls ?? []) {
       total += call.type === 'custom' ? countTokens(call.custom.name) + countTokens(call.custom.input) : countTokens(call.function.name) + countTokens(call.function.arguments);
     }
+    if (message.function_call) total += countTokens(message.function_call.name) + countTokens(message.function_call.arguments);
   }
   // Tool definitions are prompt too (OpenAI bills them); their JSON is a close stand-in for the
   // form OpenAI renders them in.

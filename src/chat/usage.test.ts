@@ -84,6 +84,10 @@ describe('withImageTokens', () => {
 
   it('keeps an upstream total that is not prompt + completion, moved by the tokens it adds', () => {
     assert.equal(withImageTokens({ prompt_tokens: 20, completion_tokens: 30, total_tokens: 60 }, 765, false).total_tokens, 825);
+    // Some servers leave total_tokens out: it is prompt + completion then.
+    const noTotal = { prompt_tokens: 100, completion_tokens: 5 } as Usage;
+    assert.equal(withImageTokens(noTotal, 80, true).total_tokens, 105);
+    assert.equal(withImageTokens(noTotal, 80, false).total_tokens, 185);
   });
 
   it('does not change its input', () => {
@@ -177,6 +181,17 @@ describe('estimateUsage', () => {
       messages: [{ role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'custom', custom: { name: 'run', input: 'print(1)' } }] }],
     };
     assert.equal(promptTokens(request), 3 + 3 + countTokens('run') + countTokens('print(1)'));
+  });
+
+  it("counts an earlier assistant turn's refusal and deprecated function_call", () => {
+    const request: ChatCompletionRequest = {
+      model: 'm',
+      messages: [
+        { role: 'assistant', content: null, refusal: 'I cannot help with that.' },
+        { role: 'assistant', content: null, function_call: { name: 'lookup', arguments: '{"q":"x"}' } },
+      ],
+    };
+    assert.equal(promptTokens(request), 3 + 6 + countTokens('I cannot help with that.') + countTokens('lookup') + countTokens('{"q":"x"}'));
   });
 
   it('grows with every message', async () => {

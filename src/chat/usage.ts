@@ -21,7 +21,8 @@ export function withImageTokens(usage: Usage, imageTokens: number, imagesCounted
   return {
     ...usage,
     prompt_tokens: prompt,
-    total_tokens: usage.total_tokens + prompt - usage.prompt_tokens,
+    // Some servers leave total_tokens out.
+    total_tokens: (usage.total_tokens ?? usage.prompt_tokens + usage.completion_tokens) + prompt - usage.prompt_tokens,
     prompt_tokens_details: {
       ...reported,
       cached_tokens: reported?.cached_tokens ?? 0,
