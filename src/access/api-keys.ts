@@ -80,7 +80,7 @@ export function loadOrCreateStoredKeys(dataDir: string): { keys: ApiKeys; create
     return { keys: new ApiKeys([{ id: 'initial', hash: hashKey(key) }]), created: key };
   } catch (err) {
     if (err instanceof KeyFileError) throw err;
-    throw new KeyFileError(`cannot keep API keys in the data directory ${dataDir} (IRIS_DATA_DIR / data_dir): ${(err as Error).message}; point IRIS_DATA_DIR at a writable directory`);
+    throw new KeyFileError(`cannot keep API keys in the data directory ${dataDir} (IRIS_DATA_DIR / data_dir): ${(err as Error).message}; check that Iris's user may read and write it, or point IRIS_DATA_DIR at another directory`);
   }
 }
 

@@ -68,6 +68,10 @@ export const configSchema = z
       if (seen.has(model.name)) ctx.addIssue({ code: 'custom', path: ['models', i, 'name'], message: `duplicate model "${model.name}"` });
       seen.add(model.name);
     });
+    // /health and logs name the engine's provider 'engine': a configured one of that name would read the same.
+    if (config.engine.enabled && 'engine' in config.providers) {
+      ctx.addIssue({ code: 'custom', path: ['providers', 'engine'], message: `"engine" names the embedded engine's provider; give this provider another name, or set engine.enabled: false` });
+    }
     checkAnalysisModel(config, ctx);
   });
 

@@ -268,6 +268,11 @@ describe('names that belong to the embedded engine', () => {
     const config = loadConfig({ raw: { providers: { local: provider }, models: [{ name: 'my-vllm', provider: 'local' }] }, env: {} });
     assert.equal(config.models[0].provider, 'local');
   });
+
+  it("refuses a provider called engine while the engine is on: /health and logs name the engine's provider so", () => {
+    assert.match(failure({ providers: { engine: provider }, models: [{ name: 'm', provider: 'engine' }] }), /providers\.engine: "engine" names the embedded engine's provider/);
+    assert.equal(loadConfig({ raw: { providers: { engine: provider }, models: [{ name: 'm', provider: 'engine' }], engine: { enabled: false } }, env: {} }).models[0].provider, 'engine');
+  });
 });
 
 describe('analysis.model', () => {

@@ -1,5 +1,5 @@
-// The embedded engine beside configured providers: a provider may be called `local` (the
-// engine's type, and once its id) and still gets its models' requests; the engine keeps its model.
+// The embedded engine beside configured providers: a provider called `local` (the engine's
+// provider type) still gets its models' requests, and the engine keeps its own model.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
