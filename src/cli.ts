@@ -23,7 +23,7 @@ With no command, iris prints this help to stderr and exits with status 2.
 serve options (each sets the environment variable named, over the config file):
       --host HOST     address to listen on (HOST; default 0.0.0.0, all interfaces)
       --port N        port to listen on (PORT; default 8080)
-      --config FILE   YAML or JSON config file (IRIS_CONFIG; default ./iris.config.yaml)
+      --config FILE   YAML or JSON config file (IRIS_CONFIG; default ./iris.config.yaml or .yml)
 
 describe options:
   -p, --prompt TEXT   ask a question instead of describing, e.g.

@@ -146,8 +146,10 @@ function list(values: unknown[], conjunction: 'and' | 'or'): string {
   return `${quoted.slice(0, -1).join(', ')}, ${conjunction} ${quoted.at(-1)}`;
 }
 
+/** A value as the message shows it; a long one is cut, since messages are logged and echoed back. */
 function quote(value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
+  const text = typeof value === 'string' ? `'${value}'` : (JSON.stringify(value) ?? String(value));
+  return text.length > 100 ? `${text.slice(0, 97)}...` : text;
 }
 
 function codePoints(value: unknown): number {

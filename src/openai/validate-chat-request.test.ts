@@ -177,3 +177,13 @@ describe('validateChatRequest', () => {
     }
   });
 });
+
+describe('error messages', () => {
+  it("cut a long client value short: they are logged and sent back", () => {
+    const role = 'x'.repeat(5000);
+    assert.throws(
+      () => validateChatRequest({ ...base, messages: [{ role, content: 'hi' }] }),
+      (err: ApiError) => err.code === 'invalid_value' && err.message.length < 400 && err.message.includes(`'${'x'.repeat(50)}`) && err.message.includes('...'),
+    );
+  });
+});

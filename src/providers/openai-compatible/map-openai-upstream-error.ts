@@ -42,7 +42,7 @@ interface ParsedError {
   param: string | null;
 }
 
-export function parseErrorBody(text: string): ParsedError {
+function parseErrorBody(text: string): ParsedError {
   let body: unknown;
   try {
     body = JSON.parse(text);
