@@ -17,6 +17,8 @@ const refused: Array<[string, string]> = [
   ['2001:db8::1', 'reserved'], ['fc00::1', 'uniqueLocal'], ['fd12:3456::1', 'uniqueLocal'],
   ['::ffff:127.0.0.1', 'loopback'], ['::ffff:7f00:1', 'loopback'], ['::ffff:169.254.169.254', 'linkLocal'],
   ['::ffff:10.1.2.3', 'private'], ['64:ff9b::a00:1', 'rfc6052'], ['2002:7f00:1::', '6to4'], ['2001::1', 'teredo'],
+  // IPv4-compatible (deprecated) and other IPv6 outside 2000::/3, global unicast's space.
+  ['::7f00:1', 'unassigned'], ['::a00:1', 'unassigned'], ['::a9fe:a9fe', 'unassigned'], ['4000::1', 'unassigned'],
   ['not-an-ip', 'invalid'], ['', 'invalid'],
 ];
 

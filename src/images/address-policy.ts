@@ -13,6 +13,11 @@ export interface AddressVerdict {
   range: string;
 }
 
+// The IPv6 space assigned for global unicast. ipaddr.js calls every address it has no range for
+// `unicast`, including the deprecated IPv4-compatible `::a.b.c.d` (`::7f00:1` is 127.0.0.1 on
+// some stacks), which the URL parser writes `http://[::127.0.0.1]/` as.
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3');
+
 export function classifyAddress(address: string): AddressVerdict {
   const text = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
   // Only canonical textual forms here: numeric hosts like `2130706433` or `127.1` are
@@ -25,6 +30,7 @@ export function classifyAddress(address: string): AddressVerdict {
     if (v6.isIPv4MappedAddress()) parsed = v6.toIPv4Address();
   }
   const range = parsed.range();
+  if (range === 'unicast' && parsed.kind() === 'ipv6' && !(parsed as ipaddr.IPv6).match(GLOBAL_UNICAST_V6)) return { public: false, range: 'unassigned' };
   return { public: range === 'unicast', range };
 }
 
