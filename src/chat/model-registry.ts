@@ -1,5 +1,5 @@
 import type { ImageTokensConfig, ModelConfig } from '../config/providers-config.ts';
-import { ApiError } from '../openai/api-error.ts';
+import { ApiError, shorten } from '../openai/api-error.ts';
 import type { Provider } from '../providers/provider.ts';
 
 // Model name → where it goes. Built once from config; the chat core asks it for a Route.
@@ -38,7 +38,7 @@ export class ModelRegistry {
   resolve(name: string): Route {
     const route = this.routes.get(name);
     if (route) return route;
-    throw new ApiError(404, `The model \`${name}\` does not exist or you do not have access to it.`, {
+    throw new ApiError(404, `The model \`${shorten(name)}\` does not exist or you do not have access to it.`, {
       type: 'invalid_request_error',
       code: 'model_not_found',
     });

@@ -57,6 +57,11 @@ function defaultType(status: number): ErrorType {
   return 'invalid_request_error';
 }
 
+/** A client's value as an error message shows it: cut at `max` characters, since messages are logged and sent back (a data URL can be megabytes). */
+export function shorten(text: string, max = 100): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
 /** 400 with the exact path of the offending field, e.g. `messages[0].content[1].image_url.url`. */
 export function invalidRequest(message: string, param: string | null = null, code: string | null = null): ApiError {
   return new ApiError(400, message, { type: 'invalid_request_error', param, code });

@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import { type ApiError, invalidRequest } from './api-error.ts';
+import { type ApiError, invalidRequest, shorten } from './api-error.ts';
 
 // An Ajv error of the request schema → the 400 OpenAI answers for the same fault: its code
 // (invalid_type, integer_below_min_value, empty_array, missing_required_parameter, …), its
@@ -146,10 +146,8 @@ function list(values: unknown[], conjunction: 'and' | 'or'): string {
   return `${quoted.slice(0, -1).join(', ')}, ${conjunction} ${quoted.at(-1)}`;
 }
 
-/** A value as the message shows it; a long one is cut, since messages are logged and echoed back. */
 function quote(value: unknown): string {
-  const text = typeof value === 'string' ? `'${value}'` : (JSON.stringify(value) ?? String(value));
-  return text.length > 100 ? `${text.slice(0, 97)}...` : text;
+  return shorten(typeof value === 'string' ? `'${value}'` : (JSON.stringify(value) ?? String(value)));
 }
 
 function codePoints(value: unknown): number {

@@ -316,6 +316,9 @@ describe('request validation', () => {
       stack.iris.client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }),
       (err: unknown) => err instanceof OpenAI.NotFoundError && err.code === 'model_not_found',
     );
+    // A pasted data URL as the model name is not sent back (or logged) whole.
+    const long = await expectError(await post(JSON.stringify({ ...base, model: `data:image/png;base64,${'A'.repeat(100_000)}` })), 404);
+    assert.ok(long.message.length < 300, `${long.message.length} characters`);
   });
 
   it('413 for a body over limits.max_body_bytes, and a body just under it passes', async () => {
