@@ -16,6 +16,7 @@ describe('OpenAI tiles', () => {
   test('gpt-4o 1920×1080 high → 1105', () => assert.equal(est('gpt-4o', 1920, 1080, 'high'), 1105));
   test('gpt-4o 128×64 high → 255 (no upscale)', () => assert.equal(est('gpt-4o-2024-08-06', 128, 64, 'high'), 255));
   test('auto counts as high on tile models', () => assert.equal(est('gpt-4.1', 1024, 1024, 'auto'), 765));
+  test('a sliver still covers a row of tiles: gpt-4o-mini 20000×2 high → 2833 + 4 × 5667', () => assert.equal(est('gpt-4o-mini', 20000, 2, 'high'), 25_501));
   test('o1/o3, gpt-5, computer-use and gpt-image-1 constants', () => {
     assert.equal(est('o3', 1024, 1024), 75 + 4 * 150);
     assert.equal(est('gpt-5', 1024, 1024), 70 + 4 * 140);

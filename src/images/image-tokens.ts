@@ -117,8 +117,9 @@ function tiles(f: Extract<TokenFormula, { kind: 'tiles' }>, width: number, heigh
   // Fit within fitEdge×fitEdge (never enlarging), then bring the short side down to shortSide.
   const fit = Math.min(1, f.fitEdge / Math.max(w, h));
   if (fit < 1) {
-    w = Math.floor(w * fit);
-    h = Math.floor(h * fit);
+    // At least 1: a 20000×2 image still covers a row of tiles.
+    w = Math.max(1, Math.floor(w * fit));
+    h = Math.max(1, Math.floor(h * fit));
   }
   const shortest = Math.min(w, h);
   if (shortest > f.shortSide) {
