@@ -34,6 +34,15 @@ describe('sniff + header probe agree with sharp', () => {
     const webp = await sharp(gif, { animated: true }).webp().toBuffer();
     assert.equal(probeHeader('webp', webp)?.multiFrame, true);
   });
+  test('a GIF whose logical screen understates its frames is sized by the frames, as decoders size it', async () => {
+    const gif = await makeImage('gif', 900, 700, { noise: true });
+    const lying = Buffer.from(gif);
+    lying.writeUInt16LE(10, 6); // logical screen 10×10
+    lying.writeUInt16LE(10, 8);
+    assert.deepEqual([probeHeader('gif', lying)?.width, probeHeader('gif', lying)?.height], [900, 700]);
+    const decoded = await sharp(lying).metadata();
+    assert.deepEqual([decoded.width, decoded.height], [900, 700]);
+  });
   test('BMP, TIFF, AVIF, HEIC are recognised', async () => {
     const bmp = await makeBmp(30, 20);
     assert.equal(sniffFormat(bmp), 'bmp');

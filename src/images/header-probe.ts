@@ -94,8 +94,10 @@ function probePng(b: Buffer): HeaderProbe {
 
 function probeGif(b: Buffer): HeaderProbe {
   if (b.length < 13) throw corrupt('GIF', 'short header');
-  const width = b.readUInt16LE(6);
-  const height = b.readUInt16LE(8);
+  // The logical screen, grown below to cover every frame: decoders size the canvas by the
+  // frames, so a header that says 10×10 over a 9000×9000 frame must not pass as small.
+  let width = b.readUInt16LE(6);
+  let height = b.readUInt16LE(8);
   if (width === 0 || height === 0) throw corrupt('GIF', 'zero size');
   const flags = b[10];
   let i = 13 + (flags & 0x80 ? 3 * (2 << (flags & 7)) : 0);
@@ -109,8 +111,8 @@ function probeGif(b: Buffer): HeaderProbe {
       i += n;
     }
   };
-  // Count frames up to two (all we need to know), and notice a missing trailer.
-  while (i < b.length && frames < 2) {
+  // Every frame's extent, and a missing trailer.
+  while (i < b.length) {
     const block = b[i];
     if (block === 0x3b) break;
     if (block === 0x21) {
@@ -120,6 +122,8 @@ function probeGif(b: Buffer): HeaderProbe {
     } else if (block === 0x2c) {
       frames++;
       if (i + 10 > b.length) break;
+      width = Math.max(width, b.readUInt16LE(i + 1) + b.readUInt16LE(i + 5));
+      height = Math.max(height, b.readUInt16LE(i + 3) + b.readUInt16LE(i + 7));
       const local = b[i + 9];
       i += 10 + (local & 0x80 ? 3 * (2 << (local & 7)) : 0) + 1;
       skipSubBlocks();
