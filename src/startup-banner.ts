@@ -17,12 +17,15 @@ export const SAMPLE_IMAGE_DATA_URL = 'data:image/png;base64,iVBORw0KGgoAAAANSUhE
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 
+/** host:port as a URL writes it (an IPv6 address in brackets). */
+const hostPort = (host: string, port: number) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
+
 export function bannerText({ config, host, port, models, createdKey }: BannerInfo): string {
   const wildcard = WILDCARDS.has(host);
-  const base = `http://${wildcard ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
+  const base = `http://${hostPort(wildcard ? '127.0.0.1' : host, port)}`;
   const lines = [''];
   if (wildcard) {
-    lines.push(`  Iris is listening on all interfaces (${host.includes(':') ? `[${host}]` : host}:${port}): other machines can reach it too.`, `  From this machine: ${base}`);
+    lines.push(`  Iris is listening on all interfaces (${hostPort(host, port)}): other machines can reach it too.`, `  From this machine: ${base}`);
   } else lines.push(`  Iris is listening on ${base}`);
   lines.push(
     `  config:  ${config.source ?? '(defaults; no iris.config.yaml)'}   data: ${config.data_dir}`,

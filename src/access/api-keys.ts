@@ -2,6 +2,7 @@ import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { formatKeyPath } from '../config/format-key-path.ts';
 
 // API keys, kept only as SHA-256 hashes. A presented key is hashed and compared with every
 // stored hash in constant time, so neither the key nor its position leaks through timing.
@@ -96,7 +97,7 @@ function readStoredKeys(file: string): StoredKeys {
   const result = storedKeysSchema.safeParse(json);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    const where = formatKeyPath(issue.path);
     throw new KeyFileError(`${file} is not an Iris key file (${where ? `${where}: ` : ''}${issue.message}): ${fix}`);
   }
   return result.data;

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { configSchema, type IrisConfig } from './config-schema.ts';
+import { formatKeyPath } from './format-key-path.ts';
 
 // Config is read once: the file named by IRIS_CONFIG (YAML or JSON; default ./iris.config.yaml,
 // or .yml, when present), ${ENV_VAR} substituted, then environment overrides, then validated.
@@ -128,7 +129,7 @@ function portNumber(text: string): number {
 function formatIssues(error: z.ZodError, source: string | null, fromEnv: Map<string, string>): string {
   const where = source ? ` in ${source}` : '';
   const lines = error.issues.map((issue) => {
-    const path = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || '(root)';
+    const path = formatKeyPath(issue.path) || '(root)';
     // A value set by an environment variable is named by it: that is where it gets fixed.
     const variable = [...fromEnv].find(([key]) => path === key || path.startsWith(`${key}[`))?.[1];
     const key = variable ? `${variable} (${path})` : path;

@@ -10,60 +10,38 @@ const nullable = (schema: Record<string, unknown>): Record<string, unknown> =>
 /** One of the given object forms, chosen by the value of its `type` member. */
 const byType = (...forms: object[]) => ({ type: 'object', required: ['type'], discriminator: { propertyName: 'type' }, oneOf: forms });
 
-const textPart = {
+/** OpenAI's tagged form: `{type: T, T: value}` (content parts, tools, named tool choices). */
+const tagged = (type: string, value: object) => ({
   type: 'object',
-  required: ['type', 'text'],
-  properties: { type: { const: 'text' }, text: { type: 'string' } },
-};
+  required: ['type', type],
+  properties: { type: { const: type }, [type]: value },
+});
 
-const imagePart = {
+const textPart = tagged('text', { type: 'string' });
+
+const imagePart = tagged('image_url', {
   type: 'object',
-  required: ['type', 'image_url'],
+  required: ['url'],
   properties: {
-    type: { const: 'image_url' },
-    image_url: {
-      type: 'object',
-      required: ['url'],
-      properties: {
-        // No minLength: Ajv counts code points, a walk over every 1 MB data URL; an empty URL
-        // fails the scheme check in validate-chat-request.ts instead.
-        url: { type: 'string' },
-        detail: { enum: ['auto', 'low', 'high'] },
-      },
-    },
+    // No minLength: Ajv counts code points, a walk over every 1 MB data URL; an empty URL
+    // fails the scheme check in validate-chat-request.ts instead.
+    url: { type: 'string' },
+    detail: { enum: ['auto', 'low', 'high'] },
   },
-};
+});
 
-const audioPart = {
+const audioPart = tagged('input_audio', {
   type: 'object',
-  required: ['type', 'input_audio'],
-  properties: {
-    type: { const: 'input_audio' },
-    input_audio: {
-      type: 'object',
-      required: ['data', 'format'],
-      properties: { data: { type: 'string' }, format: { enum: ['wav', 'mp3'] } },
-    },
-  },
-};
+  required: ['data', 'format'],
+  properties: { data: { type: 'string' }, format: { enum: ['wav', 'mp3'] } },
+});
 
-const filePart = {
+const filePart = tagged('file', {
   type: 'object',
-  required: ['type', 'file'],
-  properties: {
-    type: { const: 'file' },
-    file: {
-      type: 'object',
-      properties: { filename: { type: 'string' }, file_data: { type: 'string' }, file_id: { type: 'string' } },
-    },
-  },
-};
+  properties: { filename: { type: 'string' }, file_data: { type: 'string' }, file_id: { type: 'string' } },
+});
 
-const refusalPart = {
-  type: 'object',
-  required: ['type', 'refusal'],
-  properties: { type: { const: 'refusal' }, refusal: { type: 'string' } },
-};
+const refusalPart = tagged('refusal', { type: 'string' });
 
 /** A string, or an array of at least one of the given content parts. */
 const contentOf = (...parts: object[]) => ({ type: ['string', 'array'], minItems: 1, items: byType(...parts) });
@@ -136,59 +114,35 @@ const message = {
 // OpenAI's limits: names up to 64 characters (reported as string_above_max_length) of this alphabet.
 const toolName = { type: 'string', maxLength: 64, pattern: '^[a-zA-Z0-9_-]+$' };
 
-const functionTool = {
-  required: ['type', 'function'],
+const functionTool = tagged('function', {
+  type: 'object',
+  required: ['name'],
   properties: {
-    type: { const: 'function' },
-    function: {
-      type: 'object',
-      required: ['name'],
-      properties: {
-        name: toolName,
-        description: { type: 'string' },
-        parameters: { type: 'object' },
-        strict: nullable({ type: 'boolean' }),
-      },
-    },
-  },
-};
-
-const customTool = {
-  required: ['type', 'custom'],
-  properties: {
-    type: { const: 'custom' },
-    custom: {
-      type: 'object',
-      required: ['name'],
-      properties: {
-        name: { type: 'string' },
-        description: { type: 'string' },
-        format: byType(
-          { properties: { type: { const: 'text' } } },
-          {
-            required: ['type', 'grammar'],
-            properties: {
-              type: { const: 'grammar' },
-              grammar: {
-                type: 'object',
-                required: ['definition', 'syntax'],
-                properties: { definition: { type: 'string' }, syntax: { enum: ['lark', 'regex'] } },
-              },
-            },
-          },
-        ),
-      },
-    },
-  },
-};
-
-const namedTool = (type: string) => ({
-  required: ['type', type],
-  properties: {
-    type: { const: type },
-    [type]: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
+    name: toolName,
+    description: { type: 'string' },
+    parameters: { type: 'object' },
+    strict: nullable({ type: 'boolean' }),
   },
 });
+
+const customTool = tagged('custom', {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: { type: 'string' },
+    description: { type: 'string' },
+    format: byType(
+      { properties: { type: { const: 'text' } } },
+      tagged('grammar', {
+        type: 'object',
+        required: ['definition', 'syntax'],
+        properties: { definition: { type: 'string' }, syntax: { enum: ['lark', 'regex'] } },
+      }),
+    ),
+  },
+});
+
+const namedTool = (type: string) => tagged(type, { type: 'object', required: ['name'], properties: { name: { type: 'string' } } });
 
 // A string or an object, and the object's form by its `type`: errors come from the form meant.
 const toolChoice = {
