@@ -166,6 +166,32 @@ describe('preparing for the upstream', () => {
     await p.close();
   });
 
+  test('an oversized PNG becomes JPEG (opaque) or WebP (transparent) at full size, not a smaller PNG', async () => {
+    const p = pipeline();
+    const cases: Array<[boolean, string]> = [
+      [false, 'image/jpeg'],
+      [true, 'image/webp'],
+    ];
+    for (const [alpha, mediaType] of cases) {
+      const png = await makeImage('png', 800, 600, { noise: true, alpha });
+      assert.ok(png.length > 1_400_000, String(png.length));
+      const out = await p.prepare(request(dataUrl(png)), target({ maxBytes: 1_000_000 }), ctx());
+      const [image] = out.images as Image[];
+      assert.deepEqual([image.mediaType, image.width, image.height], [mediaType, 800, 600]);
+      assert.ok(image.changes.includes('bytes'));
+      const meta = await sharp(bytesOf(urlAt(out.request))).metadata();
+      assert.deepEqual([meta.format, meta.width, meta.height, meta.hasAlpha], [mediaType.slice(6), 800, 600, alpha]);
+      out.release();
+    }
+    // An upstream without a lossy format gets a smaller PNG, as before.
+    const out = await p.prepare(request(dataUrl(await makeImage('png', 800, 600, { noise: true }))), target({ maxBytes: 1_000_000, formats: ['png'] }), ctx());
+    const [image] = out.images as Image[];
+    assert.equal(image.mediaType, 'image/png');
+    assert.ok(image.width! < 800 && image.bytes! <= 1_000_000, `${image.width} ${image.bytes}`);
+    out.release();
+    await p.close();
+  });
+
   test('converts what the upstream lacks: TIFF, AVIF, BMP, WebP → JPEG/PNG; alpha kept as PNG', async () => {
     const p = pipeline();
     const t = target({ formats: ['jpeg', 'png'] });

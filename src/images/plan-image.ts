@@ -60,6 +60,7 @@ export function planImage(facts: ImageFacts, limits: ImageLimits, detail: ImageD
   let output: ImageFormat;
   if (accepted && !(firstFrame && facts.format === 'gif')) output = facts.format as ImageFormat;
   else output = pickOutput(facts, formats, firstFrame);
+  if (reasons.includes('bytes')) output = lossyFor(output, facts, formats);
   return {
     reasons,
     output,
@@ -68,6 +69,17 @@ export function planImage(facts: ImageFacts, limits: ImageLimits, detail: ImageD
     sourceWidth: w,
     sourceHeight: h,
   };
+}
+
+/**
+ * PNG and GIF have no quality to lower, so an oversized one could only shrink in pixels; a
+ * lossy format the upstream takes keeps its full size instead: JPEG when opaque, WebP when it
+ * has transparency (JPEG would flatten it).
+ */
+function lossyFor(output: ImageFormat, facts: ImageFacts, formats: ImageFormat[]): ImageFormat {
+  if (output !== 'png' && output !== 'gif') return output;
+  const lossy: ImageFormat = facts.hasAlpha === false ? 'jpeg' : 'webp';
+  return formats.includes(lossy) ? lossy : output;
 }
 
 /**
