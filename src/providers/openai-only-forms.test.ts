@@ -24,10 +24,16 @@ const messageCases: [string, ChatMessage[], string][] = [
 const toolCases: [string, Partial<ChatCompletionRequest>, string][] = [
   ['a custom tool', { tools: [{ type: 'custom', custom: { name: 'g' } }] }, 'tools[0].type'],
   ['a custom tool_choice', { tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: { type: 'custom', custom: { name: 'g' } } }, 'tool_choice.type'],
+  // allowed_tools is expressed as a shorter tool list, so what cannot be shortened is refused.
   [
-    'an allowed_tools tool_choice',
+    'an allowed_tools tool_choice naming a function not in tools',
+    { tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [{ type: 'function', function: { name: 'g' } }] } } },
+    'tool_choice.allowed_tools.tools[0]',
+  ],
+  [
+    'an empty allowed_tools tool_choice',
     { tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [] } } },
-    'tool_choice.type',
+    'tool_choice.allowed_tools.tools',
   ],
 ];
 

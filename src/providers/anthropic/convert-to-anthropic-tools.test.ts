@@ -29,3 +29,12 @@ test('tool_choice maps auto/required/none/named, and parallel_tool_calls:false d
 test('no tools, no tool fields', () => {
   assert.deepEqual(convertToAnthropicTools({ model: 'm', messages: [] }), {});
 });
+
+test('allowed_tools: only the allowed tools are sent; required becomes any (the Responses API form is read too)', () => {
+  const allowed = (mode: 'auto' | 'required', entry: Record<string, unknown>) => base({ tool_choice: { type: 'allowed_tools', allowed_tools: { mode, tools: [entry] } }, parallel_tool_calls: false });
+  const auto = convertToAnthropicTools(allowed('auto', { type: 'function', function: { name: 'ping' } }));
+  assert.deepEqual(auto, { tools: [{ name: 'ping', input_schema: { type: 'object', properties: {} } }], tool_choice: { type: 'auto', disable_parallel_tool_use: true } });
+  const required = convertToAnthropicTools(allowed('required', { type: 'function', name: 'get_weather' }));
+  assert.deepEqual(required.tools?.map((t) => t.name), ['get_weather']);
+  assert.deepEqual(required.tool_choice, { type: 'any', disable_parallel_tool_use: true });
+});

@@ -1,5 +1,6 @@
 import { invalidRequest } from '../../openai/api-error.ts';
 import type { ChatCompletionRequest } from '../../openai/types.ts';
+import { allowedTools } from '../upstream/allowed-tools.ts';
 import type { AnthropicTool, AnthropicToolChoice } from './anthropic-wire.ts';
 
 // OpenAI `tools` / `tool_choice` / `parallel_tool_calls` → Anthropic `tools` / `tool_choice`.
@@ -11,20 +12,24 @@ export interface AnthropicTools {
 
 export function convertToAnthropicTools(request: ChatCompletionRequest): AnthropicTools {
   const out: AnthropicTools = {};
+  const allowed = allowedTools(request);
   if (request.tools?.length) {
-    out.tools = request.tools.map((tool, i) => {
+    out.tools = request.tools.flatMap((tool, i) => {
       if (tool.type !== 'function') throw invalidRequest(`Tool type "${String(tool.type)}" is not supported`, `tools[${i}].type`);
-      return {
+      // Anthropic has no allowed-tools choice: the tools not allowed are left out.
+      if (allowed && !allowed.names.has(tool.function.name)) return [];
+      return [{
         name: tool.function.name,
         ...(tool.function.description ? { description: tool.function.description } : {}),
         input_schema: tool.function.parameters ?? { type: 'object', properties: {} },
-      };
+      }];
     });
   }
   const choice = request.tool_choice;
   const noParallel = request.parallel_tool_calls === false && out.tools ? { disable_parallel_tool_use: true } : {};
   if (choice === 'none') out.tool_choice = { type: 'none' };
-  else if (choice === 'required') out.tool_choice = { type: 'any', ...noParallel };
+  else if (choice === 'required' || allowed?.mode === 'required') out.tool_choice = { type: 'any', ...noParallel };
+  else if (allowed) out.tool_choice = { type: 'auto', ...noParallel };
   else if (choice && typeof choice === 'object') {
     if (choice.type !== 'function') throw invalidRequest(`Anthropic does not take a tool_choice of type "${choice.type}"`, 'tool_choice.type');
     out.tool_choice = { type: 'tool', name: choice.function.name, ...noParallel };

@@ -26,3 +26,12 @@ test('tool_choice maps to functionCallingConfig modes', () => {
     functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['ping'] },
   });
 });
+
+test('allowed_tools: only the allowed functions are declared; required calls one of them', () => {
+  const allowed = (mode: 'auto' | 'required') => req({ tool_choice: { type: 'allowed_tools', allowed_tools: { mode, tools: [{ type: 'function', function: { name: 'ping' } }] } } });
+  assert.deepEqual(convertToGeminiTools(allowed('auto')), { tools: [{ functionDeclarations: [{ name: 'ping' }] }], toolConfig: { functionCallingConfig: { mode: 'AUTO' } } });
+  assert.deepEqual(convertToGeminiTools(allowed('required')), {
+    tools: [{ functionDeclarations: [{ name: 'ping' }] }],
+    toolConfig: { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['ping'] } },
+  });
+});

@@ -1,5 +1,6 @@
 import { invalidRequest } from '../../openai/api-error.ts';
 import type { ChatCompletionRequest } from '../../openai/types.ts';
+import { allowedTools } from '../upstream/allowed-tools.ts';
 import { convertToGeminiSchema } from './convert-to-gemini-schema.ts';
 import type { GeminiRequest } from './gemini-wire.ts';
 
@@ -7,18 +8,20 @@ import type { GeminiRequest } from './gemini-wire.ts';
 
 export function convertToGeminiTools(request: ChatCompletionRequest): Pick<GeminiRequest, 'tools' | 'toolConfig'> {
   const out: Pick<GeminiRequest, 'tools' | 'toolConfig'> = {};
+  const allowed = allowedTools(request);
   if (request.tools?.length) {
     out.tools = [{
-      functionDeclarations: request.tools.map((tool, i) => {
+      functionDeclarations: request.tools.flatMap((tool, i) => {
         if (tool.type !== 'function') throw invalidRequest(`Tool type "${String(tool.type)}" is not supported`, `tools[${i}].type`);
+        if (allowed && !allowed.names.has(tool.function.name)) return [];
         const params = tool.function.parameters;
         const hasParams = params && Object.keys((params.properties as object | undefined) ?? {}).length > 0;
-        return {
+        return [{
           name: tool.function.name,
           ...(tool.function.description ? { description: tool.function.description } : {}),
           // Gemini rejects an OBJECT schema without properties: a function without arguments has none.
           ...(hasParams ? { parameters: convertToGeminiSchema(params) } : {}),
-        };
+        }];
       }),
     }];
   }
@@ -26,7 +29,10 @@ export function convertToGeminiTools(request: ChatCompletionRequest): Pick<Gemin
   if (choice === 'none') out.toolConfig = { functionCallingConfig: { mode: 'NONE' } };
   else if (choice === 'required') out.toolConfig = { functionCallingConfig: { mode: 'ANY' } };
   else if (choice === 'auto' && out.tools) out.toolConfig = { functionCallingConfig: { mode: 'AUTO' } };
-  else if (choice && typeof choice === 'object') {
+  else if (allowed) {
+    // Gemini takes allowedFunctionNames only with ANY; for auto the shorter list is the limit.
+    out.toolConfig = { functionCallingConfig: allowed.mode === 'required' ? { mode: 'ANY', allowedFunctionNames: [...allowed.names] } : { mode: 'AUTO' } };
+  } else if (choice && typeof choice === 'object') {
     if (choice.type !== 'function') throw invalidRequest(`Gemini does not take a tool_choice of type "${choice.type}"`, 'tool_choice.type');
     out.toolConfig = { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [choice.function.name] } };
   }
