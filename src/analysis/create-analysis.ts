@@ -32,13 +32,8 @@ export interface Analysis {
 export function createAnalysis(setup: AnalysisSetup): Analysis {
   const { config, models, log } = setup;
   const analysisModel = config.model ?? setup.engineModelName;
+  // The config check (config-schema.ts) has made sure a set analysis.model is served and sees.
   const route = models.get(analysisModel);
-  if (config.model !== undefined && !route) {
-    throw new Error(`analysis.model: no model named "${analysisModel}" is configured`);
-  }
-  if (route && !route.vision) {
-    throw new Error(`analysis.model: "${analysisModel}" is configured with vision: false, so it cannot describe images`);
-  }
   // Without an analysis model there is nothing to offer `-ocr` with; the step still answers
   // image requests for text-only models with an error that says what is missing.
   if (route) registerOcrRoutes(models);
