@@ -48,7 +48,13 @@ export type Behaviour =
    * sent verbatim as one event block (e.g. `: keep-alive` or `event: error\ndata: {…}`). Nothing is
    * added, not even `[DONE]`.
    */
-  | { kind: 'sse'; events: string[] };
+  | { kind: 'sse'; events: string[] }
+  /**
+   * Exactly these bytes and no others: the status, only the given headers (none of OpenAI's),
+   * and the body, written piece by piece in order (e.g. one SSE event per piece). For copying
+   * what a particular OpenAI-compatible server sends, byte for byte.
+   */
+  | { kind: 'raw'; status?: number; headers: Record<string, string>; body: string | string[] };
 
 export interface FakeOpenAIOptions {
   /** Model ids listed by GET /v1/models. */
@@ -478,6 +484,15 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         return sendJson(res, behaviour.status ?? 200, behaviour.body, behaviour.headers);
       case 'sse':
         return writeStream(res, behaviour.events);
+      case 'raw': {
+        res.writeHead(behaviour.status ?? 200, behaviour.headers);
+        for (const piece of typeof behaviour.body === 'string' ? [behaviour.body] : behaviour.body) {
+          if (res.destroyed) return;
+          await write(res, piece);
+          if (chunkDelayMs > 0) await sleep(chunkDelayMs);
+        }
+        return void res.end();
+      }
     }
 
     const checked = validate(record.body);

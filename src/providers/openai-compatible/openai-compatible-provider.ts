@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import type { ProviderConfig } from '../../config/providers-config.ts';
-import { ApiError } from '../../openai/api-error.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.ts';
 import type { CallContext, ImageLimits, Provider } from '../provider.ts';
 import { createUpstreamClient, type UpstreamCall, type UpstreamClient } from '../upstream/upstream-client.ts';
-import { mapOpenAIUpstreamError, readErrorBody } from './map-openai-upstream-error.ts';
+import { OpenAICompatibleChunks } from './convert-openai-compatible-chunks.ts';
+import { convertOpenAICompatibleResponse, type Fresh } from './convert-openai-compatible-response.ts';
+import { errorInAnswer, mapOpenAIStreamError, mapOpenAIUpstreamError, upstreamBadResponse } from './map-openai-upstream-error.ts';
 
 // Any server that speaks OpenAI's Chat Completions: OpenAI, vLLM, Ollama, llama.cpp,
 // LM Studio, OpenRouter. The request is already OpenAI-shaped, so it goes through as is,
@@ -67,36 +69,27 @@ export class OpenAICompatibleProvider implements Provider {
       yield* completionToChunks(this.parseCompletion(answer.text));
       return;
     }
-    let finished = false;
-    let sawChoice = false;
-    // Choice indexes whose first delta has gone by: some servers leave its role out, which
-    // OpenAI always sends and the SDK's stream helper requires.
-    const started = new Set<number>();
+    const chunks = new OpenAICompatibleChunks(FRESH);
+    let done = false;
     for await (const event of answer.events) {
       if (event.data === '[DONE]') {
-        finished = sawChoice; // `[DONE]` alone, with no answer before it, is not a complete stream
+        done = true;
         break;
       }
-      const chunk = parseJson(event.data) as (ChatCompletionChunk & { error?: unknown }) | undefined;
-      if (!chunk || typeof chunk !== 'object') throw this.badUpstream('sent a malformed stream event');
-      if (chunk.error || event.event === 'error') {
-        throw new ApiError(502, `The upstream provider '${this.id}' failed mid-stream: ${readErrorBody(chunk).message ?? 'unknown error'}`, {
-          type: 'upstream_error',
-          code: 'upstream_error',
-        });
+      const body = parseJson(event.data);
+      if (!body || typeof body !== 'object') throw upstreamBadResponse(this.id, 'sent a malformed stream event');
+      // OpenAI's and OpenRouter's `error` (OpenRouter's beside a chunk's fields), vLLM's flat one.
+      if ((body as { error?: unknown }).error || event.event === 'error' || (body as { object?: unknown }).object === 'error') {
+        throw mapOpenAIStreamError(this.id, body);
       }
-      chunk.choices ??= [];
-      for (const choice of chunk.choices) {
-        sawChoice = true;
-        if (choice.finish_reason) finished = true;
-        if (choice.delta?.tool_calls?.length === 0) delete choice.delta.tool_calls; // see parseCompletion
-        if (started.has(choice.index)) continue;
-        started.add(choice.index);
-        if (choice.delta) choice.delta.role ??= 'assistant';
-      }
+      const chunk = chunks.convert(body);
+      if (chunks.failure) throw upstreamBadResponse(this.id, `stopped before the answer was complete (finish_reason "${chunks.failure}")`);
       yield chunk;
     }
-    if (!finished && !ctx.signal.aborted) throw this.badUpstream('ended the stream before it was complete');
+    // `[DONE]` after an answer ends it, even where a server named no finish_reason; `[DONE]`
+    // alone, or a body that stops before either, is not a complete stream.
+    if (done && chunks.begun) yield* chunks.closing();
+    else if (!chunks.complete && !ctx.signal.aborted) throw upstreamBadResponse(this.id, 'ended the stream before it was complete');
   }
 
   async close(): Promise<void> {
@@ -108,27 +101,21 @@ export class OpenAICompatibleProvider implements Provider {
   }
 
   private parseCompletion(text: string): ChatCompletion {
-    const body = parseJson(text) as ChatCompletion | undefined;
-    if (!body || typeof body !== 'object' || !Array.isArray(body.choices)) throw this.badUpstream('sent a response that is not a chat completion');
-    // A choice without a message object would fail later as a 500; it is the upstream's fault.
-    if (body.choices.some((c) => !c || typeof c.message !== 'object' || c.message === null)) {
-      throw this.badUpstream('sent a choice without a message');
-    }
-    for (const choice of body.choices) {
-      choice.message.refusal ??= null;
-      // vLLM answers `tool_calls: []`, which OpenAI never sends and refuses in a request: a
-      // client that sends this message back in its next turn would get a 400.
-      if (choice.message.tool_calls?.length === 0) delete choice.message.tool_calls;
-      choice.logprobs ??= null;
-    }
-    body.object = 'chat.completion';
-    return body;
-  }
-
-  private badUpstream(what: string): ApiError {
-    return new ApiError(502, `The upstream provider '${this.id}' ${what}.`, { type: 'upstream_error', code: 'upstream_error' });
+    const body = parseJson(text);
+    // OpenRouter answers some failures with HTTP 200 and an error instead of a completion.
+    const failure = errorInAnswer(this.id, body);
+    if (failure) throw failure;
+    const converted = convertOpenAICompatibleResponse(body, FRESH);
+    if ('problem' in converted) throw upstreamBadResponse(this.id, converted.problem);
+    return converted.completion;
   }
 }
+
+const FRESH: Fresh = {
+  id: () => `chatcmpl-${randomBytes(15).toString('hex')}`,
+  callId: () => `call_${randomBytes(12).toString('hex')}`,
+  now: () => Math.floor(Date.now() / 1000),
+};
 
 function parseJson(text: string): unknown {
   try {

@@ -1,0 +1,76 @@
+import type { ChatCompletion, ToolCall } from '../../openai/types.ts';
+import { mapOpenAICompatibleFinishReason } from './map-openai-compatible-finish-reason.ts';
+
+// An OpenAI-compatible server's non-streamed answer → the completion OpenAI would have sent.
+// Servers leave out what OpenAI always sends (id, created, object, a choice's index, a
+// message's content and refusal, a tool call's id and type), send it empty (TGI: `"id":""`),
+// send `tool_calls: []` (vLLM) or words of their own for finish_reason (see
+// map-openai-compatible-finish-reason.ts). Fields OpenAI does not have are left as they are.
+
+export type ConvertedResponse = { completion: ChatCompletion } | { problem: string };
+
+export interface Fresh {
+  /** A new completion id, `chatcmpl-…`. */
+  id(): string;
+  /** A new tool call id, `call_…`. */
+  callId(): string;
+  /** Now, in Unix seconds. */
+  now(): number;
+}
+
+export function convertOpenAICompatibleResponse(body: unknown, fresh: Fresh): ConvertedResponse {
+  if (!body || typeof body !== 'object' || !Array.isArray((body as { choices?: unknown }).choices)) return { problem: 'sent a response that is not a chat completion' };
+  const completion = body as ChatCompletion;
+  // A choice without a message object would fail later as a 500; it is the upstream's fault.
+  if (completion.choices.some((c) => !c || typeof c !== 'object' || !c.message || typeof c.message !== 'object')) {
+    return { problem: 'sent a choice without a message' };
+  }
+  completion.id = nonEmptyString(completion.id) ?? fresh.id();
+  completion.object = 'chat.completion';
+  completion.created = unixSeconds(completion.created) ?? fresh.now();
+  for (const [position, choice] of completion.choices.entries()) {
+    if (!Number.isInteger(choice.index)) choice.index = position;
+    const message = choice.message;
+    message.role = 'assistant';
+    message.content ??= null;
+    message.refusal ??= null;
+    // vLLM answers `tool_calls: []`, which OpenAI never sends and refuses in a request: a
+    // client that sends this message back in its next turn would get a 400.
+    if (!Array.isArray(message.tool_calls) || message.tool_calls.length === 0) delete message.tool_calls;
+    else message.tool_calls = message.tool_calls.map((call) => toolCall(call, fresh));
+    const finish = mapOpenAICompatibleFinishReason(choice.finish_reason);
+    if (finish === 'failed') return { problem: `stopped before the answer was complete (finish_reason "${String(choice.finish_reason)}")` };
+    // A server that names no reason finished all the same.
+    choice.finish_reason = finish ?? (message.tool_calls ? 'tool_calls' : 'stop');
+    choice.logprobs ??= null;
+  }
+  return { completion };
+}
+
+function toolCall(call: ToolCall, fresh: Fresh): ToolCall {
+  const id = nonEmptyString(call.id) ?? fresh.callId();
+  if (call.type !== undefined && call.type !== 'function') return { ...call, id }; // a custom tool's call
+  const fn = (call.function ?? {}) as { name?: unknown; arguments?: unknown };
+  return {
+    ...call,
+    id,
+    type: 'function',
+    function: { ...call.function, name: typeof fn.name === 'string' ? fn.name : '', arguments: argumentsText(fn.arguments) },
+  } as ToolCall;
+}
+
+/** Arguments as OpenAI sends them, JSON text (some servers send the object itself). */
+export function argumentsText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value == null) return '';
+  return JSON.stringify(value);
+}
+
+export function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** A Unix time in seconds, as OpenAI's `created` is: a non-negative integer. */
+export function unixSeconds(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
+}

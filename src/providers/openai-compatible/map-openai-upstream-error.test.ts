@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { errorInAnswer, mapOpenAIUpstreamError, readErrorBody } from './map-openai-upstream-error.ts';
+
+const wire = (err: { status: number; toBody(): unknown }) => ({ status: err.status, ...(err.toBody() as object) });
+
+it('reads every dialect, never passing an HTTP status or "None" on as code or param', () => {
+  assert.deepEqual(readErrorBody({ object: 'error', message: 'm', type: 'BadRequestError', param: null, code: 400 }), { message: 'm', type: undefined, code: null, param: null, status: 400 });
+  assert.deepEqual(readErrorBody({ error: { message: 'm', type: 'None', param: 'None', code: '400' } }), { message: 'm', type: undefined, code: null, param: null, status: 400 });
+  assert.deepEqual(readErrorBody({ error: 'plain', error_type: 'validation' }), { message: 'plain', type: undefined, code: null, param: null, status: undefined });
+  assert.equal(readErrorBody({ error: { message: 'Provider returned error', code: 400, metadata: { raw: 'not json', provider_name: 'X' } } }).message, 'Provider returned error (X: not json)');
+});
+
+it('maps statuses as OpenAI clients expect', () => {
+  assert.deepEqual(wire(mapOpenAIUpstreamError('p', 400, '{"error":{"code":400,"message":"too long","type":"exceed_context_size_error"}}', {})), {
+    status: 400,
+    error: { message: 'too long', type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' },
+  });
+  assert.equal(mapOpenAIUpstreamError('p', 424, '{"error":"Request failed during generation","error_type":"generation"}', {}).status, 502);
+  assert.equal(errorInAnswer('p', { error: { message: 'x', code: 429 } })?.status, 429);
+  assert.equal(errorInAnswer('p', { error: { message: 'x' } })?.status, 502);
+  assert.equal(errorInAnswer('p', { choices: [] }), undefined);
+});
