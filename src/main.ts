@@ -1,6 +1,5 @@
 import { ConfigError, loadConfig } from './config/load-config.ts';
 import type { IrisConfig } from './config/config-schema.ts';
-import { createIris } from './server.ts';
 import { explainStartupFailure } from './startup-failure.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { printBanner } from './startup-banner.ts';
@@ -19,6 +18,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.server.log_level);
+  // Loaded only once the config is good: a config mistake is reported in a blink, not after
+  // Fastify, sharp and the providers have loaded.
+  const { createIris } = await import('./server.ts');
   const iris = await orExit(createIris(config, log), config);
   let stopping = false;
   const stop = async (signal: string) => {
