@@ -37,9 +37,19 @@ export function registerErrorHandling(app: FastifyInstance): void {
     void reply.code(apiError.status).headers(apiError.headers).send(apiError.toBody());
   });
   app.setNotFoundHandler((request, reply) => {
-    const err = new ApiError(404, `Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`, { code: 'unknown_url' });
+    const path = request.url.split('?')[0];
+    const err = new ApiError(404, `Unknown request URL: ${request.method} ${path}.${hintFor(path)}`, { code: 'unknown_url' });
     void reply.code(404).send(err.toBody());
   });
+}
+
+/**
+ * Clients that default to OpenAI's Responses API (the AI SDK's `openai(model)`, LangChain's
+ * ChatOpenAI for some models and tools) reach a URL Iris does not serve: say what to use instead.
+ */
+function hintFor(path: string): string {
+  if (!/^\/v1\/responses(\/|$)/.test(path)) return '';
+  return " Iris serves OpenAI's Chat Completions API (POST /v1/chat/completions), not the Responses API: set your client to use Chat Completions.";
 }
 
 /**

@@ -152,6 +152,16 @@ describe('validateChatRequest', () => {
     }
   });
 
+  it("words a tool setting without tools as OpenAI does (clients show OpenAI's message as is)", () => {
+    const cases: [unknown, string][] = [
+      [{ ...base, parallel_tool_calls: false }, "Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only allowed when 'tools' are specified."],
+      [{ ...base, tool_choice: 'required' }, "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified."],
+    ];
+    for (const [body, message] of cases) {
+      assert.equal(refusal(body).message, message);
+    }
+  });
+
   it('accepts the forms OpenAI accepts beyond text and images', () => {
     const bodies: Record<string, unknown>[] = [
       { ...base, messages: [user('a'), { role: 'assistant', content: null, function_call: { name: 'f', arguments: '{}' } }, { role: 'function', name: 'f', content: 'r' }] },

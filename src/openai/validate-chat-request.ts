@@ -46,9 +46,9 @@ function checkRules(req: ChatCompletionRequest): void {
     throw invalidRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'stream_options');
   }
   if (req.tool_choice !== undefined && req.tool_choice !== 'none' && req.tool_choice !== 'auto' && !req.tools) {
-    throw invalidRequest("'tool_choice' is only allowed when 'tools' are specified.", 'tool_choice');
+    throw invalidRequest("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", 'tool_choice');
   }
   if (req.parallel_tool_calls !== undefined && !req.tools) {
-    throw invalidRequest("'parallel_tool_calls' is only allowed when 'tools' are specified.", 'parallel_tool_calls');
+    throw invalidRequest("Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only allowed when 'tools' are specified.", 'parallel_tool_calls');
   }
 }
