@@ -70,22 +70,35 @@ export async function sendEventStream(
   }
   start();
   try {
-    for (let step = first; !step.done; step = await iterator.next()) {
+    let step = first;
+    for (; !step.done; step = await iterator.next()) {
+      // A client that has gone takes nothing more: a write to its closed response would wait
+      // for a drain that never comes, and hold the stream (and what it holds) forever.
+      if (res.destroyed) break;
       if (!res.write(`data: ${JSON.stringify(step.value)}\n\n`)) await drained(res);
     }
-    res.write('data: [DONE]\n\n');
+    if (res.destroyed) {
+      logClientClosed(reply);
+      if (!step.done) await iterator.return?.();
+    } else {
+      res.write('data: [DONE]\n\n');
+    }
   } catch (err) {
-    failStream(reply, err, isClientGone);
+    failStream(reply, err, () => isClientGone() || res.destroyed);
     await iterator.return?.();
   } finally {
     res.end();
   }
 }
 
+function logClientClosed(reply: FastifyReply): void {
+  // Fastify writes no request line for a hijacked reply whose socket closed early.
+  reply.request.log.info({ status: 499, ms: Math.round(reply.elapsedTime) }, 'client closed the stream');
+}
+
 function failStream(reply: FastifyReply, err: unknown, isClientGone: () => boolean): void {
   if (isClientGone()) {
-    // Fastify writes no request line for a hijacked reply whose socket closed early.
-    reply.request.log.info({ status: 499, ms: Math.round(reply.elapsedTime) }, 'client closed the stream');
+    logClientClosed(reply);
     return;
   }
   const apiError = toApiError(err);
@@ -93,7 +106,9 @@ function failStream(reply: FastifyReply, err: unknown, isClientGone: () => boole
   reply.raw.write(`data: ${JSON.stringify(apiError.toBody())}\n\n`);
 }
 
-function drained(res: NodeJS.WritableStream): Promise<void> {
+function drained(res: NodeJS.WritableStream & { destroyed: boolean }): Promise<void> {
+  // 'close' may have come already: then no event is left to wait for.
+  if (res.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);
