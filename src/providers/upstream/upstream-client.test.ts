@@ -106,6 +106,41 @@ test('postForEvents: an error status or a plain JSON answer comes back as text',
   assert.ok('text' in plain && plain.status === 200 && plain.text === '{"choices":[]}');
 });
 
+test('postForEvents: a JSON answer that trickles in past timeoutMs overall is a 504, not a hang', async () => {
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  handler = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    // A byte every 100 ms for 1.5 s: the idle timeouts (300 ms) never fire.
+    let sent = 0;
+    timer = setInterval(() => (++sent < 15 ? res.write(' ') : res.end('{}')), 100);
+    res.on('close', () => {
+      closed = true;
+      clearInterval(timer);
+    });
+  };
+  const started = Date.now();
+  await assert.rejects(client.postForEvents(call()), (err: ApiError) => err.status === 504 && err.code === 'upstream_timeout');
+  assert.ok(Date.now() - started < 1400, 'cut at the deadline, before the body ended');
+  while (!closed) await new Promise((r) => setTimeout(r, 10));
+});
+
+test('postForEvents: an event stream is bounded by the idle timeout, not by timeoutMs overall', async () => {
+  let timer: NodeJS.Timeout | undefined;
+  handler = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    // An event every 100 ms for 0.8 s: longer than timeoutMs (300 ms) overall, never idle that long.
+    let sent = 0;
+    timer = setInterval(() => (++sent <= 8 ? res.write(`data: ${sent}\n\n`) : (clearInterval(timer), res.end())), 100);
+    res.on('close', () => clearInterval(timer));
+  };
+  const answer = await client.postForEvents(call());
+  assert.ok('events' in answer);
+  const seen: string[] = [];
+  for await (const e of answer.events) seen.push(e.data);
+  assert.equal(seen.length, 8);
+});
+
 test('postForEvents: a connection that dies mid-stream fails the reader with a 502, after the events that came', async () => {
   handler = (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });

@@ -46,9 +46,10 @@ export interface UpstreamClient {
   /** A call read to the end, bounded by timeoutMs overall. */
   postForText(call: UpstreamCall): Promise<UpstreamTextResponse>;
   /**
-   * A streaming call, bounded by the idle timeout only. A 2xx `text/event-stream` answer comes
-   * back at its headers, as events; any other answer (an error, or a server that ignored
-   * `stream`) is read to the end and comes back as text.
+   * A streaming call. A 2xx `text/event-stream` answer comes back at its headers (bounded by
+   * timeoutMs), as events, each bounded by the idle timeout (timeoutMs without a byte); any
+   * other answer (an error, or a server that ignored `stream`) is read to the end, bounded by
+   * timeoutMs overall, and comes back as text.
    */
   postForEvents(call: UpstreamCall): Promise<UpstreamEventsResponse | UpstreamTextResponse>;
   close(): Promise<void>;
@@ -96,17 +97,17 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       let events: SseEventQueue | null = null;
       let abort: ((reason?: Error) => void) | null = null;
       const onAbort = () => abort?.(signal.reason as Error);
-      // Streams are bounded by the pool's idle timeouts; other calls by timeoutMs overall too.
-      // A plain timer that aborts undici's request itself: no second AbortController and
-      // listener per call, and nothing kept alive past the call (AbortSignal.timeout would
-      // hold every request's signal for the whole timeout).
+      // Every call is bounded by timeoutMs overall, up to its last byte; an event stream only
+      // until its headers, after which the pool's idle timeout (bodyTimeout) bounds each wait.
+      // So a stream request answered with JSON or an error body, trickled byte by byte, still
+      // ends at timeoutMs. A plain timer that aborts undici's request itself: no second
+      // AbortController and listener per call, and nothing kept alive past the call
+      // (AbortSignal.timeout would hold every request's signal for the whole timeout).
       let timedOut = false;
-      const deadline = stream
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            abort?.(new DOMException('The upstream did not answer in time', 'TimeoutError'));
-          }, options.timeoutMs);
+      let deadline: NodeJS.Timeout | undefined = setTimeout(() => {
+        timedOut = true;
+        abort?.(new DOMException('The upstream did not answer in time', 'TimeoutError'));
+      }, options.timeoutMs);
       // The client's body, held while this call may write it (see src/json/raw-body.ts).
       let releaseBody: (() => void) | null = null;
       const done = () => {
@@ -146,6 +147,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
             status = statusCode;
             headers = headersFromRaw(rawHeaders);
             if (stream && status < 300 && (headers['content-type'] ?? '').includes('text/event-stream')) {
+              clearTimeout(deadline);
+              deadline = undefined;
               events = new SseEventQueue({ resume, cancel: (reason) => abort?.(reason) });
               resolve({ status, headers, events });
             }
