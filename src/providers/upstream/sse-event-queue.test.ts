@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EventSourceMessage } from 'eventsource-parser';
+import { ApiError } from '../../openai/api-error.ts';
 import { SseEventQueue } from './sse-event-queue.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -98,4 +99,38 @@ test('a reader that stops early cancels the upstream request; one that read to t
   done.end();
   for await (const e of done) if (e.data === '[DONE]') break;
   assert.deepEqual(whole.calls.cancelled, [], 'a finished body is not aborted (the connection stays reusable)');
+});
+
+test('large unread events pause the body by their size, not only by their count', async () => {
+  const { calls, source } = recordingSource();
+  const queue = new SseEventQueue(source);
+  const big = 'x'.repeat(600_000);
+  assert.equal(queue.feed(bytes(`data: ${big}\n\n`)), true);
+  assert.equal(queue.feed(bytes(`data: ${big}\n\n`)), false, 'over a MiB of data waits unread');
+  await queue.next();
+  assert.equal(calls.resumed, 0);
+  await queue.next();
+  assert.equal(calls.resumed, 1);
+});
+
+test('an event that grows past maxEventChars fails the reader with a 502 and cancels the upstream request', async () => {
+  const { calls, source } = recordingSource();
+  const queue = new SseEventQueue(source, { maxEventChars: 1000 });
+  assert.equal(queue.feed(bytes('data: {"ok":1}\n\n')), true);
+  assert.equal(queue.feed(bytes(`data: ${'y'.repeat(600)}`)), true);
+  assert.equal(queue.feed(bytes('y'.repeat(600))), false, 'past the bound: stop reading');
+  assert.equal(queue.feed(bytes('y'.repeat(600))), false, 'bytes still in flight are dropped, not parsed');
+  assert.deepEqual((await queue.next()).value?.data, '{"ok":1}', 'the events before it still reach the reader');
+  await assert.rejects(queue.next(), (err: ApiError) => err.status === 502 && err.code === 'upstream_event_too_large');
+  await Promise.resolve();
+  assert.equal(calls.cancelled.length, 1);
+});
+
+test('an event just under maxEventChars passes whole', async () => {
+  const queue = new SseEventQueue(recordingSource().source, { maxEventChars: 1000 });
+  const data = 'z'.repeat(900);
+  queue.feed(bytes(`data: ${data.slice(0, 450)}`));
+  queue.feed(bytes(`${data.slice(450)}\n\n`));
+  queue.end();
+  assert.deepEqual((await queue.next()).value?.data, data);
 });

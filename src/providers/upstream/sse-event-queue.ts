@@ -1,15 +1,27 @@
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
+import { ApiError } from '../../openai/api-error.ts';
 
 // An upstream SSE body turned into its events, pushed in as bytes arrive (undici's onData) and
 // pulled out by one reader with `for await`. Parsing is eventsource-parser's (never a regex).
 // This replaces a body stream plus async generators: one promise per event, no stream machinery,
 // which is what the time to first byte of every stream pays for.
 //
-// Flow control: feed() answers false once HIGH_WATER events wait unread, which pauses the
-// upstream socket; the reader resumes it when it has caught up. A reader that stops early
-// (break, return, a thrown error) cancels the upstream request.
+// Flow control: feed() answers false once HIGH_WATER events (or HIGH_WATER_CHARS of their data)
+// wait unread, which pauses the upstream socket; the reader resumes it when it has caught up.
+// A reader that stops early (break, return, a thrown error) cancels the upstream request.
+//
+// Memory: one event may not grow past maxEventChars (a line never ended, an event never closed
+// by its blank line): past it the stream fails with a 502 and the upstream request is cancelled.
 
 const HIGH_WATER = 64;
+const HIGH_WATER_CHARS = 1 << 20;
+/** The default bound of one event as it is being received; generous for events carrying images. */
+export const MAX_EVENT_CHARS = 32 * 1024 * 1024;
+
+export interface SseEventQueueOptions {
+  /** The largest event (its buffered lines) accepted, in characters. */
+  maxEventChars?: number;
+}
 
 export interface SseEventSource {
   /** Restarts a paused upstream body. */
@@ -28,19 +40,31 @@ export class SseEventQueue implements AsyncIterableIterator<EventSourceMessage> 
   private ended = false;
   private closed = false;
   private paused = false;
-  private readonly parser = createParser({ onEvent: (event) => this.push(event) });
+  /** Characters of data in the events waiting unread. */
+  private queuedChars = 0;
+  private readonly parser: EventSourceParser;
   private readonly decoder = new TextDecoder();
   private readonly source: SseEventSource;
 
-  constructor(source: SseEventSource) {
+  constructor(source: SseEventSource, options: SseEventQueueOptions = {}) {
     this.source = source;
+    const maxEventChars = options.maxEventChars ?? MAX_EVENT_CHARS;
+    this.parser = createParser({
+      onEvent: (event) => this.push(event),
+      onError: (error) => {
+        if (error.type === 'max-buffer-size-exceeded') this.overflow(maxEventChars);
+      },
+      maxBufferSize: maxEventChars,
+    });
   }
 
   /** Bytes of the body; false asks the caller to pause until resume(). */
   feed(chunk: Uint8Array): boolean {
     if (this.closed || this.ended) return true;
+    if (this.failure) return false; // failed while bytes still come: nothing more is read
     this.parser.feed(this.decoder.decode(chunk, { stream: true }));
-    this.paused = this.events.length - this.head >= HIGH_WATER;
+    if (this.failure) return false;
+    this.paused = this.events.length - this.head >= HIGH_WATER || this.queuedChars >= HIGH_WATER_CHARS;
     return !this.paused;
   }
 
@@ -77,6 +101,7 @@ export class SseEventQueue implements AsyncIterableIterator<EventSourceMessage> 
     this.closed = true;
     this.events = [];
     this.head = 0;
+    this.queuedChars = 0;
     return Promise.resolve({ value: undefined, done: true });
   }
 
@@ -91,14 +116,28 @@ export class SseEventQueue implements AsyncIterableIterator<EventSourceMessage> 
       waiter.resolve({ value: event, done: false });
     } else {
       this.events.push(event);
+      this.queuedChars += event.data.length;
     }
+  }
+
+  /** An event grew past its bound: the reader gets a 502 and the upstream request is cancelled. */
+  private overflow(maxEventChars: number): void {
+    const error = new ApiError(502, `The upstream sent a stream event larger than ${Math.round(maxEventChars / 1048576)} MiB`, {
+      type: 'upstream_error',
+      code: 'upstream_event_too_large',
+    });
+    this.fail(error);
+    // Not from inside the transport's data callback that is feeding us.
+    queueMicrotask(() => this.source.cancel(error));
   }
 
   private take(): EventSourceMessage {
     const event = this.events[this.head++];
+    this.queuedChars -= event.data.length;
     if (this.head === this.events.length) {
       this.events = [];
       this.head = 0;
+      this.queuedChars = 0;
       if (this.paused) {
         this.paused = false;
         this.source.resume();
