@@ -5,7 +5,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage 
 import type { CallContext } from '../providers/provider.ts';
 import type { ModelRegistry, Route } from './model-registry.ts';
 import { routeFingerprint } from './system-fingerprint.ts';
-import { estimateUsage, generatedText, toolCallText, withImageTokens } from './usage.ts';
+import { estimateUsage, generatedText, reasoningText, toolCallText, withImageTokens } from './usage.ts';
 
 // The use case: complete or stream one chat, independent of HTTP. A streamed and a
 // non-streamed request take the same path (route → images → [analysis] → provider) until
@@ -53,7 +53,7 @@ export class ChatService {
       completion.model = prepared.model;
       completion.system_fingerprint ??= routeFingerprint(route);
       const reported = completion.usage;
-      const usage = reported ?? (await estimateUsage(upstream, generatedText(completion)));
+      const usage = reported ?? (await estimateUsage(upstream, generatedText(completion), reasoningText(completion)));
       completion.usage = this.finalUsage(prepared, usage, reported != null);
       logDone(ctx.log, route, completion.usage);
       return completion;
@@ -74,6 +74,7 @@ export class ChatService {
       const includeUsage = request.stream_options?.include_usage === true;
       let upstreamUsage: Usage | null = null;
       let text = ''; // what the model generated, for estimateUsage() should no usage come
+      let reasoning = '';
       let head: Pick<ChatCompletionChunk, 'id' | 'created' | 'system_fingerprint'> | null = null;
       for await (const chunk of route.provider.stream(upstream, ctx)) {
         // One fingerprint for the whole stream: the upstream's first, or the route's if it sends none.
@@ -84,6 +85,7 @@ export class ChatService {
         for (const { delta } of chunk.choices) {
           if (typeof delta.content === 'string') text += delta.content;
           if (typeof delta.refusal === 'string') text += delta.refusal;
+          if (typeof delta.reasoning_content === 'string') reasoning += delta.reasoning_content;
           if (delta.tool_calls) for (const call of delta.tool_calls) text += toolCallText(call);
         }
         chunk.model = prepared.model;
@@ -91,7 +93,7 @@ export class ChatService {
         else delete chunk.usage;
         yield chunk;
       }
-      const usage = this.finalUsage(prepared, upstreamUsage ?? (await estimateUsage(upstream, text)), upstreamUsage !== null);
+      const usage = this.finalUsage(prepared, upstreamUsage ?? (await estimateUsage(upstream, text, reasoning)), upstreamUsage !== null);
       logDone(ctx.log, route, usage);
       if (includeUsage && head) {
         yield { id: head.id, object: 'chat.completion.chunk', created: head.created, model: prepared.model, system_fingerprint: head.system_fingerprint, choices: [], usage };

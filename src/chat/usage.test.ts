@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChatCompletion, ChatCompletionRequest, Usage } from '../openai/types.ts';
 import { countTokens, promptTokens } from './count-tokens.ts';
-import { estimateUsage, generatedText, withImageTokens } from './usage.ts';
+import { estimateUsage, generatedText, reasoningText, withImageTokens } from './usage.ts';
 
 const usage = (prompt: number, completion: number, extra: Partial<Usage> = {}): Usage => ({
   prompt_tokens: prompt,
@@ -198,5 +198,26 @@ describe('estimateUsage', () => {
     const one = await estimateUsage({ model: 'm', messages: [{ role: 'user', content: 'describe it' }] }, 'ok');
     const two = await estimateUsage({ model: 'm', messages: [{ role: 'system', content: 'You are a careful describer of images.' }, { role: 'user', content: 'describe it' }] }, 'ok');
     assert.ok(two.prompt_tokens > one.prompt_tokens + 5);
+  });
+});
+
+describe('estimateUsage with reasoning', () => {
+  it('counts reasoning inside completion_tokens and breaks it out, as OpenAI does', async () => {
+    const out = await estimateUsage({ model: 'm', messages: [{ role: 'user', content: 'hello world' }] }, 'hello world', 'hello world hello world');
+    assert.deepEqual([out.completion_tokens, out.completion_tokens_details?.reasoning_tokens, out.total_tokens], [6, 4, 14]);
+    const none = await estimateUsage({ model: 'm', messages: [{ role: 'user', content: 'hello world' }] }, 'hello world');
+    assert.equal(none.completion_tokens_details?.reasoning_tokens, 0);
+  });
+
+  it('reasoningText joins every choice’s reasoning_content', () => {
+    const completion = {
+      id: 'c', object: 'chat.completion', created: 0, model: 'm',
+      choices: [
+        { index: 0, message: { role: 'assistant', content: 'a', reasoning_content: 'x' }, finish_reason: 'stop', logprobs: null },
+        { index: 1, message: { role: 'assistant', content: 'b' }, finish_reason: 'stop', logprobs: null },
+        { index: 2, message: { role: 'assistant', content: 'c', reasoning_content: 'y' }, finish_reason: 'stop', logprobs: null },
+      ],
+    } as ChatCompletion;
+    assert.equal(reasoningText(completion), 'xy');
   });
 });

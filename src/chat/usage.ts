@@ -41,11 +41,25 @@ let counter: typeof import('./count-tokens.ts') | undefined;
  * prompt framed as OpenAI frames chat messages (the same count the local engine reports).
  * Images are not in it: withImageTokens(…, false) adds them.
  */
-export async function estimateUsage(request: ChatCompletionRequest, completion: string): Promise<Usage> {
+export async function estimateUsage(request: ChatCompletionRequest, completion: string, reasoning = ''): Promise<Usage> {
   counter ??= await import('./count-tokens.ts');
   const prompt = counter.promptTokens(request);
-  const completionTokens = counter.countTokens(completion);
-  return { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens };
+  // As OpenAI counts them: reasoning tokens are completion tokens, broken out in the details.
+  const reasoningTokens = reasoning ? counter.countTokens(reasoning) : 0;
+  const completionTokens = counter.countTokens(completion) + reasoningTokens;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completionTokens,
+    total_tokens: prompt + completionTokens,
+    completion_tokens_details: { reasoning_tokens: reasoningTokens },
+  };
+}
+
+/** The reasoning text of every choice (reasoning_content: DeepSeek, vLLM, llama.cpp), to count. */
+export function reasoningText(completion: ChatCompletion): string {
+  let text = '';
+  for (const { message } of completion.choices) if (typeof message.reasoning_content === 'string') text += message.reasoning_content;
+  return text;
 }
 
 /** What the model generated, as one text to count: content, refusals, tool-call names and arguments. */

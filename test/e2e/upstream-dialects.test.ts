@@ -488,6 +488,31 @@ describe('upstream dialects', () => {
       assert.equal('tool_calls' in body.choices[0].message, false);
     });
 
+    it('reasoning from a server that reports no usage is counted as reasoning tokens, streamed and not', async () => {
+      // llama.cpp server (--reasoning-format deepseek) built without usage in streams.
+      const head = '{"id":"chatcmpl-r","object":"chat.completion.chunk","created":1745000000,"model":"qwq"';
+      const list = await chunks({
+        kind: 'raw',
+        headers: SSE_HEADERS,
+        body: sse([
+          `${head},"choices":[{"index":0,"delta":{"role":"assistant","content":null,"reasoning_content":"Two apples plus two apples"},"finish_reason":null}]}`,
+          `${head},"choices":[{"index":0,"delta":{"content":"Four."},"finish_reason":null}]}`,
+          `${head},"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`,
+          '[DONE]',
+        ]),
+      });
+      const streamed = list.at(-1)!.usage!;
+      // "Two apples plus two apples" is 5 o200k tokens, "Four." 2.
+      assert.deepEqual([streamed.completion_tokens, streamed.completion_tokens_details?.reasoning_tokens], [7, 5]);
+      const body = await completion({
+        kind: 'raw',
+        headers: JSON_HEADERS,
+        body: '{"id":"chatcmpl-r","object":"chat.completion","created":1745000000,"model":"qwq","choices":[{"index":0,"message":{"role":"assistant","reasoning_content":"Two apples plus two apples","content":"Four."},"finish_reason":"stop"}]}',
+      });
+      assert.deepEqual([body.usage!.completion_tokens, body.usage!.completion_tokens_details?.reasoning_tokens], [7, 5]);
+      assert.equal(body.usage!.total_tokens, body.usage!.prompt_tokens + 7);
+    });
+
     it('a JSON answer sent as text/plain is read as JSON', async () => {
       // Servers behind proxies that label every body text/plain.
       const body = await completion({
