@@ -61,7 +61,14 @@ export class OpenAICompatibleChunks {
     chunk.created = this.head.created;
     chunk.model = this.head.model;
     if (!Array.isArray(chunk.choices)) chunk.choices = [];
-    chunk.choices = chunk.choices.filter((choice, position) => choice && typeof choice === 'object' && this.convertChoice(choice, position));
+    // In place: a new array only in the rare chunk that loses a choice (this runs per token).
+    const choices = chunk.choices;
+    let kept = 0;
+    for (let position = 0; position < choices.length; position++) {
+      const choice = choices[position];
+      if (choice && typeof choice === 'object' && this.convertChoice(choice, position)) choices[kept++] = choice;
+    }
+    choices.length = kept;
     return chunk;
   }
 
