@@ -46,7 +46,8 @@ function run(
   const out = { stdout: '', stderr: '' };
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out.stdout += d));
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out.stderr += d));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code, signal) => resolve(signal ? null : code)));
+  // 'close', not 'exit': only then has all the child wrote to its pipes been read.
+  const exited = new Promise<number | null>((resolve) => proc.once('close', (code, signal) => resolve(signal ? null : code)));
   return { proc, out, exited };
 }
 
