@@ -240,6 +240,22 @@ describe('upstream dialects', () => {
     });
   });
 
+  it("OpenRouter: a rate limit as the stream's first event is a 429 with its message, as the request's answer", async () => {
+    // OpenRouter sends 200 and the headers at once; a provider's refusal then comes as the first event.
+    const res = await post(
+      {
+        kind: 'raw',
+        headers: SSE_HEADERS,
+        body: sse([': OPENROUTER PROCESSING', '{"error":{"code":429,"message":"Provider returned error","metadata":{"raw":"google/gemini-2.5-flash is temporarily rate-limited upstream.","provider_name":"Google"}}}']),
+      },
+      { stream: true },
+    );
+    const body = (await res.json()) as { error: { message: string; type: string } };
+    assert.equal(res.status, 429);
+    assert.match(body.error.message, /rate-limited upstream/);
+    assert.equal(body.error.type, 'rate_limit_error');
+  });
+
   describe('answers', () => {
     it("Google's /v1beta/openai: chunks without id, created or tool-call index become OpenAI's", async () => {
       // generativelanguage.googleapis.com/v1beta/openai, the chunk measured in THU-MAIC/OpenMAIC#1556

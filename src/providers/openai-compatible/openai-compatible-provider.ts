@@ -80,7 +80,9 @@ export class OpenAICompatibleProvider implements Provider {
       if (!body || typeof body !== 'object') throw upstreamBadResponse(this.id, 'sent a malformed stream event');
       // OpenAI's and OpenRouter's `error` (OpenRouter's beside a chunk's fields), vLLM's flat one.
       if ((body as { error?: unknown }).error || event.event === 'error' || (body as { object?: unknown }).object === 'error') {
-        throw mapOpenAIStreamError(this.id, body);
+        // Before any chunk the client has been sent nothing: the error keeps its own status
+        // (OpenRouter's 429 in the stream's first event stays a 429 the SDK retries).
+        throw (chunks.begun ? undefined : errorInAnswer(this.id, body)) ?? mapOpenAIStreamError(this.id, body);
       }
       const chunk = chunks.convert(body);
       if (chunks.failure) throw upstreamBadResponse(this.id, `stopped before the answer was complete (finish_reason "${chunks.failure}")`);
