@@ -74,17 +74,17 @@ export async function sendEventStream(
     for (; !step.done; step = await iterator.next()) {
       // A client that has gone takes nothing more: a write to its closed response would wait
       // for a drain that never comes, and hold the stream (and what it holds) forever.
-      if (res.destroyed) break;
+      if (isClientGone()) break;
       if (!res.write(`data: ${JSON.stringify(step.value)}\n\n`)) await drained(res);
     }
-    if (res.destroyed) {
+    if (isClientGone()) {
       logClientClosed(reply);
       if (!step.done) await iterator.return?.();
     } else {
       res.write('data: [DONE]\n\n');
     }
   } catch (err) {
-    failStream(reply, err, () => isClientGone() || res.destroyed);
+    failStream(reply, err, isClientGone);
     await iterator.return?.();
   } finally {
     res.end();

@@ -12,21 +12,7 @@ import { fakeReply } from '../support/fake-openai-upstream.ts';
 import { startIris, type RunningIris } from '../support/start-iris.ts';
 import { chatRequests, startStack, type Stack } from '../e2e/e2e-setup.ts';
 import { NOT_AN_IMAGE, PNG_BYTES, PNG_DATA_URL, contentReply, fakeUsage, requestsSince } from './client-helpers.ts';
-
-(globalThis as { AI_SDK_LOG_WARNINGS?: boolean }).AI_SDK_LOG_WARNINGS = false;
-
-type ErrorData = { error: { message: string; type: string; param: string | null; code: string | null } };
-
-/** The APICallError a call rejects with (the test fails if it resolves or throws anything else). */
-async function apiCallError(call: () => Promise<unknown>): Promise<APICallError> {
-  try {
-    await call();
-  } catch (err) {
-    assert.ok(APICallError.isInstance(err), `expected an APICallError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('the call succeeded');
-}
+import { apiCallError, type ErrorData } from './ai-sdk-helpers.ts';
 
 describe('AI SDK @ai-sdk/openai chat model against Iris', () => {
   let stack: Stack;

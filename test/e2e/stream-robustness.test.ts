@@ -120,6 +120,17 @@ const hangAfter = (count: number): Handler => (record, res) => {
   else res.flushHeaders();
 };
 
+/** A JSON body written a character every 50 ms, until it ends or the client goes. */
+async function trickle(res: ServerResponse, status: number, text: string): Promise<void> {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  for (const ch of text) {
+    if (res.destroyed) return;
+    res.write(ch);
+    await sleep(50);
+  }
+  res.end();
+}
+
 /** Writes `frames` and waits for each to drain; stops when the client goes or after `limit` bytes. */
 async function writeAll(res: ServerResponse, next: () => string | null, counter: { bytes: number }, limit = Infinity): Promise<void> {
   while (!res.destroyed && counter.bytes < limit) {
@@ -355,48 +366,21 @@ describe('streams and connections under adverse timing', () => {
       });
 
       it('a non-streamed answer trickled byte by byte past timeout_ms: 504, the upstream request is closed', async () => {
-        upstream.script(async (record, res) => {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          const text = JSON.stringify(jsonAnswer(dialectOf(record), 'x'.repeat(200)));
-          for (const ch of text) {
-            if (res.destroyed) return;
-            res.write(ch);
-            await sleep(50);
-          }
-          res.end();
-        });
+        upstream.script((record, res) => trickle(res, 200, JSON.stringify(jsonAnswer(dialectOf(record), 'x'.repeat(200)))));
         const answer = await post(iris, { model: MODEL[dialect], messages: userMessage });
         assert.equal(answer.status, 504, answer.text);
         await lastRequestClosed();
       });
 
       it('a stream request answered by a JSON body trickled past timeout_ms: 504, not a hang', async () => {
-        upstream.script(async (record, res) => {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          const text = JSON.stringify(jsonAnswer(dialectOf(record), 'x'.repeat(200)));
-          for (const ch of text) {
-            if (res.destroyed) return;
-            res.write(ch);
-            await sleep(50);
-          }
-          res.end();
-        });
+        upstream.script((record, res) => trickle(res, 200, JSON.stringify(jsonAnswer(dialectOf(record), 'x'.repeat(200)))));
         const answer = await post(iris, { model: MODEL[dialect], messages: userMessage, stream: true });
         assert.equal(answer.status, 504, answer.text);
         await lastRequestClosed();
       });
 
       it('a 5xx error answer to a stream request trickled past timeout_ms: 502 at timeout_ms, not a hang', async () => {
-        upstream.script(async (_record, res) => {
-          res.writeHead(500, { 'content-type': 'application/json' });
-          const text = JSON.stringify({ error: { message: 'y'.repeat(200), type: 'server_error' } });
-          for (const ch of text) {
-            if (res.destroyed) return;
-            res.write(ch);
-            await sleep(50);
-          }
-          res.end();
-        });
+        upstream.script((_record, res) => trickle(res, 500, JSON.stringify({ error: { message: 'y'.repeat(200), type: 'server_error' } })));
         const answer = await post(iris, { model: MODEL[dialect], messages: userMessage, stream: true });
         // Cut at timeout_ms; its status said what it is (the body, cut short, says what it can).
         assert.equal(answer.status, 502, answer.text);

@@ -34,6 +34,7 @@ function callContext(request: FastifyRequest, reply: FastifyReply): { ctx: CallC
   reply.raw.once('close', onClose);
   return {
     ctx: { requestId: String(request.id), signal: controller.signal, log: request.log as Logger, verbatim: request.verbatimStrings ?? undefined },
-    isClientGone: () => controller.signal.aborted,
+    // The socket may be destroyed a tick before its 'close' event aborts the signal.
+    isClientGone: () => controller.signal.aborted || (reply.raw.destroyed && !reply.raw.writableFinished),
   };
 }

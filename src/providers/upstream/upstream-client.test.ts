@@ -47,27 +47,33 @@ test('postForText: an upstream that does not answer in time is a 504 upstream_ti
   await assert.rejects(client.postForText(call()), (err: ApiError) => err.status === 504 && err.code === 'upstream_timeout');
 });
 
-test('postForText: an answer that trickles in past timeoutMs overall is a 504, though no single wait is that long', async () => {
-  let timer: NodeJS.Timeout | undefined;
+/**
+ * A JSON answer a byte every 100 ms: undici's headers and body timeouts (300 ms each) never
+ * fire. It ends after 1.5 s, so a client without the overall deadline gets an answer, not a hang.
+ */
+function trickleJson(): { closed: () => boolean } {
   let closed = false;
   handler = (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
-    // A byte every 100 ms: undici's headers and body timeouts (300 ms each) never fire. It
-    // ends after 1.5 s, so a client without the overall deadline gets an answer, not a hang.
     let sent = 0;
-    timer = setInterval(() => (++sent < 15 ? res.write(' ') : res.end('{}')), 100);
+    const timer = setInterval(() => (++sent < 15 ? res.write(' ') : res.end('{}')), 100);
     res.on('close', () => {
       closed = true;
       clearInterval(timer);
     });
   };
+  return { closed: () => closed };
+}
+
+test('postForText: an answer that trickles in past timeoutMs overall is a 504, though no single wait is that long', async () => {
+  const upstream = trickleJson();
   const started = Date.now();
   await assert.rejects(client.postForText(call()), (err: ApiError) => err.status === 504 && err.code === 'upstream_timeout');
   const took = Date.now() - started;
   assert.ok(took >= 290 && took < 1000, `failed after ${took} ms`);
   // The deadline cancels the upstream request too.
-  for (let i = 0; i < 100 && !closed; i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(closed, 'the upstream request was not closed');
+  for (let i = 0; i < 100 && !upstream.closed(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(upstream.closed(), 'the upstream request was not closed');
 });
 
 test('postForEvents: events are handed over as they arrive, before the body ends', async () => {
@@ -107,22 +113,11 @@ test('postForEvents: an error status or a plain JSON answer comes back as text',
 });
 
 test('postForEvents: a JSON answer that trickles in past timeoutMs overall is a 504, not a hang', async () => {
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
-  handler = (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    // A byte every 100 ms for 1.5 s: the idle timeouts (300 ms) never fire.
-    let sent = 0;
-    timer = setInterval(() => (++sent < 15 ? res.write(' ') : res.end('{}')), 100);
-    res.on('close', () => {
-      closed = true;
-      clearInterval(timer);
-    });
-  };
+  const upstream = trickleJson();
   const started = Date.now();
   await assert.rejects(client.postForEvents(call()), (err: ApiError) => err.status === 504 && err.code === 'upstream_timeout');
   assert.ok(Date.now() - started < 1400, 'cut at the deadline, before the body ended');
-  while (!closed) await new Promise((r) => setTimeout(r, 10));
+  while (!upstream.closed()) await new Promise((r) => setTimeout(r, 10));
 });
 
 test('postForEvents: an event stream is bounded by the idle timeout, not by timeoutMs overall', async () => {
