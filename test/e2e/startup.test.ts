@@ -2,94 +2,14 @@
 // the banner it prints, config mistakes that stop it, and the first-start API key.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai-upstream.ts';
-
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-const LAUNCHER = fileURLToPath(new URL('../../bin/iris.mjs', import.meta.url));
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-
-interface Started {
-  proc: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  /** e.g. http://127.0.0.1:43121 */
-  origin: string;
-  /** SIGTERM, then the exit code. */
-  stop(): Promise<number | null>;
-}
-
-interface Exited {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Only what Iris needs: no IRIS_* or PORT leaking in from the test runner. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...extra };
-}
-
-function run(
-  env: NodeJS.ProcessEnv,
-  cwd: string,
-  argv = [MAIN],
-): { proc: ChildProcess; out: { stdout: string; stderr: string }; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = { stdout: '', stderr: '' };
-  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out.stdout += d));
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out.stderr += d));
-  // 'close', not 'exit': only then has all the child wrote to its pipes been read.
-  const exited = new Promise<number | null>((resolve) => proc.once('close', (code, signal) => resolve(signal ? null : code)));
-  return { proc, out, exited };
-}
-
-/** Starts Iris and resolves once the banner says where it listens. */
-async function startMain(env: NodeJS.ProcessEnv, cwd = REPO, argv = [MAIN]): Promise<Started> {
-  const { proc, out, exited } = run(env, cwd, argv);
-  const origin = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner within 15 s:\n${out.stderr}\n${out.stdout}`)), 15_000);
-    const check = () => {
-      const match = /Iris is listening on (http:\/\/\S+)/.exec(out.stderr);
-      // Wait for the whole banner (it ends with the SDK line).
-      if (match && out.stderr.includes('OpenAI SDK:')) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    proc.stderr!.on('data', check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`iris exited (${code}) before listening:\n${out.stderr}\n${out.stdout}`));
-    });
-  });
-  return {
-    proc,
-    origin,
-    stdout: () => out.stdout,
-    stderr: () => out.stderr,
-    async stop() {
-      proc.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
-
-/** Runs Iris expecting it to refuse to start. */
-async function startFails(env: NodeJS.ProcessEnv, cwd = REPO): Promise<Exited> {
-  const { proc, out, exited } = run(env, cwd);
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-  const code = await exited;
-  clearTimeout(timer);
-  return { code, ...out };
-}
+import { cleanEnv, type Exited, LAUNCHER, REPO, run, startFails, startMain } from '../support/run-main.ts';
 
 /**
  * The banner's curl command as a shell would run it: its URL, its -H headers and its -d body,
