@@ -24,12 +24,15 @@ async function main(): Promise<void> {
   const iris = await orExit(createIris(config, log), config);
   let stopping = false;
   const stop = async (signal: string) => {
+    // A second Ctrl-C means "now".
     if (stopping) process.exit(1);
     stopping = true;
-    log.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => process.exit(1), config.server.shutdown_grace_s * 1000);
-    timer.unref();
-    await iris.close();
+    const graceMs = config.server.shutdown_grace_s * 1000;
+    log.info({ signal, grace_s: config.server.shutdown_grace_s }, 'shutting down: in-flight requests may finish');
+    // A backstop in case closing the engine or a provider hangs past the grace.
+    setTimeout(() => process.exit(1), graceMs + 5_000).unref();
+    await iris.close(graceMs);
+    log.info('stopped');
     process.exit(0);
   };
   // Before the banner: whoever reads it may signal at once, and must get a clean stop.

@@ -6,6 +6,7 @@ import { ChatService } from './chat/chat-service.ts';
 import { ModelRegistry, routeFromConfig } from './chat/model-registry.ts';
 import type { IrisConfig } from './config/config-schema.ts';
 import { buildApp } from './http/app.ts';
+import { cutAfter } from './http/drain.ts';
 import { createImagePipeline } from './images/create-image-pipeline.ts';
 import { createProvider } from './providers/create-provider.ts';
 import type { Provider } from './providers/provider.ts';
@@ -17,7 +18,11 @@ export interface Iris {
   models: ModelRegistry;
   /** A key created on this first start (to show once), if any. */
   createdKey: string | null;
-  close(): Promise<void>;
+  /**
+   * Stops gracefully: no new connections, in-flight requests finish; after `graceMs` (default 0:
+   * at once) whatever is still open is cut.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function createIris(config: IrisConfig, log: Logger): Promise<Iris> {
@@ -59,8 +64,12 @@ export async function createIris(config: IrisConfig, log: Logger): Promise<Iris>
     app,
     models,
     createdKey,
-    async close() {
+    async close(graceMs = 0) {
+      const cancelCut = cutAfter(app, graceMs, (connections) =>
+        log.warn({ connections }, `shutdown grace of ${graceMs} ms over: cut ${connections} open connection(s) with requests still running`),
+      );
       await app.close();
+      cancelCut();
       await analysis.close();
       await images.close();
       await Promise.all([...providers.values(), ...(engine ? [engine] : [])].map((p) => p.close?.()));

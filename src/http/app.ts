@@ -6,6 +6,7 @@ import type { ChatService } from '../chat/chat-service.ts';
 import type { ModelRegistry } from '../chat/model-registry.ts';
 import { createAuthHook } from './auth-hook.ts';
 import { createBodyBudgetHook } from './body-budget-hook.ts';
+import { registerDrain } from './drain.ts';
 import { answerClientError, registerErrorHandling } from './error-handler.ts';
 import { registerJsonBodyParser } from './json-body-parser.ts';
 import { registerChatCompletions } from './routes/chat-completions.ts';
@@ -42,15 +43,20 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // One line per request, written by the onResponse hook below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: nextRequestId,
-    forceCloseConnections: true,
-    return503OnClosing: true,
+    // Closing is a graceful drain (src/http/drain.ts): connections are closed when their
+    // last response is done, and late requests get an OpenAI-shaped 503, not Fastify's own.
+    forceCloseConnections: false,
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
     clientErrorHandler: answerClientError,
   });
   app.decorateRequest('keyId', null);
+  const drain = registerDrain(app);
   // Callback-style hooks: an async hook costs a promise and a microtask on every request.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    // First of all checks: a request refused during a stop costs nothing else, not even the key check.
+    if (drain.closing) return drain.refuse(reply);
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {
@@ -60,6 +66,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         'request',
       );
     }
+    drain.afterResponse();
     done();
   });
   registerJsonBodyParser(app);

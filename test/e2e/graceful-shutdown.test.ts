@@ -1,0 +1,192 @@
+// Stopping Iris the way an orchestrator does (SIGTERM during a rollout): requests already in
+// flight, plain and streamed, finish; a request that arrives during the drain gets an
+// OpenAI-shaped 503 the SDK retries elsewhere; Iris exits as soon as the last one is done,
+// and no later than server.shutdown_grace_s, cutting what is left.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import OpenAI from 'openai';
+import { startFakeServer, type FakeServer } from '../support/fake-upstream-server.ts';
+import { assertChatCompletion, assertChatCompletionChunk, assertErrorResponse } from '../support/openai-schemas.ts';
+import { cleanEnv, startMain, type Started } from '../support/run-main.ts';
+
+const KEY = 'sk-shutdown-test-key-123456';
+
+/**
+ * How long the slow upstream takes, read from the last message (`wait 1200`, or `wait 150 x8`
+ * for a stream): a plain answer after the wait, or a stream of 8 events that far apart.
+ */
+function paceOf(body: { messages: { content: string }[] }): { ms: number; chunks: number } {
+  const [, ms = '0', chunks = '1'] = /wait (\d+)(?: x(\d+))?/.exec(body.messages.at(-1)!.content) ?? [];
+  return { ms: Number(ms), chunks: Number(chunks) };
+}
+
+/** An OpenAI-compatible upstream that takes its time, in OpenAI's wire format. */
+function startSlowUpstream(): Promise<FakeServer<never, unknown>> {
+  return startFakeServer<never, unknown>({
+    async handle(record, res) {
+      const pace = paceOf(record.body as { messages: { content: string }[] });
+      // Stop waiting when Iris goes away, so a cut request leaves nothing running here.
+      const gone = new AbortController();
+      res.once('close', () => gone.abort());
+      const wait = (ms: number) => sleep(ms, undefined, { signal: gone.signal }).catch(() => {});
+      const body = record.body as { model: string; stream?: boolean };
+      const base = { id: 'chatcmpl-slow1', created: 1_700_000_000, model: body.model, system_fingerprint: 'fp_slow' };
+      if (!body.stream) {
+        await wait(pace.ms);
+        if (gone.signal.aborted) return;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            ...base,
+            object: 'chat.completion',
+            choices: [{ index: 0, message: { role: 'assistant', content: 'slow and steady', refusal: null }, finish_reason: 'stop', logprobs: null }],
+            usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
+          }),
+        );
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = (delta: object, finish: string | null) =>
+        `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })}\n\n`;
+      res.write(chunk({ role: 'assistant', content: '' }, null));
+      for (let i = 0; i < pace.chunks; i++) {
+        await wait(pace.ms);
+        if (gone.signal.aborted) return;
+        res.write(chunk({ content: `w${i} ` }, null));
+      }
+      res.end(chunk({}, 'stop') + 'data: [DONE]\n\n');
+    },
+  });
+}
+
+function writeConfig(dir: string, upstream: string, graceS: number): string {
+  const file = join(dir, `iris-${graceS}.yaml`);
+  writeFileSync(
+    file,
+    [
+      `server: { shutdown_grace_s: ${graceS} }`,
+      'engine: { enabled: false }',
+      'providers:',
+      `  slow: { type: openai, base_url: "${upstream}/v1" }`,
+      'models:',
+      '  - { name: gpt-4o-mini, provider: slow }',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+/** Resolves with the exit code and how long after `since` the process was gone. */
+async function exitAfter(iris: Started, since: number): Promise<{ code: number | null; ms: number }> {
+  const code = await iris.exited;
+  return { code, ms: performance.now() - since };
+}
+
+/**
+ * One raw HTTP/1.1 request on a socket the test keeps; `send()` writes another request on the
+ * same socket (pipelined behind the first), and `responses` resolves with all the bytes read.
+ */
+function rawConnection(origin: string) {
+  const { hostname, port } = new URL(origin);
+  const socket = connect(Number(port), hostname);
+  let text = '';
+  socket.setEncoding('utf8').on('data', (d: string) => (text += d));
+  const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(text)));
+  return {
+    send(body: object) {
+      const json = JSON.stringify(body);
+      socket.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${KEY}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
+      );
+    },
+    closed,
+  };
+}
+
+describe('graceful shutdown (SIGTERM)', () => {
+  let upstream: FakeServer<never, unknown>;
+  let dir: string;
+  before(async () => {
+    upstream = await startSlowUpstream();
+    dir = mkdtempSync(join(tmpdir(), 'iris-shutdown-'));
+  });
+  after(async () => {
+    await upstream.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const start = (graceS: number) =>
+    startMain(cleanEnv({ IRIS_CONFIG: writeConfig(dir, upstream.origin, graceS), IRIS_DATA_DIR: join(dir, 'data'), IRIS_API_KEYS: KEY, LOG_LEVEL: 'info' }));
+
+  it('lets in-flight requests and streams finish, refuses new ones with an OpenAI 503, then exits at once', async () => {
+    upstream.reset();
+    const iris = await start(30);
+    const client = new OpenAI({ baseURL: `${iris.origin}/v1`, apiKey: KEY, maxRetries: 0 });
+    const plain = client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'plain, wait 1200' }] });
+    const streamed = (async () => {
+      const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'streamed, wait 150 x8' }] });
+      let text = '';
+      for await (const chunk of stream) {
+        assertChatCompletionChunk(chunk);
+        text += chunk.choices[0]?.delta.content ?? '';
+      }
+      return text;
+    })();
+    // A request on a connection the client keeps: a second request pipelined behind it arrives
+    // during the drain.
+    const raw = rawConnection(iris.origin);
+    raw.send({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'raw, wait 1000' }] });
+    await upstream.until(() => upstream.requests.length === 3);
+
+    const signalled = performance.now();
+    iris.proc.kill('SIGTERM');
+    await sleep(200);
+    raw.send({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'too late' }] });
+
+    const completion = await plain;
+    assertChatCompletion(completion);
+    assert.equal(completion.choices[0].message.content, 'slow and steady');
+    assert.equal(await streamed, 'w0 w1 w2 w3 w4 w5 w6 w7 ', iris.stdout());
+
+    // The pipelined pair: the first answered in full, the second refused, then the socket closed.
+    const exchange = await raw.closed;
+    const statuses = [...exchange.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+    assert.deepEqual(statuses, [200, 503], exchange);
+    const refusal = exchange.slice(exchange.lastIndexOf('HTTP/1.1 503'));
+    assert.match(refusal, /^connection: close\r$/im);
+    assert.match(refusal, /^retry-after: \d+\r$/im);
+    const error = JSON.parse(refusal.slice(refusal.indexOf('\r\n\r\n') + 4)) as { error: { code: string; type: string } };
+    assertErrorResponse(error);
+    assert.equal(error.error.type, 'server_error');
+    assert.equal(error.error.code, 'server_shutting_down');
+    assert.equal(upstream.requests.length, 3, 'the refused request never reached the upstream');
+
+    // Gone as soon as the last request is done: not after a keep-alive timeout, not after the grace.
+    const { code, ms } = await exitAfter(iris, signalled);
+    assert.equal(code, 0, iris.stderr());
+    assert.ok(ms < 5_000, `exited ${Math.round(ms)} ms after SIGTERM`);
+    assert.match(iris.stdout() + iris.stderr(), /shutting down/);
+  });
+
+  it('cuts what is still running when the grace period ends, and exits', async () => {
+    upstream.reset();
+    const iris = await start(1);
+    const client = new OpenAI({ baseURL: `${iris.origin}/v1`, apiKey: KEY, maxRetries: 0 });
+    const hung = client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'wait 60000' }] });
+    await upstream.until(() => upstream.requests.length === 1);
+    const signalled = performance.now();
+    iris.proc.kill('SIGTERM');
+    await assert.rejects(hung, OpenAI.APIConnectionError);
+    const { code, ms } = await exitAfter(iris, signalled);
+    assert.equal(code, 0, iris.stderr());
+    assert.ok(ms >= 900 && ms < 4_000, `exited ${Math.round(ms)} ms after SIGTERM with a 1 s grace`);
+    assert.match(iris.stdout(), /cut 1 open connection/);
+    await upstream.until(() => upstream.requests[0].aborted, 2_000);
+  });
+});
