@@ -6,6 +6,7 @@ import { ChatService } from './chat/chat-service.ts';
 import { ModelRegistry, routeFromConfig } from './chat/model-registry.ts';
 import type { IrisConfig } from './config/config-schema.ts';
 import { buildApp } from './http/app.ts';
+import { corsOrigins } from './http/cors.ts';
 import { cutAfter } from './http/drain.ts';
 import { createImagePipeline } from './images/create-image-pipeline.ts';
 import { createProvider } from './providers/create-provider.ts';
@@ -58,7 +59,15 @@ export async function createIris(config: IrisConfig, log: Logger): Promise<Iris>
     log: log.child({ component: 'analysis' }),
   });
   chat = new ChatService({ models, images, steps: [analysis.step] });
-  const app = buildApp({ log, chat, models, keys, maxBodyBytes: config.limits.max_body_bytes, inflightBodyBytes: config.limits.inflight_body_bytes });
+  const app = buildApp({
+    log,
+    chat,
+    models,
+    keys,
+    maxBodyBytes: config.limits.max_body_bytes,
+    inflightBodyBytes: config.limits.inflight_body_bytes,
+    corsOrigins: corsOrigins(config.server.cors_origins, config.auth.enabled),
+  });
 
   return {
     app,

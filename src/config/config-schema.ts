@@ -17,6 +17,12 @@ export const configSchema = z
         /** Seconds to wait for in-flight requests on shutdown. */
         shutdown_grace_s: num(z.number().nonnegative()).default(10),
         log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /**
+         * Web pages (origins, e.g. https://app.example.com, or "*") whose scripts may call Iris.
+         * Unset: any origin while auth is on (keys are bearer tokens, as with OpenAI's API), none
+         * while it is off (else any site a user visits could use an open Iris on their network).
+         */
+        cors_origins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'must be "*" or an origin such as https://app.example.com (scheme and host, no path)')).optional(),
       })
       .strict()
       .prefault({}),

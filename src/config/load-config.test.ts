@@ -118,6 +118,16 @@ describe('loadConfig', () => {
     assert.match(message, /^ {2}providers\.bad id!: .*provider ids use letters/m);
   });
 
+  it('takes CORS origins as "*" or scheme and host, naming the entry at fault', () => {
+    assert.deepEqual(loadConfig({ raw: { server: { cors_origins: ['https://app.example.com', 'http://127.0.0.1:3000'] } }, env: {} }).server.cors_origins, [
+      'https://app.example.com',
+      'http://127.0.0.1:3000',
+    ]);
+    assert.equal(loadConfig({ raw: {}, env: {} }).server.cors_origins, undefined);
+    assert.match(failure({ server: { cors_origins: ['https://app.example.com/page'] } }), /^ {2}server\.cors_origins\[0\]: must be "\*" or an origin/m);
+    assert.match(failure({ server: { cors_origins: ['*', 'app.example.com'] } }), /^ {2}server\.cors_origins\[1\]: /m);
+  });
+
   it('names models on unknown providers and duplicate model names', () => {
     const message = failure({ providers: { up: provider }, models: [{ name: 'a', provider: 'nope' }, { name: 'a', provider: 'up' }] });
     assert.match(message, /^ {2}models\[0\]\.provider: unknown provider "nope" \(configured: up\)/m);

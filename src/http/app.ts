@@ -6,6 +6,7 @@ import type { ChatService } from '../chat/chat-service.ts';
 import type { ModelRegistry } from '../chat/model-registry.ts';
 import { createAuthHook } from './auth-hook.ts';
 import { createBodyBudgetHook } from './body-budget-hook.ts';
+import { registerCors } from './cors.ts';
 import { registerDrain } from './drain.ts';
 import { answerClientError, registerErrorHandling } from './error-handler.ts';
 import { registerJsonBodyParser } from './json-body-parser.ts';
@@ -25,6 +26,8 @@ export interface AppDeps {
   maxBodyBytes: number;
   /** Bytes of request bodies held at once across requests (see body-budget-hook.ts). */
   inflightBodyBytes: number;
+  /** Origins whose scripts may call Iris (see cors.ts); empty for none. */
+  corsOrigins: string[];
 }
 
 // Request ids: a random per-process prefix and a counter. Unique without drawing random
@@ -69,6 +72,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     drain.afterResponse();
     done();
   });
+  registerCors(app, deps.corsOrigins);
   registerJsonBodyParser(app);
   registerErrorHandling(app);
   registerHealth(app, deps.models);

@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { ChatCompletionChunk } from '../openai/types.ts';
 import { toApiError } from './error-handler.ts';
@@ -40,12 +41,13 @@ export async function sendEventStream(
     if (started) return;
     started = true;
     reply.hijack();
+    // A hijacked reply sends none of the headers hooks set on it (request id, CORS): carry them.
     res.writeHead(200, {
+      ...(reply.getHeaders() as OutgoingHttpHeaders),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
-      'x-request-id': String(reply.request.id),
     });
   };
   let keepAlive: NodeJS.Timeout | undefined;

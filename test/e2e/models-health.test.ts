@@ -94,6 +94,7 @@ describe('/health while a provider is loading', () => {
     keys: ApiKeys.fromPlain(['sk-health-test-key']),
     maxBodyBytes: 10_000,
     inflightBodyBytes: 1_000_000,
+    corsOrigins: [],
   });
   let origin: string;
   before(async () => {
