@@ -354,6 +354,48 @@ describe('http(s) URLs', () => {
       assert.ok(!/secret|127\.|::1/.test(err.message), err.message);
     }
     await rejects(p.prepare(request(`${base}/notes.png`), target(), ctx()), 'invalid_image');
+    served.set('/login', { body: Buffer.from('<!doctype html><title>Sign in</title>'), type: 'text/html; charset=utf-8' });
+    const html = await rejects(p.prepare(request(`${base}/login`), target(), ctx()), 'invalid_image');
+    assert.match(html.message, /answered with text\/html, not an image/);
+    await p.close();
+  });
+});
+
+describe('a client that leaves', () => {
+  const gone = () => new ApiError(499, 'The client closed the request', { code: 'client_closed_request' });
+
+  test('while its image is fetched: the reason it left, not a 400 for the image', async () => {
+    const controller = new AbortController();
+    const slow = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'image/png' });
+      res.write(Buffer.alloc(8)); // then nothing: the client leaves meanwhile
+      controller.abort(gone());
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const { port } = slow.address() as AddressInfo;
+    const p = pipeline({ fetch: { allow_hosts: [`127.0.0.1:${port}`], timeout_ms: 3000 } });
+    try {
+      await assert.rejects(
+        p.prepare(request(`http://127.0.0.1:${port}/a.png`), target(), { ...ctx(), signal: controller.signal }),
+        (err: ApiError) => err.status === 499,
+      );
+      assert.equal(p.budget.used, 0);
+    } finally {
+      await p.close();
+      slow.closeAllConnections();
+      await new Promise<void>((r) => slow.close(() => r()));
+    }
+  });
+
+  test('while its image is resized: no prepared request (so no provider call), budget whole', async () => {
+    const p = pipeline();
+    const controller = new AbortController();
+    const big = dataUrl(await makeImage('jpeg', 3000, 3000));
+    const prepared = p.prepare(request(big), target({ maxEdge: 512 }), { ...ctx(), signal: controller.signal });
+    while (p.budget.used < 10_000_000) await new Promise((r) => setImmediate(r)); // the resize holds its working memory
+    controller.abort(gone());
+    await assert.rejects(prepared, (err: ApiError) => err.status === 499);
+    assert.equal(p.budget.used, 0);
     await p.close();
   });
 });

@@ -39,9 +39,10 @@ export interface ImagePipelineHandle extends ImagePipeline {
   close(): Promise<void>;
 }
 
-/** Raw bytes of a fetched URL. */
+/** Raw bytes of a fetched URL, and the type its server declared (for messages only). */
 interface CachedBytes {
   bytes: Buffer;
+  contentType: string | null;
 }
 
 /** What Iris adds to the contract's PreparedImage (all optional for other pipelines). */
@@ -121,6 +122,8 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
         if (r.url !== refs[i].part.image_url.url) urls.set(refs[i], r.url);
       });
       const images = results.map((r) => r.image);
+      // A client that left while its images were converted: no provider call for it.
+      ctx.signal.throwIfAborted();
       return {
         request: urls.size === 0 ? request : withUrls(request, urls),
         images,
@@ -170,16 +173,17 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
         } else {
           const key = `url:${parsed.href}`;
           const hit = cache.get(key) as CachedBytes | undefined;
-          let bytes: Buffer;
+          let fetched: CachedBytes;
           if (hit) {
-            bytes = hit.bytes;
-            lease.charge(bytes.length);
+            fetched = hit;
+            lease.charge(hit.bytes.length);
           } else {
-            const fetched = await fetcher.fetch(parsed.href, { signal, reserve: (n) => lease.acquire(n, signal) });
-            bytes = fetched.bytes;
-            cache.set(key, { bytes }, bytes.length, fetched.ttlMs);
+            const got = await fetcher.fetch(parsed.href, { signal, reserve: (n) => lease.acquire(n, signal) });
+            fetched = { bytes: got.bytes, contentType: got.contentType };
+            cache.set(key, fetched, got.bytes.length, got.ttlMs);
           }
-          const source = { bytes, borrowed: false, reread: () => bytes };
+          const { bytes } = fetched;
+          const source = { bytes, borrowed: false, reread: () => bytes, contentType: fetched.contentType };
           result = await fromBytes(ref, source, detail, target, formula, lease, signal, 'fetched', Boolean(hit), (t) => toDataUrl(MEDIA_TYPES[t], bytes));
         }
       }
@@ -202,13 +206,15 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
       );
       return result;
     } catch (err) {
+      // The client left: whatever failed (a cancelled fetch) is its leaving, not a bad image.
+      if (ctx.signal.aborted) throw ctx.signal.reason;
       throw toApiError(err, ref, url, log);
     }
   }
 
   async function fromBytes(
     ref: PartRef,
-    source: { bytes: Buffer; borrowed: boolean; reread: () => Buffer },
+    source: { bytes: Buffer; borrowed: boolean; reread: () => Buffer; contentType?: string | null },
     detail: ImageDetail | undefined,
     target: ImageTarget,
     formula: TokenFormula,
@@ -228,7 +234,7 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
       return bytes;
     };
     const format = sniffFormat(bytes);
-    if (!format) throw notAnImage(bytes);
+    if (!format) throw notAnImage(bytes, source.contentType);
     const probe = probeHeader(format, bytes) ?? (await probeWithSharp(own(), format));
     const pixels = probe.width * probe.height;
     if (pixels > config.max_pixels) {
@@ -356,12 +362,16 @@ function parseUrl(url: string): URL {
   }
 }
 
-function notAnImage(bytes: Buffer): ImageProblem {
+/** `contentType`: what a fetched URL's server declared; an HTML page is named as such. */
+function notAnImage(bytes: Buffer, contentType?: string | null): ImageProblem {
   const head = bytes.toString('latin1', 0, Math.min(bytes.length, 256)).replace(/^\uFEFF|^\xEF\xBB\xBF/, '').trimStart().toLowerCase();
   if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'))) {
     return new ImageProblem('unsupported_image_media_type', 'SVG images are not supported; send PNG, JPEG, WebP or GIF.');
   }
   if (head.startsWith('%pdf')) return new ImageProblem('unsupported_image_media_type', 'PDF files are not images; send PNG, JPEG, WebP or GIF.');
+  if (contentType && !contentType.startsWith('image/') && contentType !== 'application/octet-stream') {
+    return new ImageProblem('invalid_image', `The image URL answered with ${contentType.slice(0, 60)}, not an image.`);
+  }
   return new ImageProblem('invalid_image', 'The data is not an image Iris recognises (PNG, JPEG, WebP, GIF, TIFF, BMP, AVIF or HEIC).');
 }
 

@@ -18,6 +18,7 @@ export class TransformSlots {
   }
 
   async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted(); // a free slot would otherwise start work for a request already gone
     const slot = this.#slots.lease();
     await slot.acquire(1, signal);
     try {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ChatService } from '../../chat/chat-service.ts';
+import { ApiError } from '../../openai/api-error.ts';
 import { validateChatRequest } from '../../openai/validate-chat-request.ts';
 import type { CallContext } from '../../providers/provider.ts';
 import { HoldOpen, sendEventStream } from '../sse-writer.ts';
@@ -24,11 +25,13 @@ export function registerChatCompletions(app: FastifyInstance, chat: ChatService)
 /**
  * A context whose signal aborts when the client goes away before the answer is complete. The
  * request's hold on its raw body ends with the response (upstream writes hold it on their own).
+ * The abort reason is a 499, so whatever rethrows it (a budget wait, the engine) logs a closed
+ * request rather than a 500.
  */
 function callContext(request: FastifyRequest, reply: FastifyReply): { ctx: CallContext; isClientGone: () => boolean } {
   const controller = new AbortController();
   const onClose = () => {
-    if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
+    if (!reply.raw.writableFinished) controller.abort(clientClosed());
     request.rawBody?.release();
   };
   reply.raw.once('close', onClose);
@@ -37,4 +40,8 @@ function callContext(request: FastifyRequest, reply: FastifyReply): { ctx: CallC
     // The socket may be destroyed a tick before its 'close' event aborts the signal.
     isClientGone: () => controller.signal.aborted || (reply.raw.destroyed && !reply.raw.writableFinished),
   };
+}
+
+function clientClosed(): ApiError {
+  return new ApiError(499, 'The client closed the request', { type: 'invalid_request_error', code: 'client_closed_request' });
 }
