@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { createGuardedFetcher, ImageFetchError, type GuardedFetcher } from './guarded-fetch.ts';
 
 // Every connection here goes to 127.0.0.1; the refused cases never connect at all (the
@@ -204,5 +205,91 @@ describe('guarded fetch', () => {
     );
     await f.close();
     await refusing.close();
+  });
+});
+
+// Servers that lie: raw sockets, so the response can say what node:http would not let it.
+describe('guarded fetch against a hostile server', () => {
+  let raw: NetServer;
+  let rawPort: number;
+  const seen: string[] = [];
+  const bomb = gzipSync(Buffer.alloc(64 << 20)); // 64 MB of zeros in ~64 kB
+
+  before(async () => {
+    raw = createNetServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', (head) => {
+        const text = head.toString('latin1');
+        seen.push(text);
+        const path = text.split(' ')[1].split('?')[0];
+        const send = (headers: string, body: Buffer = Buffer.alloc(0)) => socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\n${headers}\r\n`), body]));
+        switch (path) {
+          case '/longer-than-body': // declares 1000 bytes, sends 100, hangs up
+            send('content-type: image/png\r\ncontent-length: 1000\r\n', png);
+            socket.end();
+            return;
+          case '/shorter-than-body': // declares the PNG's length, then keeps sending past it
+            send(`content-type: image/png\r\ncontent-length: ${png.length}\r\n`, Buffer.concat([png, Buffer.alloc(10_000, 0x41)]));
+            socket.end();
+            return;
+          case '/gzip':
+            send(`content-type: image/png\r\ncontent-encoding: gzip\r\ncontent-length: ${bomb.length}\r\n`, bomb);
+            socket.end();
+            return;
+          case '/br':
+            send('content-type: image/png\r\ncontent-encoding: br\r\ntransfer-encoding: chunked\r\n', Buffer.from('5\r\nxxxxx\r\n0\r\n\r\n'));
+            socket.end();
+            return;
+          case '/html':
+            send('content-type: text/html; charset=utf-8\r\ncontent-length: 15\r\n', Buffer.from('<html>hi</html>'));
+            socket.end();
+            return;
+          default:
+            socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
+        }
+      });
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+    rawPort = (raw.address() as AddressInfo).port;
+  });
+  after(() => new Promise<void>((r) => raw.close(() => r())));
+
+  const hostile = (extra: Partial<Parameters<typeof createGuardedFetcher>[0]> = {}) =>
+    createGuardedFetcher({ allowHosts: [`127.0.0.1:${rawPort}`], denyHosts: [], maxBytes: 4000, timeoutMs: 2000, maxRedirects: 5, userAgent: 'iris-test', ...extra });
+
+  test('a body shorter than its Content-Length fails as a cut connection, not a short image', async () => {
+    const f = hostile();
+    const err = await failure(f, `http://127.0.0.1:${rawPort}/longer-than-body?k=secret`);
+    assert.equal(err.kind, 'network');
+    assert.match(err.message, /before the whole image arrived/);
+    assert.ok(!err.message.includes('secret'));
+    await f.close();
+  });
+
+  test('bytes past the Content-Length are never read (the cap cannot be slipped past)', async () => {
+    const f = hostile();
+    const got = await f.fetch(`http://127.0.0.1:${rawPort}/shorter-than-body`);
+    assert.deepEqual(got.bytes, png);
+    await f.close();
+  });
+
+  test('asks for no compression, and refuses a compressed body without inflating it', async () => {
+    const f = hostile({ maxBytes: 20_000_000 });
+    const before = process.memoryUsage().rss;
+    for (const path of ['/gzip', '/br']) {
+      const err = await failure(f, `http://127.0.0.1:${rawPort}${path}`);
+      assert.equal(err.kind, 'unsupported_encoding', path);
+      assert.match(err.message, /compressed \((gzip|br)\)/);
+    }
+    assert.ok(process.memoryUsage().rss - before < 32 << 20, 'the 64 MB bomb was not inflated');
+    assert.match(seen.at(-1)!, /\r\naccept-encoding: identity\r\n/i);
+    await f.close();
+  });
+
+  test('reports the content type the server declared', async () => {
+    const f = hostile();
+    const got = await f.fetch(`http://127.0.0.1:${rawPort}/html`);
+    assert.equal(got.contentType, 'text/html');
+    await f.close();
   });
 });

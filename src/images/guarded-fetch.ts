@@ -11,7 +11,8 @@ import { redactUrl } from './redact-url.ts';
 // address check runs inside undici's connect step on the address actually dialled, so a
 // name that resolves to a public address at check time and to 127.0.0.1 at connect time
 // (DNS rebinding) cannot slip through. Every redirect is a fresh request through the same
-// check. Size is capped while streaming, the whole fetch has one deadline.
+// check. Size is capped while streaming, the whole fetch has one deadline, and bodies come
+// uncompressed or not at all.
 
 export interface GuardedFetchOptions {
   allowHosts: readonly string[];
@@ -34,6 +35,7 @@ export type FetchFailure =
   | 'timeout'
   | 'network'
   | 'too_many_redirects'
+  | 'unsupported_encoding'
   | 'aborted';
 
 /** Messages are safe to show to clients: no query strings, no resolved addresses. */
@@ -54,6 +56,8 @@ export interface FetchedImage {
   ttlMs: number;
   /** Where the bytes came from after redirects, redacted. */
   finalUrl: string;
+  /** The media type the server declared (no parameters), for messages only: bytes are sniffed. */
+  contentType: string | null;
 }
 
 export interface FetchOptions {
@@ -100,7 +104,8 @@ export function createGuardedFetcher(options: GuardedFetchOptions): GuardedFetch
           method: 'GET',
           dispatcher: agent,
           signal,
-          headers: { 'user-agent': options.userAgent, accept: 'image/*,*/*;q=0.5' },
+          // identity: without it any content coding is acceptable (RFC 9110 §12.5.3).
+          headers: { 'user-agent': options.userAgent, accept: 'image/*,*/*;q=0.5', 'accept-encoding': 'identity' },
         });
       } catch (err) {
         throw translateError(err, url, deadline, options.timeoutMs);
@@ -120,6 +125,12 @@ export function createGuardedFetcher(options: GuardedFetchOptions): GuardedFetch
         await body.dump().catch(() => {});
         throw new ImageFetchError('http_status', `The image server at ${redactUrl(url)} answered ${statusCode}.`, statusCode);
       }
+      // Compressed anyway: refused, not inflated (no decompression bomb to guard against).
+      const encoding = headerValue(headers['content-encoding'])?.trim().toLowerCase();
+      if (encoding && encoding !== 'identity') {
+        discard(body);
+        throw new ImageFetchError('unsupported_encoding', `The image server at ${redactUrl(url)} sent the image compressed (${encoding.slice(0, 20)}); Iris takes images without a Content-Encoding.`);
+      }
       const declared = Number(headerValue(headers['content-length']) ?? NaN);
       if (Number.isFinite(declared) && declared > options.maxBytes) {
         discard(body);
@@ -127,7 +138,8 @@ export function createGuardedFetcher(options: GuardedFetchOptions): GuardedFetch
       }
       const bytes = await readCapped(body, url, signal, deadline, Number.isFinite(declared) ? declared : null, fetchOptions.reserve);
       const ttlMs = freshnessMs(headers as Record<string, string>, options.defaultTtlMs ?? 300_000);
-      return { bytes, ttlMs, finalUrl: redactUrl(url) };
+      const contentType = headerValue(headers['content-type'])?.split(';')[0].trim().toLowerCase() || null;
+      return { bytes, ttlMs, finalUrl: redactUrl(url), contentType };
     }
   }
 
@@ -162,7 +174,7 @@ export function createGuardedFetcher(options: GuardedFetchOptions): GuardedFetch
     } catch (err) {
       discard(body);
       if (err === ours) throw err;
-      throw translateError(err, url, deadline, options.timeoutMs, signal);
+      throw translateError(err, url, deadline, options.timeoutMs, signal, true);
     }
     return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
   }
@@ -232,7 +244,7 @@ async function pickAddress(rules: HostRules, resolve: (host: string) => Promise<
   return addresses[0];
 }
 
-function translateError(err: unknown, url: URL, deadline: AbortSignal, timeoutMs: number, signal?: AbortSignal): ImageFetchError {
+function translateError(err: unknown, url: URL, deadline: AbortSignal, timeoutMs: number, signal?: AbortSignal, inBody = false): ImageFetchError {
   if (findCause(err, (e) => e instanceof RefusedConnection)) {
     // Deliberately vague: neither the resolved address nor the query string goes back.
     return new ImageFetchError('refused', 'The image URL points to an address Iris may not fetch from (not a public address).');
@@ -247,6 +259,7 @@ function translateError(err: unknown, url: URL, deadline: AbortSignal, timeoutMs
   const dns = findCause(err, (e) => ['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME'].includes(String((e as { code?: string }).code)));
   if (dns) return new ImageFetchError('network', `Could not resolve the image URL's host ${normalizeHost(url.hostname)}.`);
   const code = (findCause(err, (e) => typeof (e as { code?: unknown }).code === 'string') as { code?: string } | null)?.code;
+  if (inBody) return new ImageFetchError('network', `The image server at ${where} closed the connection before the whole image arrived${code ? ` (${code})` : ''}.`);
   return new ImageFetchError('network', `Could not fetch the image at ${where}${code ? ` (${code})` : ''}.`);
 }
 
