@@ -1,10 +1,11 @@
 // Streams and connections under adverse timing: a real Iris on loopback in front of one fake
 // upstream that speaks all three dialects (OpenAI-compatible, Anthropic, Gemini) and is told,
-// request by request, how to misbehave in time: hang after the headers, hang mid-stream, cut
-// the socket mid-event, reset it, send one enormous event or never stop; and clients that
-// misbehave: disconnect during the upload, during an image fetch, before the upstream answers,
-// mid-stream, or read very slowly. After each, the upstream must have seen its request end
-// (no leaked upstream sockets), Iris's budgets must be whole again, and Iris must keep answering.
+// request by request, how to misbehave in time: hang after the headers, hang mid-stream, send
+// only heartbeat comments, cut the socket mid-event, reset it, send one enormous event or never
+// stop; and clients that misbehave: disconnect during the upload, during an image fetch, before
+// the upstream answers, mid-stream, or read very slowly. After each, the upstream must have seen
+// its request end (no leaked upstream sockets), Iris's budgets must be whole again, and Iris must
+// keep answering.
 //
 // Deterministic signals over sleeps: the fake records when Iris goes away from it, and what the
 // client sees is read to its end under a generous deadline.
@@ -118,6 +119,21 @@ const hangAfter = (count: number): Handler => (record, res) => {
   res.writeHead(200, SSE_HEADERS);
   if (count > 0) res.write(streamFrames(dialectOf(record), REPLY_WORDS.slice(0, count), false).join(''));
   else res.flushHeaders();
+};
+
+/**
+ * Headers, then an SSE comment every 200 ms (OpenRouter's and a generic one, in turn) until the
+ * client goes; with `then`, a stream's first `words` words at `at` ms, the comments going on.
+ */
+const heartbeats = (then?: { at: number; words: number }): Handler => (record, res) => {
+  res.writeHead(200, SSE_HEADERS);
+  let beats = 0;
+  const timer = setInterval(() => res.write(beats++ % 2 ? ': keep-alive\n\n' : ': OPENROUTER PROCESSING\n\n'), 200);
+  const events = then && setTimeout(() => res.write(streamFrames(dialectOf(record), REPLY_WORDS.slice(0, then.words), false).join('')), then.at);
+  res.on('close', () => {
+    clearInterval(timer);
+    clearTimeout(events);
+  });
 };
 
 /** A JSON body written a character every 50 ms, until it ends or the client goes. */
@@ -312,6 +328,54 @@ describe('streams and connections under adverse timing', () => {
         const content = dataEvents(answer.text).slice(0, -1).map((e) => (JSON.parse(e) as { choices: { delta: { content?: string } }[] }).choices[0].delta.content ?? '').join('');
         assert.equal(content, REPLY_WORDS.slice(0, 2).join(''), 'what came before the failure got through');
         await lastRequestClosed();
+      });
+
+      // Heartbeats (OpenRouter's `: OPENROUTER PROCESSING` while queued, `: keep-alive`) keep
+      // intermediaries from closing an idle connection; they do not extend Iris's wait for an event.
+      it('headers, then only heartbeat comments: 504 timeout_error at timeout_ms, and the upstream request is closed', async () => {
+        upstream.script(heartbeats());
+        const started = Date.now();
+        const answer = await post(iris, { model: MODEL[dialect], messages: userMessage, stream: true, stream_options: { include_usage: true } }, 8_000);
+        const took = Date.now() - started;
+        assert.equal(answer.status, 504, answer.text);
+        const body = JSON.parse(answer.text) as { error: { type: string } };
+        assertErrorResponse(body);
+        assert.equal(body.error.type, 'timeout_error');
+        assert.ok(took >= TIMEOUT_MS - 50, `ended after ${took} ms`);
+        await lastRequestClosed();
+      });
+
+      it('heartbeats, some events, then only heartbeats: an error event timeout_ms after the last event', async () => {
+        const eventsAt = TIMEOUT_MS * 0.6;
+        upstream.script(heartbeats({ at: eventsAt, words: 2 }));
+        const started = Date.now();
+        const answer = await post(iris, { model: MODEL[dialect], messages: userMessage, stream: true, stream_options: { include_usage: true } }, 8_000);
+        const took = Date.now() - started;
+        assert.equal(answer.status, 200);
+        const error = assertEndsWithError(answer.text);
+        assert.equal(error.error.type, 'timeout_error');
+        assert.match(error.error.message, new RegExp(`${TIMEOUT_MS} ms`));
+        const content = dataEvents(answer.text).slice(0, -1).map((e) => (JSON.parse(e) as { choices: { delta: { content?: string } }[] }).choices[0].delta.content ?? '').join('');
+        assert.equal(content, REPLY_WORDS.slice(0, 2).join(''));
+        // Counted from the events (which re-arm the wait), not from the headers.
+        assert.ok(took >= eventsAt + TIMEOUT_MS - 50, `ended after ${took} ms`);
+        await lastRequestClosed();
+      });
+
+      // RamaLama's RAG proxy labels its SSE text/plain; NEAR AI's vLLM proxy sent no Content-Type.
+      it('a stream answered as SSE under text/plain or no Content-Type: read as the stream it is', async () => {
+        for (const type of ['text/plain; charset=utf-8', undefined]) {
+          upstream.script((record, res) => {
+            res.writeHead(200, type ? { 'content-type': type } : {});
+            res.end(streamFrames(dialectOf(record), REPLY_WORDS).join(''));
+          });
+          const answer = await post(iris, { model: MODEL[dialect], messages: userMessage, stream: true });
+          assert.equal(answer.status, 200, answer.text);
+          const events = dataEvents(answer.text);
+          assert.equal(events.at(-1), '[DONE]', String(type));
+          const content = events.slice(0, -1).map((e) => (JSON.parse(e) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? '').join('');
+          assert.equal(content, REPLY_WORDS.join(''));
+        }
       });
 
       it('the socket closes in the middle of a data: line: an error event, no [DONE]', async () => {

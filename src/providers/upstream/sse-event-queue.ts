@@ -28,6 +28,8 @@ export interface SseEventSource {
   resume(): void;
   /** Aborts the upstream request: the reader has gone. */
   cancel(reason: Error): void;
+  /** An event arrived (comments are not events). */
+  received?(): void;
 }
 
 type Waiter = { resolve: (r: IteratorResult<EventSourceMessage>) => void; reject: (err: unknown) => void };
@@ -39,7 +41,7 @@ export class SseEventQueue implements AsyncIterableIterator<EventSourceMessage> 
   private failure: { error: unknown } | null = null;
   private ended = false;
   private closed = false;
-  private paused = false;
+  private held = false;
   /** Characters of data in the events waiting unread. */
   private queuedChars = 0;
   private readonly parser: EventSourceParser;
@@ -64,8 +66,8 @@ export class SseEventQueue implements AsyncIterableIterator<EventSourceMessage> 
     if (this.failure) return false; // failed while bytes still come: nothing more is read
     this.parser.feed(this.decoder.decode(chunk, { stream: true }));
     if (this.failure) return false;
-    this.paused = this.events.length - this.head >= HIGH_WATER || this.queuedChars >= HIGH_WATER_CHARS;
-    return !this.paused;
+    this.held = this.events.length - this.head >= HIGH_WATER || this.queuedChars >= HIGH_WATER_CHARS;
+    return !this.held;
   }
 
   /** The body ended. An event without its closing blank line is dropped, as the SSE spec says. */
@@ -105,11 +107,17 @@ export class SseEventQueue implements AsyncIterableIterator<EventSourceMessage> 
     return Promise.resolve({ value: undefined, done: true });
   }
 
+  /** feed() has paused the body until the reader catches up. */
+  get paused(): boolean {
+    return this.held;
+  }
+
   [Symbol.asyncIterator](): this {
     return this;
   }
 
   private push(event: EventSourceMessage): void {
+    this.source.received?.();
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = null;
@@ -138,8 +146,8 @@ export class SseEventQueue implements AsyncIterableIterator<EventSourceMessage> 
       this.events = [];
       this.head = 0;
       this.queuedChars = 0;
-      if (this.paused) {
-        this.paused = false;
+      if (this.held) {
+        this.held = false;
         this.source.resume();
       }
     }

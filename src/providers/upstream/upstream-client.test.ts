@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import { cutLongDataUrls, matchPlaceholders } from '../../json/cut-data-urls.ts';
 import { RawBody } from '../../json/raw-body.ts';
 import { ApiError } from '../../openai/api-error.ts';
+import type { SseEventQueue } from './sse-event-queue.ts';
 import { createUpstreamClient, type UpstreamClient } from './upstream-client.ts';
 
 // The upstream client against a real HTTP server on loopback: what each kind of answer becomes.
@@ -112,6 +113,27 @@ test('postForEvents: an error status or a plain JSON answer comes back as text',
   assert.ok('text' in plain && plain.status === 200 && plain.text === '{"choices":[]}');
 });
 
+test('postForEvents: a 2xx answer that is SSE under another Content-Type, or none, is read as events', async () => {
+  for (const type of ['text/plain; charset=utf-8', undefined]) {
+    handler = (_req, res) => {
+      res.writeHead(200, type ? { 'content-type': type } : {});
+      // The first bytes too few to tell.
+      res.write('da', () => setTimeout(() => res.end('ta: {"n":1}\n\n: keep-alive\n\ndata: [DONE]\n\n'), 20));
+    };
+    const answer = await client.postForEvents(call());
+    assert.ok('events' in answer, String(type));
+    const seen = [];
+    for await (const e of answer.events) seen.push(e.data);
+    assert.deepEqual(seen, ['{"n":1}', '[DONE]']);
+  }
+  handler = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('{"choices":[]}');
+  };
+  const plain = await client.postForEvents(call());
+  assert.ok('text' in plain && plain.text === '{"choices":[]}');
+});
+
 test('postForEvents: a JSON answer that trickles in past timeoutMs overall is a 504, not a hang', async () => {
   const upstream = trickleJson();
   const started = Date.now();
@@ -120,7 +142,7 @@ test('postForEvents: a JSON answer that trickles in past timeoutMs overall is a 
   while (!upstream.closed()) await new Promise((r) => setTimeout(r, 10));
 });
 
-test('postForEvents: an event stream is bounded by the idle timeout, not by timeoutMs overall', async () => {
+test('postForEvents: an event stream is bounded by the wait for each event, not by timeoutMs overall', async () => {
   let timer: NodeJS.Timeout | undefined;
   handler = (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -134,6 +156,67 @@ test('postForEvents: an event stream is bounded by the idle timeout, not by time
   const seen: string[] = [];
   for await (const e of answer.events) seen.push(e.data);
   assert.equal(seen.length, 8);
+});
+
+/** Headers, then an SSE comment every 50 ms until the client goes; `at(ms, text)` writes more. */
+function heartbeats(): { closed: () => boolean; at: (ms: number, text: string) => void } {
+  let closed = false;
+  const later: { ms: number; text: string }[] = [];
+  handler = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const timer = setInterval(() => res.write(': keep-alive\n\n'), 50);
+    const timers = later.map(({ ms, text }) => setTimeout(() => res.write(text), ms));
+    res.on('close', () => {
+      closed = true;
+      clearInterval(timer);
+      timers.forEach(clearTimeout);
+    });
+  };
+  return { closed: () => closed, at: (ms, text) => void later.push({ ms, text }) };
+}
+
+test('postForEvents: heartbeat comments do not hold a stream open: no event within timeoutMs is a 504', async () => {
+  const upstream = heartbeats();
+  const started = Date.now();
+  const answer = await client.postForEvents(call());
+  assert.ok('events' in answer);
+  await assert.rejects(answer.events.next(), (err: ApiError) => err.status === 504 && err.code === 'upstream_timeout');
+  const took = Date.now() - started;
+  assert.ok(took >= 290 && took < 1000, `failed after ${took} ms`);
+  await waitFor(upstream.closed);
+});
+
+test('postForEvents: each event re-arms the wait; comments after it do not', async () => {
+  const upstream = heartbeats();
+  upstream.at(200, 'data: {"n":1}\n\n');
+  const started = Date.now();
+  const answer = await client.postForEvents(call());
+  assert.ok('events' in answer);
+  assert.equal((await answer.events.next()).value?.data, '{"n":1}');
+  await assert.rejects(answer.events.next(), (err: ApiError) => err.status === 504 && err.code === 'upstream_timeout');
+  const took = Date.now() - started;
+  // 300 ms after the event, not after the headers.
+  assert.ok(took >= 490 && took < 1200, `failed after ${took} ms`);
+  await waitFor(upstream.closed);
+});
+
+test('postForEvents: a reader that is behind (the body paused) is not timed out while it catches up', async () => {
+  let finish: () => void = () => {};
+  handler = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(Array.from({ length: 200 }, (_, i) => `data: ${i}\n\n`).join(''));
+    finish = () => res.end();
+  };
+  const answer = await client.postForEvents(call());
+  assert.ok('events' in answer);
+  assert.equal((await answer.events.next()).value?.data, '0');
+  await new Promise((r) => setTimeout(r, 700)); // over twice timeoutMs with the body paused
+  assert.ok((answer.events as SseEventQueue).paused);
+  const seen: string[] = [];
+  for (let i = 1; i < 200; i++) seen.push((await answer.events.next()).value?.data);
+  finish();
+  assert.deepEqual(await answer.events.next(), { value: undefined, done: true });
+  assert.equal(seen.length, 199);
 });
 
 test('postForEvents: a connection that dies mid-stream fails the reader with a 502, after the events that came', async () => {

@@ -46,10 +46,11 @@ export interface UpstreamClient {
   /** A call read to the end, bounded by timeoutMs overall. */
   postForText(call: UpstreamCall): Promise<UpstreamTextResponse>;
   /**
-   * A streaming call. A 2xx `text/event-stream` answer comes back at its headers (bounded by
-   * timeoutMs), as events, each bounded by the idle timeout (timeoutMs without a byte); any
-   * other answer (an error, or a server that ignored `stream`) is read to the end, bounded by
-   * timeoutMs overall, and comes back as text.
+   * A streaming call. A 2xx event stream (`text/event-stream`, or a body that opens as one)
+   * comes back as soon as that is known (bounded by timeoutMs), as events, the wait for each
+   * bounded by timeoutMs (SSE comments, heartbeats, do not count); any other answer (an error,
+   * or a server that ignored `stream`) is read to the end, bounded by timeoutMs overall, and
+   * comes back as text.
    */
   postForEvents(call: UpstreamCall): Promise<UpstreamEventsResponse | UpstreamTextResponse>;
   close(): Promise<void>;
@@ -95,24 +96,33 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       let headers: Record<string, string> = {};
       const chunks: Buffer[] = [];
       let events: SseEventQueue | null = null;
+      /** While a 2xx answer to a stream request that is not labelled SSE may still be SSE. */
+      let sniffing: (() => void) | null = null;
       let abort: ((reason?: Error) => void) | null = null;
       const onAbort = () => abort?.(signal.reason as Error);
       // Every call is bounded by timeoutMs overall, up to its last byte; an event stream only
-      // until its headers, after which the pool's idle timeout (bodyTimeout) bounds each wait.
-      // So a stream request answered with JSON or an error body, trickled byte by byte, still
-      // ends at timeoutMs. A plain timer that aborts undici's request itself: no second
-      // AbortController and listener per call, and nothing kept alive past the call
-      // (AbortSignal.timeout would hold every request's signal for the whole timeout).
+      // until it is known to be one, after which the same timer bounds the wait for each event: re-armed
+      // by every event, not by every byte, so SSE comments (heartbeats, which also keep resetting
+      // undici's bodyTimeout) cannot hold a stream open. So a stream request answered with JSON
+      // or an error body, trickled byte by byte, still ends at timeoutMs. A plain timer that
+      // aborts undici's request itself: no second AbortController and listener per call, and
+      // nothing kept alive past the call (AbortSignal.timeout would hold every request's signal
+      // for the whole timeout).
       let timedOut = false;
       let deadline: NodeJS.Timeout | undefined = setTimeout(() => {
+        // A reader that is behind has paused the body: that wait is Iris's, not the upstream's
+        // (undici's bodyTimeout holds off too). Resuming re-arms it.
+        if (events?.paused) return void deadline?.refresh();
         timedOut = true;
         abort?.(new DOMException('The upstream did not answer in time', 'TimeoutError'));
       }, options.timeoutMs);
+      const rearm = () => deadline?.refresh();
       // The client's body, held while this call may write it (see src/json/raw-body.ts).
       let releaseBody: (() => void) | null = null;
       const done = () => {
         signal.removeEventListener('abort', onAbort);
         clearTimeout(deadline);
+        deadline = undefined; // a queue resumed after the end re-arms nothing
         releaseBody?.();
       };
       const asText = (): UpstreamTextResponse => ({ status, headers, text: Buffer.concat(chunks).toString('utf8') });
@@ -123,6 +133,20 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         // An error answer cut short still says what it can.
         else if (status >= 300) resolve(asText());
         else reject(error);
+      };
+      const startEvents = (resume: () => void): SseEventQueue => {
+        rearm(); // from here, the wait for the first event
+        const queue = new SseEventQueue({
+          resume: () => {
+            rearm();
+            resume();
+          },
+          cancel: (reason) => abort?.(reason),
+          received: rearm,
+        });
+        events = queue;
+        resolve({ status, headers, events: queue });
+        return queue;
       };
       try {
         let body: string | SerializedJson;
@@ -146,17 +170,31 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           onHeaders(statusCode, rawHeaders, resume) {
             status = statusCode;
             headers = headersFromRaw(rawHeaders);
-            if (stream && status < 300 && (headers['content-type'] ?? '').includes('text/event-stream')) {
-              clearTimeout(deadline);
-              deadline = undefined;
-              events = new SseEventQueue({ resume, cancel: (reason) => abort?.(reason) });
-              resolve({ status, headers, events });
+            if (stream && status < 300) {
+              if ((headers['content-type'] ?? '').includes('text/event-stream')) startEvents(resume);
+              else sniffing = resume;
             }
             return true;
           },
           onData(chunk) {
             if (events) return events.feed(chunk);
             chunks.push(chunk);
+            if (sniffing) {
+              // Servers that send SSE under another label (or none): RamaLama's RAG proxy
+              // (`ramalama serve --rag`, 0.23) says text/plain, NEAR AI's private-ml-sdk vLLM
+              // proxy said nothing. OpenAI's SDKs read any answer to a stream request as SSE, so
+              // their users never notice. A body that opens with an SSE field is not JSON.
+              const head = chunks.length === 1 ? chunk : Buffer.concat(chunks);
+              const sse = opensAsSse(head);
+              if (sse !== undefined) {
+                const resume = sniffing;
+                sniffing = null;
+                if (sse) {
+                  chunks.length = 0;
+                  return startEvents(resume).feed(head);
+                }
+              }
+            }
             return true;
           },
           onComplete() {
@@ -208,6 +246,20 @@ function transportFailure(err: unknown, signal: AbortSignal, timedOut: boolean, 
     code: 'upstream_unreachable',
     cause: err,
   });
+}
+
+const SSE_FIELDS = ['data:', 'event:', 'id:', 'retry:', ':'].map((field) => Buffer.from(field));
+
+/** Whether a body opens with an SSE field or comment; undefined while too short to tell. */
+function opensAsSse(head: Buffer): boolean | undefined {
+  let undecided = false;
+  for (const field of SSE_FIELDS) {
+    const n = Math.min(head.length, field.length);
+    if (head.compare(field, 0, n, 0, n) !== 0) continue;
+    if (n === field.length) return true;
+    undecided = true;
+  }
+  return undecided ? undefined : false;
 }
 
 /** undici's raw [name, value, …] list as one lower-cased object; repeated names joined with ', '. */
