@@ -66,3 +66,11 @@ export function shorten(text: string, max = 100): string {
 export function invalidRequest(message: string, param: string | null = null, code: string | null = null): ApiError {
   return new ApiError(400, message, { type: 'invalid_request_error', param, code });
 }
+
+/**
+ * The client went away before its answer was complete. Never sent (nobody is listening); the
+ * status is nginx's 499, so the request is logged as closed, not as a server error.
+ */
+export function clientClosed(cause?: unknown): ApiError {
+  return new ApiError(499, 'The client closed the request', { type: 'invalid_request_error', code: 'client_closed_request', cause });
+}

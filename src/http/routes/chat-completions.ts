@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ChatService } from '../../chat/chat-service.ts';
-import { ApiError } from '../../openai/api-error.ts';
+import { clientClosed } from '../../openai/api-error.ts';
 import { validateChatRequest } from '../../openai/validate-chat-request.ts';
 import type { CallContext } from '../../providers/provider.ts';
 import { HoldOpen, sendEventStream } from '../sse-writer.ts';
@@ -40,8 +40,4 @@ function callContext(request: FastifyRequest, reply: FastifyReply): { ctx: CallC
     // The socket may be destroyed a tick before its 'close' event aborts the signal.
     isClientGone: () => controller.signal.aborted || (reply.raw.destroyed && !reply.raw.writableFinished),
   };
-}
-
-function clientClosed(): ApiError {
-  return new ApiError(499, 'The client closed the request', { type: 'invalid_request_error', code: 'client_closed_request' });
 }

@@ -3,7 +3,7 @@ import { Pool } from 'undici';
 import type { EventSourceMessage } from 'eventsource-parser';
 import { serializeJson, type SerializedJson } from '../../json/serialize-json.ts';
 import { MIN_VERBATIM_CHARS, type VerbatimString } from '../../json/verbatim-strings.ts';
-import { ApiError } from '../../openai/api-error.ts';
+import { ApiError, clientClosed } from '../../openai/api-error.ts';
 import { SseEventQueue } from './sse-event-queue.ts';
 
 // One pooled keep-alive connection set per upstream provider, and the one place where a
@@ -215,10 +215,6 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     postForEvents: (call) => send(call, true),
     close: () => pool.close(),
   };
-}
-
-function clientClosed(cause?: unknown): ApiError {
-  return new ApiError(499, 'The client closed the request', { type: 'invalid_request_error', code: 'client_closed_request', cause });
 }
 
 function transportFailure(err: unknown, signal: AbortSignal, timedOut: boolean, options: UpstreamClientOptions): ApiError {
