@@ -67,6 +67,7 @@ export async function createIris(config: IrisConfig, log: Logger): Promise<Iris>
     maxBodyBytes: config.limits.max_body_bytes,
     inflightBodyBytes: config.limits.inflight_body_bytes,
     corsOrigins: corsOrigins(config.server.cors_origins, config.auth.enabled),
+    clientReadTimeoutMs: config.server.client_read_timeout_s * 1000,
   });
 
   return {

@@ -16,6 +16,11 @@ export const configSchema = z
         port: num(z.number().int('must be a whole number, 0–65535').min(0, 'must be 0–65535').max(65535, 'must be 0–65535')).default(8080),
         /** Seconds to wait for in-flight requests on shutdown. */
         shutdown_grace_s: num(z.number().nonnegative()).default(10),
+        /**
+         * Seconds a streaming client may leave what was sent unread before Iris ends its stream
+         * (and the upstream call): a client that stops reading must not hold an upstream forever.
+         */
+        client_read_timeout_s: num(z.number().positive()).default(60),
         log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
         /**
          * Web pages (origins, e.g. https://app.example.com, or "*") whose scripts may call Iris.

@@ -28,6 +28,8 @@ export interface AppDeps {
   inflightBodyBytes: number;
   /** Origins whose scripts may call Iris (see cors.ts); empty for none. */
   corsOrigins: string[];
+  /** How long a streaming client may leave sent data unread (see sse-writer.ts). */
+  clientReadTimeoutMs: number;
 }
 
 // Request ids: a random per-process prefix and a counter. Unique without drawing random
@@ -81,7 +83,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // After auth: a caller without a key is refused before any body counts against others.
     v1.addHook('onRequest', createBodyBudgetHook(deps.inflightBodyBytes));
     registerModels(v1, deps.models);
-    registerChatCompletions(v1, deps.chat);
+    registerChatCompletions(v1, deps.chat, { clientReadTimeoutMs: deps.clientReadTimeoutMs });
   });
   return app;
 }

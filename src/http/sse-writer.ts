@@ -28,11 +28,18 @@ export class HoldOpen {
   }
 }
 
+export interface EventStreamOptions {
+  /** The client has gone (or its socket has). */
+  isClientGone: () => boolean;
+  holdOpen?: HoldOpen;
+  /** A client that leaves what was sent unread this long is cut off (see drained()). */
+  readTimeoutMs: number;
+}
+
 export async function sendEventStream(
   reply: FastifyReply,
   chunks: AsyncIterable<ChatCompletionChunk>,
-  isClientGone: () => boolean,
-  holdOpen?: HoldOpen,
+  { isClientGone, holdOpen, readTimeoutMs }: EventStreamOptions,
 ): Promise<void> {
   const iterator = chunks[Symbol.asyncIterator]();
   const res = reply.raw;
@@ -77,7 +84,7 @@ export async function sendEventStream(
       // A client that has gone takes nothing more: a write to its closed response would wait
       // for a drain that never comes, and hold the stream (and what it holds) forever.
       if (isClientGone()) break;
-      if (!res.write(`data: ${JSON.stringify(step.value)}\n\n`)) await drained(res);
+      if (!res.write(`data: ${JSON.stringify(step.value)}\n\n`)) await drained(reply, readTimeoutMs);
     }
     if (isClientGone()) {
       logClientClosed(reply);
@@ -108,11 +115,21 @@ function failStream(reply: FastifyReply, err: unknown, isClientGone: () => boole
   reply.raw.write(`data: ${JSON.stringify(apiError.toBody())}\n\n`);
 }
 
-function drained(res: NodeJS.WritableStream & { destroyed: boolean }): Promise<void> {
+/**
+ * Waits until the client has taken what was written. One that takes nothing for `timeoutMs`
+ * is cut off: it would otherwise hold the upstream call (paused behind it) for ever.
+ */
+function drained(reply: FastifyReply, timeoutMs: number): Promise<void> {
+  const res = reply.raw;
   // 'close' may have come already: then no event is left to wait for.
   if (res.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
+    const stalled = setTimeout(() => {
+      reply.request.log.warn({ timeout_ms: timeoutMs }, 'the client read nothing of its stream in time: cut off');
+      res.destroy();
+    }, timeoutMs);
     const done = () => {
+      clearTimeout(stalled);
       res.off('drain', done);
       res.off('close', done);
       resolve();

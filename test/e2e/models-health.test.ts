@@ -95,6 +95,7 @@ describe('/health while a provider is loading', () => {
     maxBodyBytes: 10_000,
     inflightBodyBytes: 1_000_000,
     corsOrigins: [],
+    clientReadTimeoutMs: 60_000,
   });
   let origin: string;
   before(async () => {

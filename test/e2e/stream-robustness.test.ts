@@ -548,6 +548,33 @@ describe('streams and connections under adverse timing', () => {
     await upstream.until(() => closedLogs(iris) > closedBefore, 10_000);
   });
 
+  it('a client that stops reading is cut off after server.client_read_timeout_s, and the upstream call with it', async () => {
+    const strict = await startIris({
+      server: { client_read_timeout_s: 0.5 },
+      providers: { oai: { type: 'openai', base_url: `${upstream.origin}/v1`, api_key: 'sk-up', timeout_ms: TIMEOUT_MS } },
+      models: [{ name: 'oai', provider: 'oai', upstream: 'gpt-4o' }],
+    });
+    let stream: Awaited<ReturnType<typeof openStream>> | undefined;
+    try {
+      const written = { bytes: 0 };
+      upstream.script(async (record, res) => {
+        res.writeHead(200, SSE_HEADERS);
+        const [first, word] = streamFrames(dialectOf(record), ['z'.repeat(1000)], false);
+        let sentFirst = false;
+        await writeAll(res, () => (sentFirst ? word : ((sentFirst = true), first)), written, 500_000_000);
+      });
+      stream = await openStream(strict, { model: 'oai', messages: userMessage, stream: true });
+      stream.res.pause(); // connected, reading nothing, ever (so it never reads the close either)
+      await lastRequestClosed();
+      assert.equal(strict.logs.filter((l) => l.msg === 'the client read nothing of its stream in time: cut off').length, 1);
+      assert.equal(closedLogs(strict), 1, 'and logged as a closed stream (499)');
+      // A slow reader that does read is not cut off: the earlier slow-reader test runs under the 60 s default.
+    } finally {
+      stream?.destroy();
+      await strict.close();
+    }
+  });
+
   it('a client that goes away while Iris is held back by it releases everything: image budget, upstream, log', async () => {
     // Run under an image budget that fits one request's image: a lease kept by a stuck stream
     // would turn the next image request away with 503.

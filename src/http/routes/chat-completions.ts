@@ -8,13 +8,13 @@ import { HoldOpen, sendEventStream } from '../sse-writer.ts';
 
 // POST /v1/chat/completions: validate, hand to the chat core, answer as JSON or SSE.
 
-export function registerChatCompletions(app: FastifyInstance, chat: ChatService): void {
+export function registerChatCompletions(app: FastifyInstance, chat: ChatService, options: { clientReadTimeoutMs: number }): void {
   app.post('/v1/chat/completions', async (request, reply) => {
     const { ctx, isClientGone } = callContext(request, reply);
     const body = validateChatRequest(request.body);
     if (body.stream) {
       const holdOpen = new HoldOpen();
-      await sendEventStream(reply, chat.stream(body, { ...ctx, keepAlive: holdOpen.request }), isClientGone, holdOpen);
+      await sendEventStream(reply, chat.stream(body, { ...ctx, keepAlive: holdOpen.request }), { isClientGone, holdOpen, readTimeoutMs: options.clientReadTimeoutMs });
       return reply;
     }
     const completion = await chat.complete(body, ctx);
