@@ -56,6 +56,7 @@ YAML
 KEY="sk-iris-bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 # Exactly what `npm start` runs (its environment and Node flags), pinned to the gateway CPU.
 read -r -a START <<<"$(cd "$ROOT" && node -p 'require("./package.json").scripts.start')"
+[[ "${START[0]}" == exec ]] && START=("${START[@]:1}") # `exec` is for npm's shell; taskset execs here
 IRIS_CONFIG="$CONF" IRIS_API_KEYS="$KEY" IRIS_DATA_DIR="$RUN_DIR/data" HOST=127.0.0.1 PORT=$PORT \
   bash -c 'cd "$0" && exec taskset -c "$1" env "${@:2}"' "$ROOT" "${GATEWAY_CPUS:-1}" "${START[@]}" >"$RUN_DIR/iris.log" 2>&1 &
 IRIS_PID=$!

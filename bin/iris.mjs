@@ -12,11 +12,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'src', 'cli.ts');
 const args = process.argv.slice(2);
 
-/** `A=1 B=2 node --flag … src/main.ts` → its variables and its Node flags. */
+/** `exec env A=1 B=2 node --flag … src/main.ts` → its variables and its Node flags. */
 function startScript() {
   const words = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start.trim().split(/\s+/);
   const env = {};
   let i = 0;
+  while (words[i] === 'exec' || words[i] === 'env') i++;
   for (; i < words.length && /^[A-Z_][A-Z0-9_]*=/.test(words[i]); i++) {
     const eq = words[i].indexOf('=');
     env[words[i].slice(0, eq)] = words[i].slice(eq + 1);

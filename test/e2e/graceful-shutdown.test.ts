@@ -4,7 +4,8 @@
 // and no later than server.shutdown_grace_s, cutting what is left.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +14,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { startFakeServer, type FakeServer } from '../support/fake-upstream-server.ts';
 import { assertChatCompletion, assertChatCompletionChunk, assertErrorResponse } from '../support/openai-schemas.ts';
-import { cleanEnv, startMain, type Started } from '../support/run-main.ts';
+import { cleanEnv, REPO, startMain, type Started } from '../support/run-main.ts';
 
 const KEY = 'sk-shutdown-test-key-123456';
+/** npm's own entry script (the system's npm: the pinned Node comes without one), run with this Node. */
+const NPM_CLI = process.env.npm_execpath ?? realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim());
 
 /**
  * How long the slow upstream takes, read from the last message (`wait 1200`, or `wait 150 x8`
@@ -172,6 +175,26 @@ describe('graceful shutdown (SIGTERM)', () => {
     assert.equal(code, 0, iris.stderr());
     assert.ok(ms < 5_000, `exited ${Math.round(ms)} ms after SIGTERM`);
     assert.match(iris.stdout() + iris.stderr(), /shutting down/);
+  });
+
+  it('stops when the signal goes to `npm start` (as a process manager sends it), not only to Iris', async () => {
+    // npm runs the start script through sh, which would die and leave Iris running: the script
+    // execs, so npm's signal reaches Iris itself.
+    const npm = await startMain(
+      cleanEnv({ IRIS_CONFIG: writeConfig(dir, upstream.origin, 30), IRIS_DATA_DIR: join(dir, 'data'), IRIS_API_KEYS: KEY, LOG_LEVEL: 'info' }),
+      REPO,
+      [NPM_CLI, 'start'],
+    );
+    const signalled = performance.now();
+    npm.proc.kill('SIGTERM');
+    // An orphaned Iris keeps npm's pipes open, so 'close' would never come.
+    const { code } = await Promise.race([
+      exitAfter(npm, signalled),
+      sleep(15_000, undefined, { ref: false }).then(() => assert.fail(`npm start still running 15 s after SIGTERM:\n${npm.stderr()}`)),
+    ]);
+    assert.equal(code, 0, npm.stderr());
+    assert.match(npm.stdout(), /"msg":"stopped"/, 'Iris itself stopped gracefully');
+    await assert.rejects(fetch(`${npm.origin}/health`), 'nothing serves on its port any more');
   });
 
   it('cuts what is still running when the grace period ends, and exits', async () => {
