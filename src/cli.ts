@@ -28,7 +28,8 @@ serve options (each sets the environment variable named, over the config file):
 describe options:
   -p, --prompt TEXT   ask a question instead of describing, e.g.
                       --prompt "How many dogs are there?"  --prompt "What does the text say?"
-      --json          print the findings (objects, counts, faces, text, colours, size) as JSON
+      --json          print the findings (objects, counts, faces, text, colours, size) as JSON,
+                      one object per line and image (JSON Lines)
   -t, --threads N     worker threads (default: one per core)
       --no-progress   no progress bar (it is shown on a terminal for more than one image)
 
@@ -39,7 +40,7 @@ counts, people and faces, printed text (OCR), dominant colours, format and size.
 Examples:
   iris describe photo.jpg
   iris describe --prompt "How many people are there?" team.jpg
-  iris describe --json scans/*.png > findings.json
+  iris describe --json scans/*.png > findings.jsonl
   npm run iris -- describe https://example.com/cat.jpg
 `;
 
@@ -164,7 +165,8 @@ function print(source: string, result: { ok: true; findings: ImageFindings } | {
   }
   const answer = composeAnswer([result.findings], prompt);
   if (json) {
-    process.stdout.write(`${JSON.stringify({ source, ...JSON.parse(findingsJson([result.findings], answer)) }, null, 2)}\n`);
+    // JSON Lines: any number of images is still something a JSON reader can take, line by line.
+    process.stdout.write(`${JSON.stringify({ source, ...JSON.parse(findingsJson([result.findings], answer)) })}\n`);
     return;
   }
   if (total > 1) process.stdout.write(`${index ? '\n' : ''}== ${source} ==\n`);
