@@ -34,6 +34,14 @@ describe('bannerText', () => {
     assert.match(banner(), /export IRIS_API_KEY=<the key printed on the first start>/);
   });
 
+  it('names the config as the keys\' source when they come from auth.keys, never printing them', () => {
+    const text = banner({}, { auth: { keys: ['sk-from-the-file-123456'] } });
+    assert.equal(text.includes('sk-from-the-file-123456'), false);
+    assert.match(text, /auth:\s+on \(keys from auth\.keys\)/);
+    assert.match(text, /# first: export IRIS_API_KEY=<one of the keys in auth\.keys>/);
+    assert.doesNotMatch(text, /IRIS_API_KEYS/);
+  });
+
   it('puts a key created on this start in the curl line (it is shown this once)', () => {
     const text = banner({ createdKey: 'iris-created-key' });
     assert.match(text, /shown only this once/);

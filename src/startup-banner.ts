@@ -1,9 +1,10 @@
 import type { IrisConfig } from './config/config-schema.ts';
+import type { ConfigOrigin } from './config/load-config.ts';
 
 // What a person sees when Iris starts: where it listens, what it serves, how to try it.
 
 export interface BannerInfo {
-  config: IrisConfig & { source: string | null };
+  config: IrisConfig & ConfigOrigin;
   /** The host Iris was asked to listen on (HOST / server.host). */
   host: string;
   /** The port it got (PORT 0 picks one). */
@@ -34,7 +35,7 @@ export function bannerText({ config, host, port, models, createdKey }: BannerInf
   if (!config.auth.enabled) lines.push('  auth:    OFF (auth.enabled: false) - anyone who can reach this port can use it');
   else if (createdKey) {
     lines.push('', '  A first API key was created. It is shown only this once; Iris keeps only its hash:', '', `      ${createdKey}`);
-  } else lines.push(`  auth:    on (${config.auth.keys.length ? 'keys from IRIS_API_KEYS' : `key hashes in ${config.data_dir}/api-keys.json`})`);
+  } else lines.push(`  auth:    on (${config.auth.keys.length ? `keys from ${keysFrom(config)}` : `key hashes in ${config.data_dir}/api-keys.json`})`);
 
   const body = JSON.stringify({
     model: models[0] ?? 'MODEL',
@@ -43,7 +44,7 @@ export function bannerText({ config, host, port, models, createdKey }: BannerInf
   lines.push('', '  Try it:');
   // Keys from the environment or the key file are never printed: logs keep what is printed.
   if (config.auth.enabled && !createdKey) {
-    const which = config.auth.keys.length ? 'one of the keys in IRIS_API_KEYS' : 'the key printed on the first start';
+    const which = config.auth.keys.length ? `one of the keys in ${keysFrom(config)}` : 'the key printed on the first start';
     lines.push(`    # first: export IRIS_API_KEY=<${which}>`);
   }
   const auth = !config.auth.enabled ? '' : `-H "Authorization: Bearer ${createdKey ?? '$IRIS_API_KEY'}" `;
@@ -60,4 +61,8 @@ export function bannerText({ config, host, port, models, createdKey }: BannerInf
 
 export function printBanner(info: BannerInfo): void {
   process.stderr.write(`${bannerText(info)}\n`);
+}
+
+function keysFrom(config: ConfigOrigin): string {
+  return config.keysFrom === 'IRIS_API_KEYS' || !config.source ? config.keysFrom : `auth.keys in ${config.source}`;
 }

@@ -19,7 +19,15 @@ export interface LoadOptions {
   raw?: unknown;
 }
 
-export function loadConfig(options: LoadOptions = {}): IrisConfig & { source: string | null } {
+/** Where the config came from, for the start-up banner. */
+export interface ConfigOrigin {
+  /** The config file read, or null for defaults only. */
+  source: string | null;
+  /** What set auth.keys (when any are set): the environment or the file. */
+  keysFrom: 'IRIS_API_KEYS' | 'auth.keys';
+}
+
+export function loadConfig(options: LoadOptions = {}): IrisConfig & ConfigOrigin {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   let raw: unknown = options.raw ?? {};
@@ -32,7 +40,7 @@ export function loadConfig(options: LoadOptions = {}): IrisConfig & { source: st
   const { config, fromEnv } = applyEnvOverrides(raw, env);
   const result = configSchema.safeParse(config);
   if (!result.success) throw new ConfigError(formatIssues(result.error, source, fromEnv));
-  return { ...result.data, source };
+  return { ...result.data, source, keysFrom: fromEnv.has('auth.keys') ? 'IRIS_API_KEYS' : 'auth.keys' };
 }
 
 /** The file named by IRIS_CONFIG, else ./iris.config.yaml (or .yml) when present, else null. */
