@@ -84,7 +84,7 @@ test('too many unread events pause the body; reading them all resumes it', async
   assert.equal(calls.resumed, 1);
 });
 
-test('the source hears of each event, not of comments; paused says whether the body is held', async () => {
+test('the source hears of each event, not of comments or pings; paused says whether the body is held', async () => {
   let received = 0;
   const { source } = recordingSource();
   const queue = new SseEventQueue({ ...source, received: () => void received++ });
@@ -92,8 +92,10 @@ test('the source hears of each event, not of comments; paused says whether the b
   assert.equal(received, 0);
   queue.feed(bytes('data: 1\n\n: ping\n\nevent: x\ndata: 2\n\n'));
   assert.equal(received, 2);
+  queue.feed(bytes('event: ping\ndata: {"type": "ping"}\n\n'));
+  assert.equal(received, 2, "Anthropic's heartbeat");
   assert.equal(queue.paused, false);
-  for (let i = 0; i < 62; i++) queue.feed(bytes(`data: ${i}\n\n`));
+  for (let i = 0; i < 61; i++) queue.feed(bytes(`data: ${i}\n\n`));
   assert.equal(queue.paused, true);
   for (let i = 0; i < 64; i++) await queue.next();
   assert.equal(queue.paused, false);

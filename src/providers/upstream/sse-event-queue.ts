@@ -28,7 +28,7 @@ export interface SseEventSource {
   resume(): void;
   /** Aborts the upstream request: the reader has gone. */
   cancel(reason: Error): void;
-  /** An event arrived (comments are not events). */
+  /** An event with content arrived: not a comment, nor Anthropic's `event: ping` heartbeat. */
   received?(): void;
 }
 
@@ -117,7 +117,8 @@ export class SseEventQueue implements AsyncIterableIterator<EventSourceMessage> 
   }
 
   private push(event: EventSourceMessage): void {
-    this.source.received?.();
+    // A ping says the connection lives, not that the answer moves: it must not extend the wait.
+    if (event.event !== 'ping') this.source.received?.();
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = null;
