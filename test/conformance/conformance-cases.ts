@@ -355,6 +355,9 @@ export const CASES: ConformanceCase[] = [
       failNext(c, { kind: 'status', status: 401, message: 'Invalid upstream key.' });
       const err = await expectError(complete(c, { messages: textMessage('x') }), 401);
       assert.match(err.message, /Invalid upstream key\./);
+      // Whose key failed: Iris's for the provider, not the client's for Iris.
+      assert.match(err.message, /upstream provider '\w[\w-]*' rejected the credentials Iris holds for it/);
+      assert.equal(err.code, 'upstream_authentication_failed');
     },
   },
   {
