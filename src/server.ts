@@ -75,8 +75,8 @@ export async function createIris(config: IrisConfig, log: Logger): Promise<Iris>
     models,
     createdKey,
     async close(graceMs = 0) {
-      const cancelCut = cutAfter(app, graceMs, (connections) =>
-        log.warn({ connections }, `shutdown grace of ${graceMs} ms over: cut ${connections} open connection(s) with requests still running`),
+      const cancelCut = cutAfter(app, graceMs, (requests) =>
+        log.warn({ requests }, `shutdown grace of ${graceMs} ms over: stopped ${requests} request(s) still running`),
       );
       await app.close();
       cancelCut();

@@ -16,6 +16,19 @@ export interface Drain {
   refuse(reply: FastifyReply): void;
   /** Called once a response is done: closes the connection if the app is closing. */
   afterResponse(): void;
+  /**
+   * Holds a running request's controller until its response closes (call the function
+   * returned), so that a stop past its grace can end the request with a 503.
+   */
+  track(controller: AbortController): () => void;
+  /** Aborts every tracked request with a 503; returns how many there were. */
+  stopRunning(): number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    drain: Drain;
+  }
 }
 
 // Answered at once, not thrown: a refusal during a stop is expected, not a server error to log.
@@ -25,14 +38,22 @@ const refusal = new ApiError(503, 'Iris is shutting down and takes no new reques
   headers: { 'retry-after': '1', connection: 'close' },
 });
 
+/** Why a request still running when the grace ends is stopped: its client hears it (a 503, or an error event). */
+const cutShort = new ApiError(503, 'Iris is shutting down and stopped this request before it finished; retry it.', {
+  type: 'server_error',
+  code: 'server_shutting_down',
+  headers: { 'retry-after': '1', connection: 'close' },
+});
+
 export function registerDrain(app: FastifyInstance): Drain {
   let closing = false;
   let sweep: NodeJS.Immediate | null = null;
+  const running = new Set<AbortController>();
   app.addHook('preClose', (done) => {
     closing = true;
     done();
   });
-  return {
+  const drain: Drain = {
     get closing() {
       return closing;
     },
@@ -48,20 +69,37 @@ export function registerDrain(app: FastifyInstance): Drain {
         app.server.closeIdleConnections();
       });
     },
+    track(controller) {
+      running.add(controller);
+      return () => running.delete(controller);
+    },
+    stopRunning() {
+      const count = running.size;
+      for (const controller of running) controller.abort(cutShort);
+      running.clear();
+      return count;
+    },
   };
+  app.decorate('drain', drain);
+  return drain;
 }
 
 /**
- * Bounds a graceful stop: after `graceMs`, every connection still open is destroyed (their
- * requests' upstream calls are aborted as for a client that went away), and `onCut` hears how
- * many there were. Returns a function that cancels the bound.
+ * Bounds a graceful stop: after `graceMs`, requests still running are stopped with a 503
+ * `server_shutting_down` (a stream gets it as its last event, so a client never mistakes a
+ * cut stream for a finished one), and a moment later every connection still open is
+ * destroyed; `onCut` hears how many requests were stopped. Returns a function that cancels it.
  */
-export function cutAfter(app: FastifyInstance, graceMs: number, onCut: (connections: number) => void): () => void {
+export function cutAfter(app: FastifyInstance, graceMs: number, onCut: (requests: number) => void): () => void {
+  let flush: NodeJS.Timeout | undefined;
   const timer = setTimeout(() => {
-    app.server.getConnections((_err, count) => {
-      if (count > 0) onCut(count);
-      app.server.closeAllConnections();
-    });
+    const stopped = app.drain.stopRunning();
+    if (stopped > 0) onCut(stopped);
+    // Time for those answers to reach their sockets, then nothing is left open.
+    flush = setTimeout(() => app.server.closeAllConnections(), stopped > 0 ? 100 : 0);
   }, graceMs);
-  return () => clearTimeout(timer);
+  return () => {
+    clearTimeout(timer);
+    clearTimeout(flush);
+  };
 }

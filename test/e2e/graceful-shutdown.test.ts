@@ -197,19 +197,33 @@ describe('graceful shutdown (SIGTERM)', () => {
     await assert.rejects(fetch(`${npm.origin}/health`), 'nothing serves on its port any more');
   });
 
-  it('cuts what is still running when the grace period ends, and exits', async () => {
+  it('stops what is still running when the grace period ends, telling each client so, and exits', async () => {
     upstream.reset();
     const iris = await start(1);
     const client = new OpenAI({ baseURL: `${iris.origin}/v1`, apiKey: KEY, maxRetries: 0 });
     const hung = client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'wait 60000' }] });
-    await upstream.until(() => upstream.requests.length === 1);
+    // A stream that would take 20 s: some words arrive, then the stop.
+    const long = await client.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'wait 200 x100' }] });
+    let words = '';
+    const streamed = (async () => {
+      for await (const chunk of long) words += chunk.choices[0]?.delta.content ?? '';
+    })();
+    await upstream.until(() => upstream.requests.length === 2);
     const signalled = performance.now();
     iris.proc.kill('SIGTERM');
-    await assert.rejects(hung, OpenAI.APIConnectionError);
+
+    // The plain request: a 503 the SDK would retry (elsewhere), not a dropped connection.
+    const plainError = await hung.then(() => assert.fail('answered'), (err: unknown) => err);
+    assert.ok(plainError instanceof OpenAI.APIError && plainError.status === 503, String(plainError));
+    assert.equal(plainError.code, 'server_shutting_down');
+    // The stream: an error as its last event, so it is not mistaken for a finished answer.
+    await assert.rejects(streamed, (err: unknown) => err instanceof OpenAI.APIError && /shutting down/.test(err.message));
+    assert.match(words, /^w0 w1 w2/);
+
     const { code, ms } = await exitAfter(iris, signalled);
     assert.equal(code, 0, iris.stderr());
     assert.ok(ms >= 900 && ms < 4_000, `exited ${Math.round(ms)} ms after SIGTERM with a 1 s grace`);
-    assert.match(iris.stdout(), /cut 1 open connection/);
-    await upstream.until(() => upstream.requests[0].aborted, 2_000);
+    assert.match(iris.stdout(), /stopped 2 request\(s\) still running/);
+    await upstream.until(() => upstream.requests.every((r) => r.aborted), 2_000);
   });
 });

@@ -4,13 +4,15 @@ import type { ChatService } from '../../chat/chat-service.ts';
 import { clientClosed } from '../../openai/api-error.ts';
 import { validateChatRequest } from '../../openai/validate-chat-request.ts';
 import type { CallContext } from '../../providers/provider.ts';
+import type { Drain } from '../drain.ts';
 import { HoldOpen, sendEventStream } from '../sse-writer.ts';
 
 // POST /v1/chat/completions: validate, hand to the chat core, answer as JSON or SSE.
 
 export function registerChatCompletions(app: FastifyInstance, chat: ChatService, options: { clientReadTimeoutMs: number }): void {
+  const drain = app.drain;
   app.post('/v1/chat/completions', async (request, reply) => {
-    const { ctx, isClientGone } = callContext(request, reply);
+    const { ctx, isClientGone } = callContext(request, reply, drain);
     const body = validateChatRequest(request.body);
     if (body.stream) {
       const holdOpen = new HoldOpen();
@@ -23,21 +25,27 @@ export function registerChatCompletions(app: FastifyInstance, chat: ChatService,
 }
 
 /**
- * A context whose signal aborts when the client goes away before the answer is complete. The
- * request's hold on its raw body ends with the response (upstream writes hold it on their own).
- * The abort reason is a 499, so whatever rethrows it (a budget wait, the engine) logs a closed
- * request rather than a 500.
+ * A context whose signal aborts when the client goes away before the answer is complete (with
+ * a 499, so whatever rethrows it, a budget wait or the engine, logs a closed request rather
+ * than a 500), or when a stop past its grace ends the request (with a 503 the client is sent).
+ * The request's hold on its raw body ends with the response (upstream writes hold it on their own).
  */
-function callContext(request: FastifyRequest, reply: FastifyReply): { ctx: CallContext; isClientGone: () => boolean } {
+function callContext(request: FastifyRequest, reply: FastifyReply, drain: Drain): { ctx: CallContext; isClientGone: () => boolean } {
   const controller = new AbortController();
+  const untrack = drain.track(controller);
+  let clientGone = false;
   const onClose = () => {
-    if (!reply.raw.writableFinished) controller.abort(clientClosed());
+    untrack();
+    if (!reply.raw.writableFinished) {
+      clientGone = true;
+      controller.abort(clientClosed());
+    }
     request.rawBody?.release();
   };
   reply.raw.once('close', onClose);
   return {
     ctx: { requestId: String(request.id), signal: controller.signal, log: request.log as Logger, verbatim: request.verbatimStrings ?? undefined },
-    // The socket may be destroyed a tick before its 'close' event aborts the signal.
-    isClientGone: () => controller.signal.aborted || (reply.raw.destroyed && !reply.raw.writableFinished),
+    // The socket may be destroyed a tick before its 'close' event says so.
+    isClientGone: () => clientGone || (reply.raw.destroyed && !reply.raw.writableFinished),
   };
 }
