@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import { ApiError } from '../openai/api-error.ts';
 
 // The one place where anything thrown becomes an OpenAI-shaped error on the wire, and where a
@@ -29,11 +29,23 @@ export function toApiError(err: unknown): ApiError {
   return new ApiError(500, 'The server had an error while processing your request.', { type: 'server_error', cause: err });
 }
 
+/**
+ * One log line per failed request. A failure Iris mapped itself (an upstream's 502, 503 or 504,
+ * an overload) is expected in operation: a warning with its status and code, no stack (under
+ * load those stacks were most of the log). Only what Iris did not foresee, a 500, is an error
+ * with its stack. Client mistakes (4xx) are info.
+ */
+export function logFailure(log: FastifyBaseLogger, err: unknown, apiError: ApiError, message: string): void {
+  const fields = { status: apiError.status, code: apiError.code, type: apiError.type };
+  if (apiError.status < 500) log.info({ ...fields, param: apiError.param }, message);
+  else if (err instanceof ApiError && apiError.status !== 500) log.warn(fields, message);
+  else log.error({ err, status: apiError.status }, message);
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const apiError = toApiError(err);
-    if (apiError.status >= 500) request.log.error({ err, status: apiError.status }, apiError.message);
-    else request.log.info({ status: apiError.status, code: apiError.code, param: apiError.param }, apiError.message);
+    logFailure(request.log, err, apiError, apiError.message);
     void reply.code(apiError.status).headers(apiError.headers).send(apiError.toBody());
   });
   app.setNotFoundHandler((request, reply) => {

@@ -138,6 +138,25 @@ describe('upstream errors', () => {
     assert.ok(Date.now() - started < 3000, 'the timeout_ms of the provider applies');
   });
 
+  it('logs an upstream failure as one warning with its status and code, without a stack', async () => {
+    const before = stack.iris.logs.length;
+    stack.upstream.script([{ kind: 'error', status: 500 }, { kind: 'die-mid-stream', afterChunks: 2 }]);
+    await assert.rejects(stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages }));
+    const stream = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+    await assert.rejects(async () => {
+      for await (const _ of stream);
+    });
+    const lines = stack.iris.logs.slice(before);
+    const failures = lines.filter((l) => (l.status === 502 || l.status === 504) && l.msg !== 'request');
+    assert.equal(failures.length, 2, JSON.stringify(lines));
+    for (const line of failures) {
+      assert.equal(line.level, 40, 'a warning, not an error');
+      assert.equal(line.err, undefined, 'no stack');
+      assert.equal(line.type === 'upstream_error' || line.type === 'timeout_error', true, JSON.stringify(line));
+    }
+    assert.equal(lines.filter((l) => (l.level as number) >= 50).length, 0);
+  });
+
   it('an event: error in the upstream stream ends the client stream with an error', async () => {
     const first = JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hel' }, finish_reason: null }] });
     stack.upstream.script({ kind: 'sse', events: [first, 'event: error\ndata: {"error":{"message":"model crashed","type":"server_error"}}'] });
