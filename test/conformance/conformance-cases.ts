@@ -374,7 +374,9 @@ export const CASES: ConformanceCase[] = [
     needs: ['upstream'],
     async run(c) {
       failNext(c, { kind: 'status', status: 500, message: 'Internal error.' });
-      await expectError(complete(c, { messages: textMessage('x') }), 502);
+      const err = await expectError(complete(c, { messages: textMessage('x') }), 502);
+      // Which provider failed, with what it said.
+      assert.match(err.message, /upstream provider '[\w-]+' failed.*Internal error\./);
     },
   },
   {
@@ -382,7 +384,8 @@ export const CASES: ConformanceCase[] = [
     needs: ['upstream'],
     async run(c) {
       failNext(c, { kind: 'overloaded', message: 'Overloaded.' });
-      await expectError(complete(c, { messages: textMessage('x') }), 503);
+      const err = await expectError(complete(c, { messages: textMessage('x') }), 503);
+      assert.match(err.message, /upstream provider '[\w-]+' is overloaded: Overloaded\./);
     },
   },
   {

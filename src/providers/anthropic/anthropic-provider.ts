@@ -13,7 +13,7 @@ import { convertAnthropicResponse } from './convert-anthropic-response.ts';
 import { convertToAnthropicRequest, type AnthropicRequestPlan } from './convert-to-anthropic-request.ts';
 import { mapAnthropicError } from './map-anthropic-error.ts';
 import { mergeChunkStreams, mergeCompletions } from './merge-completions.ts';
-import { attributeAuthFailure } from '../upstream/upstream-auth-failure.ts';
+import { attributeUpstreamError } from '../upstream/attribute-upstream-error.ts';
 
 // The Anthropic Messages API behind the Provider interface: POST {base_url}/v1/messages.
 
@@ -44,7 +44,7 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
   }
 
   function failed(answer: UpstreamTextResponse): ApiError {
-    const error = attributeAuthFailure(id, mapAnthropicError(answer.status, answer.text, answer.headers));
+    const error = attributeUpstreamError(id, mapAnthropicError(answer.status, answer.text, answer.headers));
     log?.warn({ provider: id, status: answer.status, mapped: error.status, code: error.code }, 'anthropic upstream error');
     return error;
   }

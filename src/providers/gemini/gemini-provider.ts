@@ -12,7 +12,7 @@ import { geminiImageLimits } from './gemini-image-limits.ts';
 import { geminiStreamToChunks } from './gemini-stream-to-chunks.ts';
 import type { GeminiResponse } from './gemini-wire.ts';
 import { mapGeminiError } from './map-gemini-error.ts';
-import { attributeAuthFailure } from '../upstream/upstream-auth-failure.ts';
+import { attributeUpstreamError } from '../upstream/attribute-upstream-error.ts';
 
 // The Gemini API behind the Provider interface:
 // POST {base_url}/v1beta/models/{model}:generateContent, and :streamGenerateContent?alt=sse.
@@ -37,7 +37,7 @@ export function createGeminiProvider(id: string, config: GeminiProviderConfig, l
   }
 
   function failed(answer: UpstreamTextResponse): ApiError {
-    const error = attributeAuthFailure(id, mapGeminiError(answer.status, answer.text, answer.headers));
+    const error = attributeUpstreamError(id, mapGeminiError(answer.status, answer.text, answer.headers));
     log?.warn({ provider: id, status: answer.status, mapped: error.status, code: error.code }, 'gemini upstream error');
     return error;
   }

@@ -1,5 +1,5 @@
 import { ApiError, type ErrorType } from '../../openai/api-error.ts';
-import { attributeAuthFailure } from '../upstream/upstream-auth-failure.ts';
+import { attributeUpstreamError } from '../upstream/attribute-upstream-error.ts';
 
 // An OpenAI-compatible upstream's error → the error Iris sends its client, in one place.
 // 4xx keep their status and message (429 keeps Retry-After and retry-after-ms, which the
@@ -22,7 +22,7 @@ export function mapOpenAIUpstreamError(providerId: string, status: number, bodyT
   const headers: Record<string, string> = {};
   if (upstreamHeaders['retry-after']) headers['retry-after'] = upstreamHeaders['retry-after'];
   if (upstreamHeaders['retry-after-ms']) headers['retry-after-ms'] = upstreamHeaders['retry-after-ms'];
-  return attributeAuthFailure(providerId, errorFor(providerId, status, { ...parsed, message }, headers));
+  return attributeUpstreamError(providerId, errorFor(providerId, status, { ...parsed, message }, headers));
 }
 
 /**

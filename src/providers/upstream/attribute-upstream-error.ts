@@ -1,0 +1,28 @@
+import { ApiError } from '../../openai/api-error.ts';
+
+// An upstream's error as the client hears it says which provider it came from: status, type
+// and the upstream's message are kept. Its 401 is about the key Iris holds for that provider,
+// not the client's key for Iris: the code is not `invalid_api_key`, which clients read as
+// "your key is wrong". A failure on Iris's side of the call (5xx) names the provider, as a bare
+// "Overloaded" or "Internal server error" would not.
+
+export function attributeUpstreamError(providerId: string, error: ApiError): ApiError {
+  if (error.status === 401) {
+    return new ApiError(401, `The upstream provider '${providerId}' rejected the credentials Iris holds for it (providers.${providerId}.api_key): ${error.message}`, {
+      type: 'authentication_error',
+      code: 'upstream_authentication_failed',
+      headers: error.headers,
+      cause: error,
+    });
+  }
+  if (error.status >= 500 && !error.message.includes(`'${providerId}'`)) {
+    const what = error.type === 'overloaded_error' ? 'is overloaded' : error.type === 'timeout_error' ? 'timed out' : 'failed';
+    return new ApiError(error.status, `The upstream provider '${providerId}' ${what}: ${error.message}`, {
+      type: error.type,
+      code: error.code,
+      headers: error.headers,
+      cause: error,
+    });
+  }
+  return error;
+}
