@@ -641,6 +641,9 @@ const expectContains = (needle: string) => (c: OpenAI.Chat.Completions.ChatCompl
 const expectSomeText = (c: OpenAI.Chat.Completions.ChatCompletion) => {
   if (!c.choices[0]?.message?.content) throw new Unexpected('no content');
 };
+const expectTextAndUsage = (text: string, usage: unknown) => {
+  if (!text || !usage) throw new Unexpected(`text ${text.length} chars, usage ${usage}`);
+};
 
 interface Kind {
   name: string;
@@ -711,7 +714,7 @@ const KINDS: Kind[] = [
   { name: 'anthropic-text', what: 'Anthropic upstream, text', expect: '200', weight: 4, run: () => completion('claude-ok', textMessage(userText()), expectSomeText) },
   {
     name: 'anthropic-stream', what: 'Anthropic upstream, stream', expect: '200', weight: 3,
-    run: () => stream('claude-ok', textMessage(userText()), (text, usage) => { if (!text || !usage) throw new Unexpected(`text ${text.length} chars, usage ${usage}`); }),
+    run: () => stream('claude-ok', textMessage(userText()), expectTextAndUsage),
   },
   { name: 'anthropic-image', what: 'Anthropic upstream, 100 KB image', expect: '200', weight: 2, run: () => completion('claude-ok', imageMessage(image100kUrl), expectSomeText) },
   {
@@ -725,7 +728,7 @@ const KINDS: Kind[] = [
   { name: 'gemini-text', what: 'Gemini upstream, text', expect: '200', weight: 4, run: () => completion('gemini-ok', textMessage(userText()), expectSomeText) },
   {
     name: 'gemini-stream', what: 'Gemini upstream, stream', expect: '200', weight: 3,
-    run: () => stream('gemini-ok', textMessage(userText()), (text, usage) => { if (!text || !usage) throw new Unexpected(`text ${text.length} chars, usage ${usage}`); }),
+    run: () => stream('gemini-ok', textMessage(userText()), expectTextAndUsage),
   },
   { name: 'gemini-image', what: 'Gemini upstream, 100 KB image', expect: '200', weight: 2, run: () => completion('gemini-ok', imageMessage(image100kUrl), expectSomeText) },
   {

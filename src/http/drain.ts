@@ -31,19 +31,15 @@ declare module 'fastify' {
   }
 }
 
-// Answered at once, not thrown: a refusal during a stop is expected, not a server error to log.
-const refusal = new ApiError(503, 'Iris is shutting down and takes no new requests; retry the request.', {
-  type: 'server_error',
-  code: 'server_shutting_down',
-  headers: { 'retry-after': '1', connection: 'close' },
-});
+/** What a client hears from a stopping Iris: a 503 the SDKs retry, and the connection ends. */
+function shuttingDown(message: string): ApiError {
+  return new ApiError(503, message, { type: 'server_error', code: 'server_shutting_down', headers: { 'retry-after': '1', connection: 'close' } });
+}
 
+// Answered at once, not thrown: a refusal during a stop is expected, not a server error to log.
+const refusal = shuttingDown('Iris is shutting down and takes no new requests; retry the request.');
 /** Why a request still running when the grace ends is stopped: its client hears it (a 503, or an error event). */
-const cutShort = new ApiError(503, 'Iris is shutting down and stopped this request before it finished; retry it.', {
-  type: 'server_error',
-  code: 'server_shutting_down',
-  headers: { 'retry-after': '1', connection: 'close' },
-});
+const cutShort = shuttingDown('Iris is shutting down and stopped this request before it finished; retry it.');
 
 export function registerDrain(app: FastifyInstance): Drain {
   let closing = false;

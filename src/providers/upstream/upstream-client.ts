@@ -101,13 +101,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       let abort: ((reason?: Error) => void) | null = null;
       const onAbort = () => abort?.(signal.reason as Error);
       // Every call is bounded by timeoutMs overall, up to its last byte; an event stream only
-      // until it is known to be one, after which the same timer bounds the wait for each event: re-armed
-      // by every event, not by every byte, so SSE comments (heartbeats, which also keep resetting
-      // undici's bodyTimeout) cannot hold a stream open. So a stream request answered with JSON
-      // or an error body, trickled byte by byte, still ends at timeoutMs. A plain timer that
-      // aborts undici's request itself: no second AbortController and listener per call, and
-      // nothing kept alive past the call (AbortSignal.timeout would hold every request's signal
-      // for the whole timeout).
+      // until it is known to be one, after which the same timer bounds the wait for each event:
+      // re-armed by every event, not by every byte, so SSE comments (heartbeats, which also keep
+      // resetting undici's bodyTimeout) cannot hold a stream open. So a stream request answered
+      // with JSON or an error body, trickled byte by byte, still ends at timeoutMs. A plain timer
+      // that aborts undici's request itself: no second AbortController and listener per call,
+      // and nothing kept alive past the call (AbortSignal.timeout would hold every request's
+      // signal for the whole timeout).
       let timedOut = false;
       let deadline: NodeJS.Timeout | undefined = setTimeout(() => {
         // A reader that is behind has paused the body: that wait is Iris's, not the upstream's
