@@ -41,6 +41,15 @@ if (args[0] !== 'serve' && process.features?.typescript) {
   const { env, flags } = args[0] === 'serve' ? startScript() : { env: {}, flags: [] };
   // What the user set wins over the start script's defaults.
   const child = spawn(nodeBinary(), [...flags, cli, ...args], { stdio: 'inherit', env: { ...env, ...process.env } });
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-  child.on('exit', (code, signal) => (signal ? process.kill(process.pid, signal) : process.exit(code ?? 1)));
+  // Whoever signals this launcher (a process manager, `timeout`, a shell) stops Iris as if it
+  // had signalled Iris: the signal is passed on, and the launcher ends as the child did.
+  const forward = (signal) => child.kill(signal);
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, forward);
+  child.on('exit', (code, signal) => {
+    if (!signal) process.exit(code ?? 1);
+    // Die of the same signal: with our handler still installed, raising it would only call it.
+    for (const s of signals) process.off(s, forward);
+    process.kill(process.pid, signal);
+  });
 }

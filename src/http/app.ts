@@ -60,8 +60,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // Callback-style hooks: an async hook costs a promise and a microtask on every request.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    // First of all checks: a request refused during a stop costs nothing else, not even the key check.
-    if (drain.closing) return drain.refuse(reply);
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {
@@ -75,6 +73,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     done();
   });
   registerCors(app, deps.corsOrigins);
+  // Added once the CORS plugin has loaded, so it runs after CORS's hook: a refusal during a stop
+  // carries the CORS headers (a page can read the 503). Before every other check: a refusal
+  // costs nothing else, not even the key check.
+  app.after(() => {
+    app.addHook('onRequest', (_request, reply, done) => (drain.closing ? drain.refuse(reply) : done()));
+  });
   registerJsonBodyParser(app);
   registerErrorHandling(app);
   registerHealth(app, deps.models);

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { startFakeServer, type FakeServer } from '../support/fake-upstream-server.ts';
 import { assertChatCompletion, assertChatCompletionChunk, assertErrorResponse } from '../support/openai-schemas.ts';
-import { cleanEnv, REPO, startMain, type Started } from '../support/run-main.ts';
+import { cleanEnv, LAUNCHER, REPO, startMain, type Started } from '../support/run-main.ts';
 
 const KEY = 'sk-shutdown-test-key-123456';
 /** npm's own entry script (the system's npm: the pinned Node comes without one), run with this Node. */
@@ -67,12 +67,12 @@ function startSlowUpstream(): Promise<FakeServer<never, unknown>> {
   });
 }
 
-function writeConfig(dir: string, upstream: string, graceS: number): string {
-  const file = join(dir, `iris-${graceS}.yaml`);
+function writeConfig(dir: string, upstream: string, graceS: number, server = ''): string {
+  const file = join(dir, `iris-${graceS}${server ? '-more' : ''}.yaml`);
   writeFileSync(
     file,
     [
-      `server: { shutdown_grace_s: ${graceS} }`,
+      `server: { shutdown_grace_s: ${graceS}${server ? `, ${server}` : ''} }`,
       'engine: { enabled: false }',
       'providers:',
       `  slow: { type: openai, base_url: "${upstream}/v1" }`,
@@ -91,10 +91,26 @@ async function exitAfter(iris: Started, since: number): Promise<{ code: number |
 }
 
 /**
+ * Signals the launcher (`node bin/iris.mjs serve`) and resolves with its exit code; fails after
+ * 15 s, killing the Iris it left behind: an orphaned Iris holds the pipes, and this file, open.
+ */
+async function signalLauncher(launcher: Started, signal: NodeJS.Signals): Promise<number | null> {
+  const irisPid = Number(execFileSync('ps', ['-o', 'pid=', '--ppid', String(launcher.proc.pid)], { encoding: 'utf8' }).trim());
+  launcher.proc.kill(signal);
+  return Promise.race([
+    launcher.exited,
+    sleep(15_000, undefined, { ref: false }).then(() => {
+      process.kill(irisPid, 'SIGKILL');
+      return assert.fail(`Iris still running 15 s after ${signal} to the launcher:\n${launcher.stderr()}`);
+    }),
+  ]);
+}
+
+/**
  * One raw HTTP/1.1 request on a socket the test keeps; `send()` writes another request on the
  * same socket (pipelined behind the first), and `responses` resolves with all the bytes read.
  */
-function rawConnection(origin: string) {
+function rawConnection(origin: string, pageOrigin?: string) {
   const { hostname, port } = new URL(origin);
   const socket = connect(Number(port), hostname);
   let text = '';
@@ -104,7 +120,7 @@ function rawConnection(origin: string) {
     send(body: object) {
       const json = JSON.stringify(body);
       socket.write(
-        `POST /v1/chat/completions HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${KEY}\r\n` +
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${KEY}\r\n${pageOrigin ? `Origin: ${pageOrigin}\r\n` : ''}` +
           `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
       );
     },
@@ -177,6 +193,47 @@ describe('graceful shutdown (SIGTERM)', () => {
     assert.match(iris.stdout() + iris.stderr(), /shutting down/);
   });
 
+  it("a stopping Iris's 503s carry CORS headers, for allowed origins only, so a page can read them", async () => {
+    upstream.reset();
+    const page = 'https://app.example.com';
+    const iris = await startMain(
+      cleanEnv({ IRIS_CONFIG: writeConfig(dir, upstream.origin, 1, `cors_origins: ["${page}"]`), IRIS_DATA_DIR: join(dir, 'data'), IRIS_API_KEYS: KEY, LOG_LEVEL: 'info' }),
+    );
+    const allowed = rawConnection(iris.origin, page);
+    const other = rawConnection(iris.origin, 'https://elsewhere.example');
+    allowed.send({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'allowed, wait 800' }] });
+    other.send({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'other, wait 800' }] });
+    // Still running when the 1 s grace ends: cut with a 503.
+    const hung = fetch(`${iris.origin}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { origin: page, authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'wait 60000' }] }),
+    });
+    await upstream.until(() => upstream.requests.length === 3);
+    iris.proc.kill('SIGTERM');
+    await sleep(200);
+    allowed.send({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'too late' }] });
+    other.send({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'too late' }] });
+
+    const refusalOn = async (raw: ReturnType<typeof rawConnection>) => {
+      const exchange = await raw.closed;
+      assert.deepEqual([...exchange.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1])), [200, 503], exchange);
+      return exchange.slice(exchange.lastIndexOf('HTTP/1.1 503'));
+    };
+    const refused = await refusalOn(allowed);
+    assert.match(refused, new RegExp(`^access-control-allow-origin: ${page}\r$`, 'im'));
+    assert.match(refused, /^access-control-expose-headers: .*retry-after/im, 'the page may read Retry-After');
+    assert.match(refused, /"code":"server_shutting_down"/);
+    const refusedOther = await refusalOn(other);
+    assert.doesNotMatch(refusedOther, /^access-control-allow-origin:/im, 'an origin not in server.cors_origins gets none');
+
+    const cut = await hung;
+    assert.equal(cut.status, 503);
+    assert.equal(cut.headers.get('access-control-allow-origin'), page);
+    assert.equal(((await cut.json()) as { error: { code: string } }).error.code, 'server_shutting_down');
+    assert.equal(await iris.exited, 0, iris.stderr());
+  });
+
   it('stops when the signal goes to `npm start` (as a process manager sends it), not only to Iris', async () => {
     // npm runs the start script through sh, which would die and leave Iris running: the script
     // execs, so npm's signal reaches Iris itself.
@@ -195,6 +252,34 @@ describe('graceful shutdown (SIGTERM)', () => {
     assert.equal(code, 0, npm.stderr());
     assert.match(npm.stdout(), /"msg":"stopped"/, 'Iris itself stopped gracefully');
     await assert.rejects(fetch(`${npm.origin}/health`), 'nothing serves on its port any more');
+  });
+
+  it('drains when SIGTERM goes to the launcher, `node bin/iris.mjs serve`, and exits 0', async () => {
+    upstream.reset();
+    const launcher = await startMain(
+      cleanEnv({ IRIS_CONFIG: writeConfig(dir, upstream.origin, 30), IRIS_DATA_DIR: join(dir, 'data'), IRIS_API_KEYS: KEY, LOG_LEVEL: 'info' }),
+      REPO,
+      [LAUNCHER, 'serve'],
+    );
+    const client = new OpenAI({ baseURL: `${launcher.origin}/v1`, apiKey: KEY, maxRetries: 0 });
+    const plain = client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'plain, wait 1200' }] });
+    await upstream.until(() => upstream.requests.length === 1);
+    const code = signalLauncher(launcher, 'SIGTERM');
+    assert.equal((await plain).choices[0].message.content, 'slow and steady', 'the request in flight finished');
+    assert.equal(await code, 0, launcher.stderr());
+    assert.match(launcher.stdout(), /"msg":"stopped"/, 'Iris itself stopped gracefully');
+  });
+
+  it('passes SIGHUP on too: Iris and the launcher end as Iris alone would, nothing left running', async () => {
+    const launcher = await startMain(
+      cleanEnv({ IRIS_CONFIG: writeConfig(dir, upstream.origin, 30), IRIS_DATA_DIR: join(dir, 'data'), IRIS_API_KEYS: KEY }),
+      REPO,
+      [LAUNCHER, 'serve'],
+    );
+    await signalLauncher(launcher, 'SIGHUP');
+    // Iris has no SIGHUP handler, so it dies of it; the launcher dies of the same signal.
+    assert.equal(launcher.proc.signalCode, 'SIGHUP');
+    await assert.rejects(fetch(`${launcher.origin}/health`), 'nothing serves on its port any more');
   });
 
   it('stops what is still running when the grace period ends, telling each client so, and exits', async () => {
