@@ -6,6 +6,9 @@ import { printBanner } from './startup-banner.ts';
 
 // `npm start`: read config once, build Iris, listen, say how to use it, stop cleanly.
 
+/** Signals closer than this to the first are that one, passed on by a wrapper. */
+const SAME_SIGNAL_MS = 500;
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -22,11 +25,16 @@ async function main(): Promise<void> {
   // Fastify, sharp and the providers have loaded.
   const { createIris } = await import('./server.ts');
   const iris = await orExit(createIris(config, log), config);
-  let stopping = false;
+  let stoppingSince = 0;
   const stop = async (signal: string) => {
-    // A second Ctrl-C means "now".
-    if (stopping) process.exit(1);
-    stopping = true;
+    if (stoppingSince) {
+      // A second Ctrl-C means "now", but not the copy of the first one that a wrapper in the
+      // same process group (`npm start`, bin/iris.mjs) passes on a moment after the terminal
+      // sent it to all of them.
+      if (performance.now() - stoppingSince > SAME_SIGNAL_MS) process.exit(1);
+      return;
+    }
+    stoppingSince = performance.now();
     const graceMs = config.server.shutdown_grace_s * 1000;
     log.info({ signal, grace_s: config.server.shutdown_grace_s }, 'shutting down: in-flight requests may finish');
     // A backstop in case closing the engine or a provider hangs past the grace.

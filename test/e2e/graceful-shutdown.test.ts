@@ -282,6 +282,34 @@ describe('graceful shutdown (SIGTERM)', () => {
     await assert.rejects(fetch(`${launcher.origin}/health`), 'nothing serves on its port any more');
   });
 
+  it("Ctrl-C under a wrapper drains: the wrapper's copy of the signal is not a second Ctrl-C; a later one is", async () => {
+    // The terminal sends SIGINT to the whole process group, and `npm start` or the launcher
+    // passes its own copy on a moment later: Iris gets two within milliseconds.
+    upstream.reset();
+    const iris = await start(30);
+    const client = new OpenAI({ baseURL: `${iris.origin}/v1`, apiKey: KEY, maxRetries: 0 });
+    const plain = client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'plain, wait 2500' }] });
+    await upstream.until(() => upstream.requests.length === 1);
+    iris.proc.kill('SIGINT');
+    await sleep(20);
+    iris.proc.kill('SIGINT');
+    assert.equal((await plain).choices[0].message.content, 'slow and steady', 'the request in flight finished');
+    assert.equal(await iris.exited, 0, iris.stderr());
+
+    // A person's second Ctrl-C, a second later: exit now, the request in flight cut.
+    upstream.reset();
+    const impatient = await start(30);
+    const cut = new OpenAI({ baseURL: `${impatient.origin}/v1`, apiKey: KEY, maxRetries: 0 })
+      .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'wait 60000' }] })
+      .catch((err: unknown) => err);
+    await upstream.until(() => upstream.requests.length === 1);
+    impatient.proc.kill('SIGINT');
+    await sleep(1_000);
+    impatient.proc.kill('SIGINT');
+    assert.equal(await impatient.exited, 1, impatient.stderr());
+    assert.ok((await cut) instanceof OpenAI.APIConnectionError);
+  });
+
   it('stops what is still running when the grace period ends, telling each client so, and exits', async () => {
     upstream.reset();
     const iris = await start(1);
