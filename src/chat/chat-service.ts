@@ -3,6 +3,7 @@ import type { ImagePipeline, PreparedRequest } from '../images/image-pipeline.ts
 import { expandPlaceholders } from '../json/expand-placeholders.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from '../openai/types.ts';
 import type { CallContext } from '../providers/provider.ts';
+import { attributeStreamFailure } from '../providers/upstream/attribute-upstream-error.ts';
 import type { ModelRegistry, Route } from './model-registry.ts';
 import { routeFingerprint } from './system-fingerprint.ts';
 import { estimateUsage, generatedText, reasoningText, toolCallText, withImageTokens } from './usage.ts';
@@ -76,22 +77,27 @@ export class ChatService {
       let text = ''; // what the model generated, for estimateUsage() should no usage come
       let reasoning = '';
       let head: Pick<ChatCompletionChunk, 'id' | 'created' | 'system_fingerprint'> | null = null;
-      for await (const chunk of route.provider.stream(upstream, ctx)) {
-        // One fingerprint for the whole stream: the upstream's first, or the route's if it sends none.
-        head ??= { id: chunk.id, created: chunk.created, system_fingerprint: chunk.system_fingerprint ?? routeFingerprint(route) };
-        chunk.system_fingerprint = head.system_fingerprint;
-        if (chunk.usage) upstreamUsage = chunk.usage;
-        if (chunk.choices.length === 0) continue; // the usage chunk: re-sent at the end if asked for
-        for (const { delta } of chunk.choices) {
-          if (typeof delta.content === 'string') text += delta.content;
-          if (typeof delta.refusal === 'string') text += delta.refusal;
-          if (typeof delta.reasoning_content === 'string') reasoning += delta.reasoning_content;
-          if (delta.tool_calls) for (const call of delta.tool_calls) text += toolCallText(call);
+      try {
+        for await (const chunk of route.provider.stream(upstream, ctx)) {
+          // One fingerprint for the whole stream: the upstream's first, or the route's if it sends none.
+          head ??= { id: chunk.id, created: chunk.created, system_fingerprint: chunk.system_fingerprint ?? routeFingerprint(route) };
+          chunk.system_fingerprint = head.system_fingerprint;
+          if (chunk.usage) upstreamUsage = chunk.usage;
+          if (chunk.choices.length === 0) continue; // the usage chunk: re-sent at the end if asked for
+          for (const { delta } of chunk.choices) {
+            if (typeof delta.content === 'string') text += delta.content;
+            if (typeof delta.refusal === 'string') text += delta.refusal;
+            if (typeof delta.reasoning_content === 'string') reasoning += delta.reasoning_content;
+            if (delta.tool_calls) for (const call of delta.tool_calls) text += toolCallText(call);
+          }
+          chunk.model = prepared.model;
+          if (includeUsage) chunk.usage = null;
+          else delete chunk.usage;
+          yield chunk;
         }
-        chunk.model = prepared.model;
-        if (includeUsage) chunk.usage = null;
-        else delete chunk.usage;
-        yield chunk;
+      } catch (err) {
+        // A failure mid-stream names its provider, as one over HTTP does.
+        throw attributeStreamFailure(route.provider, err, ctx.signal);
       }
       const usage = this.finalUsage(prepared, upstreamUsage ?? (await estimateUsage(upstream, text, reasoning)), upstreamUsage !== null);
       logDone(ctx.log, route, usage);

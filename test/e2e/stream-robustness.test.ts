@@ -15,6 +15,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import OpenAI from 'openai';
 import { startFakeServer, type Exchange, type FakeServer, type RecordedRequest } from '../support/fake-upstream-server.ts';
 import { assertChatCompletionChunk, assertErrorResponse } from '../support/openai-schemas.ts';
 import { startIris, type RunningIris } from '../support/start-iris.ts';
@@ -498,6 +499,30 @@ describe('streams and connections under adverse timing', () => {
         assert.equal(assertEndsWithError(answer.text).error.type, 'upstream_error');
       });
       }
+
+      it("an upstream's error event mid-stream: the SDK's APIError names the provider, as an HTTP error would", async () => {
+        // Each dialect's way of saying "overloaded" after the stream has begun.
+        const errorFrame = {
+          openai: 'event: error\ndata: {"error":{"message":"Overloaded","type":"server_error","param":null,"code":null}}\n\n',
+          anthropic: 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n',
+          gemini: 'data: {"error":{"code":503,"message":"Overloaded","status":"UNAVAILABLE"}}\n\n',
+        }[dialect];
+        upstream.script((record, res) => {
+          res.writeHead(200, SSE_HEADERS);
+          res.end(streamFrames(dialectOf(record), REPLY_WORDS.slice(0, 2), false).join('') + errorFrame);
+        });
+        const stream = await iris.client.chat.completions.create({ model: MODEL[dialect], messages: userMessage, stream: true });
+        let text = '';
+        const error = await (async () => {
+          for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+        })().then(() => assert.fail('the stream ended without an error'), (err: unknown) => err);
+        assert.ok(error instanceof OpenAI.APIError, String(error));
+        assert.equal(text, REPLY_WORDS.slice(0, 2).join(''));
+        assert.match(error.message, new RegExp(`^The upstream provider '${MODEL[dialect]}' .*: Overloaded$`));
+        // The upstream's own type and code are kept (OpenAI's mid-stream error has always been upstream_error).
+        const expected = { openai: ['upstream_error', 'upstream_error'], anthropic: ['overloaded_error', 'overloaded_error'], gemini: ['overloaded_error', 'UNAVAILABLE'] }[dialect];
+        assert.deepEqual([error.type, error.code], expected);
+      });
 
       it('a stream that fails before its first chunk with include_usage: an HTTP error, no usage', async () => {
         upstream.script((_record, res, exchange) => {

@@ -26,3 +26,15 @@ export function attributeUpstreamError(providerId: string, error: ApiError): Api
   }
   return error;
 }
+
+/**
+ * What ended a provider's stream, as the client hears it: an error the upstream sent mid-stream
+ * (Anthropic's `event: error`, Gemini's error chunk) or Iris found in its stream names the
+ * provider, as attributeUpstreamError does for HTTP errors (the stream converters know no
+ * provider id). Passed on as they are: the call's own abort (Iris stopping, the client gone),
+ * transport failures (which carry their cause and name the provider already), the local engine's.
+ */
+export function attributeStreamFailure(provider: { id: string; type: string }, err: unknown, signal: AbortSignal): unknown {
+  if (provider.type === 'local' || !(err instanceof ApiError) || err === signal.reason || err.cause !== undefined) return err;
+  return attributeUpstreamError(provider.id, err);
+}
