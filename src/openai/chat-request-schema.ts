@@ -7,6 +7,12 @@
 const nullable = (schema: Record<string, unknown>): Record<string, unknown> =>
   ({ ...schema, type: [...[schema.type].flat(), 'null'] });
 
+/**
+ * One of these strings, or null. The enum sits under `then` (as in tool_choice) so that a
+ * wrong value is reported with the strings only, not with null among them.
+ */
+const nullableEnum = (...values: string[]) => ({ type: ['string', 'null'], if: { type: 'string' }, then: { enum: values } });
+
 /** One of the given object forms, chosen by the value of its `type` member. */
 const byType = (...forms: object[]) => ({ type: 'object', required: ['type'], discriminator: { propertyName: 'type' }, oneOf: forms });
 
@@ -221,5 +227,7 @@ export const chatRequestSchema = {
     tools: { type: 'array', minItems: 1, maxItems: 128, items: byType(functionTool, customTool) },
     tool_choice: toolChoice,
     parallel_tool_calls: { type: 'boolean' },
+    reasoning_effort: nullableEnum('none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'),
+    verbosity: nullableEnum('low', 'medium', 'high'),
   },
 } as const;

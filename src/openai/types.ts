@@ -76,6 +76,10 @@ export type ToolChoice =
   | { type: 'custom'; custom: { name: string } }
   | { type: 'allowed_tools'; allowed_tools: { mode: 'auto' | 'required'; tools: Record<string, unknown>[] } };
 
+/** How hard a reasoning model thinks; `none` asks for no reasoning. */
+export type ReasoningEffort = 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh' | 'max';
+export type Verbosity = 'low' | 'medium' | 'high';
+
 export type ResponseFormat =
   | { type: 'text' }
   | { type: 'json_object' }
@@ -107,6 +111,8 @@ export interface ChatCompletionRequest {
   tools?: (FunctionTool | CustomTool)[];
   tool_choice?: ToolChoice;
   parallel_tool_calls?: boolean;
+  reasoning_effort?: ReasoningEffort | null;
+  verbosity?: Verbosity | null;
   /** Fields Iris does not know are passed on to upstreams untouched. */
   [extra: string]: unknown;
 }

@@ -109,6 +109,11 @@ describe('validateChatRequest', () => {
     ['parallel_tool_calls without tools', { ...base, parallel_tool_calls: false }, 'parallel_tool_calls'],
     ['tool_choice without tools', { ...base, tool_choice: 'required' }, 'tool_choice'],
     ['parallel_tool_calls', { ...base, tools: [fn], parallel_tool_calls: 1 }, 'parallel_tool_calls', 'invalid_type'],
+    ['reasoning_effort unknown', { ...base, reasoning_effort: 'ultra' }, 'reasoning_effort', 'invalid_value'],
+    ['reasoning_effort a number', { ...base, reasoning_effort: 3 }, 'reasoning_effort', 'invalid_type'],
+    ['reasoning_effort of another case', { ...base, reasoning_effort: 'High' }, 'reasoning_effort', 'invalid_value'],
+    ['verbosity unknown', { ...base, verbosity: 'verbose' }, 'verbosity', 'invalid_value'],
+    ['verbosity an object', { ...base, verbosity: { level: 'low' } }, 'verbosity', 'invalid_type'],
   ];
   for (const [name, body, param, code] of table) {
     it(`${name} → ${param}`, () => {
@@ -144,6 +149,9 @@ describe('validateChatRequest', () => {
       [{ ...base, tools: [fn], tool_choice: 'sometimes' }, 'invalid_value', "Invalid value: 'sometimes'. Supported values are: 'none', 'auto', and 'required'."],
       [{ ...base, response_format: { type: 'yaml' } }, 'invalid_value', "Invalid value: 'yaml'. Supported values are: 'text', 'json_object', and 'json_schema'."],
       [{ ...base, tools: [fn], tool_choice: { type: 'function', function: {} } }, 'missing_required_parameter', "Missing required parameter: 'tool_choice.function.name'."],
+      [{ ...base, reasoning_effort: 'ultra' }, 'invalid_value', "Invalid value: 'ultra'. Supported values are: 'none', 'minimal', 'low', 'medium', 'high', 'xhigh', and 'max'."],
+      [{ ...base, reasoning_effort: 1 }, 'invalid_type', "Invalid type for 'reasoning_effort': expected one of 'none', 'minimal', 'low', 'medium', 'high', 'xhigh', or 'max', but got an integer instead."],
+      [{ ...base, verbosity: 'loud' }, 'invalid_value', "Invalid value: 'loud'. Supported values are: 'low', 'medium', and 'high'."],
     ];
     for (const [body, code, message] of cases) {
       const err = refusal(body);
@@ -177,6 +185,8 @@ describe('validateChatRequest', () => {
       { ...base, seed: 9223372036854775807 },
       { ...base, seed: -9223372036854775808 },
       { ...base, tools: [fn], parallel_tool_calls: true },
+      ...['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max', null].map((reasoning_effort) => ({ ...base, reasoning_effort })),
+      ...['low', 'medium', 'high', null].map((verbosity) => ({ ...base, verbosity })),
     ];
     for (const body of bodies) assert.doesNotThrow(() => validateChatRequest(body), JSON.stringify(body));
   });

@@ -340,6 +340,60 @@ export const CASES: ConformanceCase[] = [
     },
   },
   {
+    // With a temperature too: Anthropic refuses one beside thinking, so there Iris leaves it out.
+    name: 'reasoning_effort asks the upstream to think, and the reasoning comes back',
+    needs: ['upstream'],
+    async run(c) {
+      const expected = c.descriptor.reasoning!;
+      const messages = textMessage('Think it over, then say hello.');
+      const out = await complete(c, { messages, reasoning_effort: 'high', verbosity: 'low', temperature: 0.5 });
+      assert.ok(out.choices[0].message.content, 'an answer');
+      assert.equal(out.choices[0].finish_reason, 'stop');
+      const reasoning = (out.choices[0].message as { reasoning_content?: string }).reasoning_content;
+      if (expected.returned) assert.match(reasoning ?? '', /\w/, 'the reasoning, as reasoning_content');
+      const got = onlyRequest(c);
+      assert.equal(got.reasoning, expected.high);
+      assert.equal(got.verbosity, expected.verbosity ? 'low' : null, 'verbosity goes only where it means something');
+      c.harness.upstream!.reset();
+
+      const chunks = await stream(c, { messages, reasoning_effort: 'high', stream_options: { include_usage: true } });
+      const delta = (ch: Chunk) => ch.choices[0]?.delta as { content?: string | null; reasoning_content?: string } | undefined;
+      if (expected.returned) assert.match(chunks.map((ch) => delta(ch)?.reasoning_content ?? '').join(''), /\w/, 'streamed reasoning_content');
+      assert.ok(chunks.map((ch) => delta(ch)?.content ?? '').join(''), 'a streamed answer');
+      assertUsage(chunks.at(-1)!.usage);
+      assert.equal(onlyRequest(c).reasoning, expected.high);
+      c.harness.upstream!.reset();
+
+      const none = await complete(c, { messages, reasoning_effort: 'none' });
+      assert.equal((none.choices[0].message as { reasoning_content?: string }).reasoning_content, undefined, 'no reasoning for none');
+      assert.equal(onlyRequest(c).reasoning, expected.none);
+    },
+  },
+  {
+    // Anthropic refuses thinking beside a forced tool, and in a tool loop whose thinking block
+    // the client did not keep (OpenAI clients never do): there Iris must answer without it.
+    name: 'reasoning_effort with a forced tool call and its result',
+    needs: ['upstream', 'tools'],
+    async run(c) {
+      const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [{
+        type: 'function',
+        function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+      }];
+      const ask: Message = { role: 'user', content: 'What is the weather in Oslo? Use get_weather.' };
+      const first = await complete(c, { messages: [ask], tools, tool_choice: 'required', reasoning_effort: 'high', temperature: 0.5 });
+      const call = first.choices[0].message.tool_calls?.[0];
+      assert.equal(first.choices[0].finish_reason, 'tool_calls');
+      assert.ok(call && call.type === 'function' && call.function.name === 'get_weather');
+      const second = await complete(c, {
+        messages: [ask, { role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: call.id, content: '{"celsius":21}' }],
+        tools,
+        reasoning_effort: 'high',
+      });
+      assert.equal(second.choices[0].finish_reason, 'stop');
+      assert.ok(second.choices[0].message.content, 'an answer from the tool result');
+    },
+  },
+  {
     name: 'upstream 400',
     needs: ['upstream'],
     async run(c) {

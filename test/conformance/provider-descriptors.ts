@@ -50,6 +50,12 @@ export interface ProviderDescriptor {
   timeoutMs: number;
   /** The local engine needs images to say anything useful and takes longer to start. */
   startupMs?: number;
+  /**
+   * What the upstream receives (ReceivedRequest.reasoning) for reasoning_effort `high` and
+   * `none`, whether the (fake) upstream's reasoning comes back as reasoning_content, and
+   * whether verbosity reaches it (only a dialect that has one).
+   */
+  reasoning?: { high: string; none: string | null; returned: boolean; verbosity: boolean };
   start(): Promise<Harness>;
 }
 
@@ -64,6 +70,8 @@ const openai: ProviderDescriptor = {
   urlFetchedBy: 'iris',
   canCallTools: true,
   timeoutMs: TIMEOUT_MS,
+  // Passed on as sent; the fake OpenAI upstream does not reason.
+  reasoning: { high: 'high', none: 'none', returned: false, verbosity: true },
   async start() {
     const fake = await startFakeOpenAI({ apiKey: 'sk-upstream-openai' });
     return {
@@ -142,6 +150,8 @@ function fromOpenAI(body: any): ReceivedRequest {
     stop: body.stop == null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop,
     json: format === 'json_object' || format === 'json_schema',
     tools: (body.tools ?? []).map((t: any) => t.function.name),
+    reasoning: body.reasoning_effort ?? null,
+    verbosity: body.verbosity ?? null,
   };
 }
 
@@ -157,6 +167,8 @@ const anthropic: ProviderDescriptor = {
   urlFetchedBy: 'upstream',
   canCallTools: true,
   timeoutMs: TIMEOUT_MS,
+  // claude-fake-1 names no known family, so Iris takes it for a current, adaptive model.
+  reasoning: { high: 'adaptive high', none: null, returned: true, verbosity: false },
   start: () =>
     startScripted({
       type: 'anthropic',
@@ -204,6 +216,9 @@ function fromAnthropic(body: any): ReceivedRequest {
     stop: body.stop_sequences ?? [],
     json: prefilled || body.tool_choice?.type === 'tool',
     tools: (body.tools ?? []).map((t: any) => t.name),
+    reasoning: body.thinking?.type === 'adaptive' ? `adaptive ${body.output_config?.effort ?? 'default'}`
+      : body.thinking?.type === 'enabled' ? `budget ${body.thinking.budget_tokens}` : null,
+    verbosity: null,
   };
 }
 
@@ -215,6 +230,8 @@ const gemini: ProviderDescriptor = {
   urlFetchedBy: 'iris',
   canCallTools: true,
   timeoutMs: TIMEOUT_MS,
+  // gemini-fake-1 names no version, so Iris gives it a budget, as to Gemini 2.5.
+  reasoning: { high: 'budget 24576', none: 'budget 0', returned: true, verbosity: false },
   start: () =>
     startScripted({
       type: 'gemini',
@@ -260,6 +277,9 @@ function fromGemini(path: string, body: any): ReceivedRequest {
     stop: config.stopSequences ?? [],
     json: config.responseMimeType === 'application/json',
     tools: (body.tools ?? []).flatMap((t: any) => (t.functionDeclarations ?? []).map((f: any) => f.name)),
+    reasoning: config.thinkingConfig?.thinkingLevel !== undefined ? `level ${config.thinkingConfig.thinkingLevel}`
+      : config.thinkingConfig?.thinkingBudget !== undefined ? `budget ${config.thinkingConfig.thinkingBudget}` : null,
+    verbosity: null,
   };
 }
 

@@ -32,6 +32,14 @@ export interface ReceivedRequest {
   /** The request asked for JSON output, by whatever means the dialect has. */
   json: boolean;
   tools: string[];
+  /**
+   * How the upstream was asked to think, in its dialect's words: the reasoning_effort as sent
+   * (OpenAI), `adaptive <effort>` or `budget <tokens>` (Anthropic), `level <level>` or
+   * `budget <tokens>` (Gemini); null when it was not.
+   */
+  reasoning: string | null;
+  /** The verbosity as sent, for the dialects that have one (OpenAI's). */
+  verbosity: string | null;
 }
 
 export function allImages(received: ReceivedRequest): ReceivedImage[] {

@@ -5,8 +5,9 @@ import {
 
 // A fake Anthropic Messages API on loopback that speaks the real wire format: it checks the
 // request the way Anthropic does (headers, required fields, alternating roles, non-empty
-// text, image sources), records it, and answers with a scripted or a default reply, as one
-// JSON body or as the named SSE events of a stream.
+// text, image sources, what may not go with thinking), records it, and answers with a
+// scripted or a default reply, as one JSON body or as the named SSE events of a stream. Asked
+// to think, it answers with a thinking block first.
 
 export type RecordedRequest = LooseRequest;
 export type FakeReply = Reply<SseEvent>;
@@ -124,7 +125,7 @@ function defaultReply(req: RecordedRequest, apiKey: string): FakeReply {
 
 const ALLOWED_TOP_LEVEL = new Set([
   'model', 'max_tokens', 'messages', 'system', 'stop_sequences', 'temperature', 'top_p', 'top_k', 'stream',
-  'metadata', 'tools', 'tool_choice', 'thinking', 'service_tier',
+  'metadata', 'tools', 'tool_choice', 'thinking', 'output_config', 'service_tier',
 ]);
 
 function validate(body: any): string | null {
@@ -169,6 +170,38 @@ function validate(body: any): string | null {
   if (body.tool_choice?.type === 'tool' && !body.tools?.some((t: any) => t.name === body.tool_choice.name)) {
     return `tool_choice: tool ${body.tool_choice.name} not found in tools`;
   }
+  return validateThinking(body);
+}
+
+const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'];
+const DOCS = 'Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking';
+
+/** Thinking's own fields, and what Anthropic refuses beside it. */
+function validateThinking(body: any): string | null {
+  const effort = body.output_config?.effort;
+  if (effort !== undefined && !EFFORTS.includes(effort)) return `output_config.effort: Input should be ${EFFORTS.map((e) => `'${e}'`).join(', ')}`;
+  const thinking = body.thinking;
+  if (thinking === undefined || thinking.type === 'disabled') return null;
+  if (thinking.type === 'enabled') {
+    if (!Number.isInteger(thinking.budget_tokens)) return 'thinking.enabled.budget_tokens: Field required';
+    if (thinking.budget_tokens < 1024) return 'thinking.enabled.budget_tokens: Input should be greater than or equal to 1024';
+    if (thinking.budget_tokens >= body.max_tokens) return `\`max_tokens\` must be greater than \`thinking.budget_tokens\`. ${DOCS}`;
+  } else if (thinking.type === 'adaptive') {
+    if (thinking.display !== undefined && !['summarized', 'omitted'].includes(thinking.display)) return "thinking.adaptive.display: Input should be 'summarized' or 'omitted'";
+  } else {
+    return `thinking: Input tag '${thinking.type}' found using 'type' does not match any of the expected tags: 'adaptive', 'disabled', 'enabled'`;
+  }
+  if (body.temperature !== undefined && body.temperature !== 1) return `\`temperature\` may only be set to 1 when thinking is enabled. ${DOCS}`;
+  if (body.top_k !== undefined) return `\`top_k\` is not supported when thinking is enabled. ${DOCS}`;
+  if (body.top_p !== undefined && body.top_p < 0.95) return `\`top_p\` must be greater than or equal to 0.95 or unset when thinking is enabled. ${DOCS}`;
+  if (body.tool_choice?.type === 'any' || body.tool_choice?.type === 'tool') return `Thinking may not be enabled when tool_choice forces tool use. ${DOCS}`;
+  const messages: any[] = body.messages;
+  if (messages.at(-1).role === 'assistant') return 'Assistant message prefill is not supported when thinking is enabled. The conversation must end with a user message.';
+  const i = messages.findLastIndex((m) => m.role === 'assistant');
+  const first = i >= 0 && Array.isArray(messages[i].content) ? messages[i].content[0] : undefined;
+  if (i >= 0 && messages[i].content.some?.((b: any) => b.type === 'tool_use')) {
+    return `messages.${i}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${first?.type}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`. ${DOCS}`;
+  }
   return null;
 }
 
@@ -184,11 +217,15 @@ function answer(body: any): any {
   const lastResult = last.role === 'user' ? last.content.findLast?.((b: any) => b.type === 'tool_result') : undefined;
   const forced = body.tool_choice?.type === 'tool' ? body.tools.find((t: any) => t.name === body.tool_choice.name) : undefined;
   const wantsTool = !lastResult && body.tools?.length && body.tool_choice?.type !== 'none';
+  // Thinking shows unless adaptive thinking was asked to leave it out; its words are output tokens.
+  const thinks = body.thinking?.type === 'enabled' || body.thinking?.type === 'adaptive';
+  const thinking = thinks && body.thinking.display !== 'omitted' ? `I am asked about ${images} image${images === 1 ? '' : 's'}; let me look closely first.` : undefined;
+  const thinkingTokens = thinking ? thinking.split(/(?<= )/).length : 0;
 
   if (forced || (wantsTool && body.tool_choice?.type === 'any') || (wantsTool && mentionsTool(blocks, body.tools))) {
     const tool = forced ?? body.tools[0];
-    usage.output_tokens = 12;
-    return anthropicMessage({ toolUses: [{ id: 'toolu_fake01', name: tool.name, input: sampleFor(tool.input_schema) }], usage });
+    usage.output_tokens = 12 + thinkingTokens;
+    return anthropicMessage({ thinking, toolUses: [{ id: 'toolu_fake01', name: tool.name, input: sampleFor(tool.input_schema) }], usage });
   }
 
   let text: string;
@@ -217,8 +254,8 @@ function answer(body: any): any {
     stopReason = 'max_tokens';
     stopSequence = null;
   }
-  usage.output_tokens = text.split(/(?<= )/).length;
-  return anthropicMessage({ text, stopReason, stopSequence, usage });
+  usage.output_tokens = text.split(/(?<= )/).length + thinkingTokens;
+  return anthropicMessage({ thinking, text, stopReason, stopSequence, usage });
 }
 
 function mentionsTool(blocks: any[], tools: any[]): boolean {

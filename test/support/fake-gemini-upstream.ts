@@ -5,9 +5,10 @@ import {
 
 // A fake Gemini API (v1beta generateContent / streamGenerateContent?alt=sse) on loopback that
 // speaks the real wire format: it checks requests the way Gemini does (API key header, known
-// fields, roles, one datum per part, inline image types), records them, and answers with a
-// scripted or a default reply. Streams are `data: <GenerateContentResponse>` events with no
-// end marker, closed by the server.
+// fields, roles, one datum per part, inline image types, thinkingConfig), records them, and
+// answers with a scripted or a default reply, a thought part first when thoughts are asked
+// for. Streams are `data: <GenerateContentResponse>` events with no end marker, closed by the
+// server.
 
 /** `path` has its query, e.g. /v1beta/models/gemini-fake:streamGenerateContent?alt=sse */
 export type RecordedRequest = LooseRequest;
@@ -144,6 +145,17 @@ function validate(body: any): string | null {
     if (!KNOWN_GENERATION.has(key)) return `Invalid JSON payload received. Unknown name "${key}" at 'generation_config': Cannot find field.`;
   }
   if ((body.generationConfig?.stopSequences?.length ?? 0) > 5) return 'stop_sequences: at most 5';
+  const thinking = body.generationConfig?.thinkingConfig;
+  if (thinking !== undefined) {
+    for (const key of Object.keys(thinking)) {
+      if (!['thinkingBudget', 'thinkingLevel', 'includeThoughts'].includes(key)) return `Invalid JSON payload received. Unknown name "${key}" at 'generation_config.thinking_config': Cannot find field.`;
+    }
+    if (thinking.thinkingBudget !== undefined && thinking.thinkingLevel !== undefined) return 'You can only set either thinking budget or thinking level.';
+    if (thinking.thinkingBudget !== undefined && !(Number.isInteger(thinking.thinkingBudget) && thinking.thinkingBudget >= -1)) return `Invalid value at 'generation_config.thinking_config.thinking_budget' (TYPE_INT32), ${thinking.thinkingBudget}`;
+    if (thinking.thinkingLevel !== undefined && !['minimal', 'low', 'medium', 'high'].includes(String(thinking.thinkingLevel).toLowerCase())) {
+      return `Invalid value at 'generation_config.thinking_config.thinking_level' (type.googleapis.com/google.ai.generativelanguage.v1beta.ThinkingConfig.ThinkingLevel), "${thinking.thinkingLevel}"`;
+    }
+  }
   if (!Array.isArray(body.contents) || body.contents.length === 0) return '* GenerateContentRequest.contents: contents is not specified';
   for (let i = 0; i < body.contents.length; i++) {
     const c = body.contents[i];
@@ -181,11 +193,14 @@ function answer(body: any, model: string): any {
   const declarations: any[] = (body.tools ?? []).flatMap((t: any) => t.functionDeclarations ?? []);
   const mode = body.toolConfig?.functionCallingConfig?.mode ?? 'AUTO';
   const allText = parts.filter((p) => typeof p.text === 'string').map((p) => p.text).join(' ');
+  // Thoughts come back only with includeThoughts; their words count as thoughtsTokenCount.
+  const thought = config.thinkingConfig?.includeThoughts ? `I am asked about ${images} image${images === 1 ? '' : 's'}; let me look closely first.` : undefined;
+  const thoughts = thought ? thought.split(/(?<= )/).length : 0;
 
   if (!lastResponse && declarations.length && mode !== 'NONE' && (mode === 'ANY' || declarations.some((d) => allText.includes(d.name)))) {
     const allowed: string[] | undefined = body.toolConfig?.functionCallingConfig?.allowedFunctionNames;
     const fn = declarations.find((d) => !allowed || allowed.includes(d.name));
-    return geminiResponse({ model, candidates: [{ functionCalls: [{ name: fn.name, args: sampleFor(fn.parameters) ?? {} }] }], usage: { prompt, candidates: 10, images: images * 258 } });
+    return geminiResponse({ model, candidates: [{ thought, functionCalls: [{ name: fn.name, args: sampleFor(fn.parameters) ?? {} }] }], usage: { prompt, candidates: 10, thoughts, images: images * 258 } });
   }
 
   let text: string;
@@ -209,7 +224,7 @@ function answer(body: any, model: string): any {
   const out = text.split(/(?<= )/).length;
   return geminiResponse({
     model,
-    candidates: Array.from({ length: n }, () => ({ text, finishReason })),
-    usage: { prompt, candidates: out * n, images: images * 258 },
+    candidates: Array.from({ length: n }, () => ({ thought, text, finishReason })),
+    usage: { prompt, candidates: out * n, thoughts: thoughts * n, images: images * 258 },
   });
 }

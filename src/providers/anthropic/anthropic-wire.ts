@@ -49,6 +49,14 @@ export type AnthropicToolChoice =
   | { type: 'tool'; name: string; disable_parallel_tool_use?: boolean }
   | { type: 'none' };
 
+/** `enabled` takes a token budget (Claude 3.7 to 4.5); `adaptive` lets the model decide (4.6 and later). */
+export type AnthropicThinkingConfig =
+  | { type: 'enabled'; budget_tokens: number }
+  | { type: 'adaptive'; display?: 'summarized' | 'omitted' }
+  | { type: 'disabled' };
+
+export type AnthropicEffort = 'low' | 'medium' | 'high' | 'xhigh' | 'max';
+
 export interface AnthropicRequest {
   model: string;
   max_tokens: number;
@@ -62,6 +70,8 @@ export interface AnthropicRequest {
   metadata?: { user_id?: string };
   tools?: AnthropicTool[];
   tool_choice?: AnthropicToolChoice;
+  thinking?: AnthropicThinkingConfig;
+  output_config?: { effort?: AnthropicEffort };
 }
 
 export type AnthropicResponseBlock =

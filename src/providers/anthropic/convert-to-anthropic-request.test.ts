@@ -55,3 +55,56 @@ test('json_schema forces a tool with the schema as its input, wrapping non-objec
   assert.deepEqual(list.json, { mode: 'tool', name: 'tags', wrapped: true });
   assert.deepEqual(list.body.tools?.[0].input_schema, { type: 'object', properties: { value: { type: 'array', items: { type: 'string' } } }, required: ['value'] });
 });
+
+test('reasoning_effort turns thinking on; the sampling settings Anthropic refuses with it are left out', () => {
+  const { body } = convertToAnthropicRequest(
+    req({ model: 'claude-sonnet-4-5', reasoning_effort: 'medium', verbosity: 'low', temperature: 0.3, top_p: 0.5, top_k: 5, stop: 'END' }),
+    opts,
+  );
+  assert.deepEqual(body, {
+    model: 'claude-sonnet-4-5',
+    max_tokens: 4096 + 8192,
+    messages: [{ role: 'user', content: [{ type: 'text', text: 'Describe it' }] }],
+    stop_sequences: ['END'],
+    thinking: { type: 'enabled', budget_tokens: 8192 },
+  });
+  const adaptive = convertToAnthropicRequest(req({ model: 'claude-opus-4-7', reasoning_effort: 'high', max_completion_tokens: 2000 }), opts).body;
+  assert.deepEqual([adaptive.thinking, adaptive.output_config, adaptive.max_tokens], [{ type: 'adaptive', display: 'summarized' }, { effort: 'high' }, 2000]);
+});
+
+test('reasoning_effort none, or a model that cannot think, leaves the request as without it', () => {
+  for (const extra of [{ model: 'claude-sonnet-4-5', reasoning_effort: 'none' }, { model: 'claude-3-5-haiku-20241022', reasoning_effort: 'high' }] as const) {
+    const { body } = convertToAnthropicRequest(req({ ...extra, temperature: 0.3 }), opts);
+    assert.equal(body.thinking, undefined);
+    assert.equal(body.output_config, undefined);
+    assert.equal(body.temperature, 0.3);
+    assert.equal(body.max_tokens, 4096);
+  }
+});
+
+test('json_object while thinking: the instruction, but no `{` prefill, which Anthropic refuses with thinking', () => {
+  const plan = convertToAnthropicRequest(req({ model: 'claude-opus-4-7', reasoning_effort: 'low', response_format: { type: 'json_object' } }), opts);
+  assert.equal(plan.json, null);
+  assert.match(plan.body.system?.at(-1)?.text ?? '', /JSON/);
+  assert.equal(plan.body.messages.at(-1)?.role, 'user');
+  assert.equal(plan.body.thinking?.type, 'adaptive');
+});
+
+test('what Anthropic cannot combine with thinking wins over reasoning_effort: forced tools, prefills, a tool loop', () => {
+  const fn = { type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object' } } };
+  const call = { id: 'call_1', type: 'function' as const, function: { name: 'get_weather', arguments: '{}' } };
+  const requests: Array<Partial<ChatCompletionRequest>> = [
+    { tools: [fn], tool_choice: 'required' },
+    { tools: [fn], tool_choice: { type: 'function', function: { name: 'get_weather' } } },
+    { response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object' } } } },
+    { messages: [{ role: 'user', content: 'Tell a story' }, { role: 'assistant', content: 'Once upon' }] },
+    { tools: [fn], messages: [{ role: 'user', content: 'Weather?' }, { role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: 'call_1', content: '21' }] },
+  ];
+  for (const extra of requests) {
+    const { body } = convertToAnthropicRequest(req({ model: 'claude-opus-4-7', reasoning_effort: 'high', temperature: 0.2, ...extra }), opts);
+    assert.equal(body.thinking, undefined, JSON.stringify(extra));
+    assert.equal(body.output_config, undefined);
+    assert.equal(body.temperature, 0.2, 'sampling settings stay when there is no thinking');
+    assert.equal(body.max_tokens, 4096);
+  }
+});

@@ -1,13 +1,20 @@
 import type { ChatCompletionRequest } from '../../openai/types.ts';
+import { thinkingConflict } from './anthropic-thinking-conflict.ts';
 import type { AnthropicRequest } from './anthropic-wire.ts';
 import { convertToAnthropicMessages } from './convert-to-anthropic-messages.ts';
 import { convertToAnthropicTools } from './convert-to-anthropic-tools.ts';
 import { mapAnthropicTemperature, type TemperaturePolicy } from './map-anthropic-temperature.ts';
+import { mapAnthropicThinking } from './map-anthropic-thinking.ts';
 
 // A whole OpenAI request → one Anthropic Messages request (n is the provider's business:
 // Anthropic has no n). JSON output has no native switch here, so:
-//  - json_object: ask in the system prompt and prefill the answer with `{`;
+//  - json_object: ask in the system prompt and prefill the answer with `{` (not while
+//    thinking: Anthropic refuses a prefill then, and the instruction alone must do);
 //  - json_schema: force a tool whose input schema is the schema; its input is the answer.
+// reasoning_effort turns thinking on (map-anthropic-thinking.ts). With thinking Anthropic
+// refuses temperature other than 1, top_k, and top_p below 0.95, so those are left out: the
+// client asked for reasoning explicitly, and OpenAI's own reasoning models take no sampling
+// settings either. verbosity has no Anthropic counterpart and is not sent.
 
 export interface AnthropicRequestOptions {
   defaultMaxTokens: number;
@@ -29,15 +36,12 @@ const JSON_OBJECT_INSTRUCTION = 'Respond with one valid JSON object and nothing 
 
 export function convertToAnthropicRequest(request: ChatCompletionRequest, options: AnthropicRequestOptions): AnthropicRequestPlan {
   const { system, messages } = convertToAnthropicMessages(request.messages);
+  const maxTokens = request.max_completion_tokens ?? request.max_tokens;
   const body: AnthropicRequest = {
     model: request.model,
-    max_tokens: request.max_completion_tokens ?? request.max_tokens ?? options.defaultMaxTokens,
+    max_tokens: maxTokens ?? options.defaultMaxTokens,
     messages,
   };
-  const temperature = mapAnthropicTemperature(request.temperature, options.temperature);
-  if (temperature !== undefined) body.temperature = temperature;
-  if (request.top_p != null) body.top_p = request.top_p;
-  if (request.top_k != null) body.top_k = request.top_k;
   if (request.stop != null) {
     const stops = (typeof request.stop === 'string' ? [request.stop] : request.stop).filter((s) => s !== '');
     if (stops.length) body.stop_sequences = stops;
@@ -46,13 +50,24 @@ export function convertToAnthropicRequest(request: ChatCompletionRequest, option
   Object.assign(body, convertToAnthropicTools(request));
   if (options.stream) body.stream = true;
 
-  let json: AnthropicJsonMode | null = null;
   const format = request.response_format;
+  const thinking = thinkingConflict(body, format?.type === 'json_schema')
+    ? undefined
+    : mapAnthropicThinking(request.reasoning_effort, { model: request.model, maxTokens, defaultMaxTokens: options.defaultMaxTokens });
+  if (thinking) Object.assign(body, thinking);
+  else {
+    const temperature = mapAnthropicTemperature(request.temperature, options.temperature);
+    if (temperature !== undefined) body.temperature = temperature;
+    if (request.top_p != null) body.top_p = request.top_p;
+    if (request.top_k != null) body.top_k = request.top_k;
+  }
+
+  let json: AnthropicJsonMode | null = null;
   if (format?.type === 'json_object') {
     system.push({ type: 'text', text: JSON_OBJECT_INSTRUCTION });
     const last = messages.at(-1)!;
     // A client's own assistant prefill already steers the answer; add ours only after a user turn.
-    if (last.role === 'user') {
+    if (last.role === 'user' && !thinking) {
       messages.push({ role: 'assistant', content: [{ type: 'text', text: '{' }] });
       json = { mode: 'prefill', prefix: '{' };
     }

@@ -40,3 +40,15 @@ test('Gemini 3 models get signed function-call replays, older ones do not', () =
   assert.ok(convertToGeminiRequest(req({ model: 'gemini-3-pro-preview', messages })).contents[1].parts[0].thoughtSignature);
   assert.equal(convertToGeminiRequest(req({ model: 'gemini-2.5-flash', messages })).contents[1].parts[0].thoughtSignature, undefined);
 });
+
+test('reasoning_effort becomes a thinkingConfig beside the other settings; verbosity is not sent', () => {
+  assert.deepEqual(convertToGeminiRequest(req({ reasoning_effort: 'medium', verbosity: 'low', temperature: 0.5 })).generationConfig, {
+    temperature: 0.5,
+    thinkingConfig: { thinkingBudget: 8192, includeThoughts: true },
+  });
+  assert.deepEqual(convertToGeminiRequest(req({ model: 'gemini-3-flash-preview', reasoning_effort: 'high' })).generationConfig, {
+    thinkingConfig: { thinkingLevel: 'high', includeThoughts: true },
+  });
+  assert.equal(convertToGeminiRequest(req({ verbosity: 'high' })).generationConfig, undefined);
+  assert.equal(convertToGeminiRequest(req({ model: 'gemini-2.0-flash', reasoning_effort: 'high' })).generationConfig, undefined);
+});

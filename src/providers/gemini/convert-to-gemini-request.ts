@@ -2,10 +2,13 @@ import type { ChatCompletionRequest } from '../../openai/types.ts';
 import { convertToGeminiContents } from './convert-to-gemini-contents.ts';
 import { convertToGeminiSchema } from './convert-to-gemini-schema.ts';
 import { convertToGeminiTools } from './convert-to-gemini-tools.ts';
+import { geminiVersion } from './gemini-model-version.ts';
 import type { GeminiGenerationConfig, GeminiRequest } from './gemini-wire.ts';
+import { mapGeminiThinking } from './map-gemini-thinking.ts';
 
 // A whole OpenAI request → a Gemini generateContent body. The model goes in the URL, and
-// streaming is a different method, so neither appears here.
+// streaming is a different method, so neither appears here. reasoning_effort becomes a
+// thinkingConfig (map-gemini-thinking.ts); verbosity has no Gemini counterpart and is not sent.
 
 export function convertToGeminiRequest(request: ChatCompletionRequest): GeminiRequest {
   const conversation = convertToGeminiContents(request.messages, { signFunctionCalls: needsThoughtSignatures(request.model) });
@@ -33,6 +36,8 @@ export function convertToGeminiRequest(request: ChatCompletionRequest): GeminiRe
     config.responseMimeType = 'application/json';
     if (format.json_schema.schema) config.responseSchema = convertToGeminiSchema(format.json_schema.schema);
   }
+  const thinking = mapGeminiThinking(request.reasoning_effort, request.model);
+  if (thinking) config.thinkingConfig = thinking;
   return {
     ...conversation,
     ...(Object.keys(config).length ? { generationConfig: config } : {}),
@@ -42,6 +47,5 @@ export function convertToGeminiRequest(request: ChatCompletionRequest): GeminiRe
 
 /** Gemini 3 and later want a thoughtSignature on replayed function calls. */
 function needsThoughtSignatures(model: string): boolean {
-  const match = /gemini-(\d+)/.exec(model);
-  return match ? Number(match[1]) >= 3 : false;
+  return (geminiVersion(model)?.major ?? 0) >= 3;
 }

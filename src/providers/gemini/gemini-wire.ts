@@ -22,6 +22,13 @@ export interface GeminiSchema {
   [field: string]: unknown;
 }
 
+/** thinkingLevel is for Gemini 3 and later, thinkingBudget for 2.5; a request may not carry both. */
+export interface GeminiThinkingConfig {
+  thinkingBudget?: number;
+  thinkingLevel?: 'minimal' | 'low' | 'medium' | 'high';
+  includeThoughts?: boolean;
+}
+
 export interface GeminiGenerationConfig {
   temperature?: number;
   topP?: number;
@@ -36,6 +43,7 @@ export interface GeminiGenerationConfig {
   seed?: number;
   responseLogprobs?: boolean;
   logprobs?: number;
+  thinkingConfig?: GeminiThinkingConfig;
 }
 
 export interface GeminiFunctionDeclaration {
