@@ -26,11 +26,13 @@ after(async () => {
 
 const call = (signal = new AbortController().signal) => ({ path: '/chat/completions', headers: { 'x-test': '1' }, body: { model: 'm', messages: [] }, signal });
 
-test('postForText: the whole answer as text, with headers lower-cased and repeated ones joined', async () => {
+test("postForText: the whole answer as text; an error answer's headers lower-cased, repeated ones joined", async () => {
+  let status = 200;
   handler = (req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
+      res.statusCode = status;
       res.setHeader('Content-Type', 'application/json');
       res.setHeader('X-Seen', [req.url ?? '', req.headers['x-test'] as string]);
       res.end(JSON.stringify({ echo: JSON.parse(body) }));
@@ -38,9 +40,14 @@ test('postForText: the whole answer as text, with headers lower-cased and repeat
   };
   const answer = await client.postForText(call());
   assert.equal(answer.status, 200);
-  assert.equal(answer.headers['content-type'], 'application/json');
-  assert.equal(answer.headers['x-seen'], '/v1/chat/completions, 1');
   assert.deepEqual(JSON.parse(answer.text), { echo: { model: 'm', messages: [] } });
+  assert.deepEqual(answer.headers, {}, "nothing reads a 2xx answer's headers");
+
+  status = 429;
+  const refused = await client.postForText(call());
+  assert.equal(refused.status, 429);
+  assert.equal(refused.headers['content-type'], 'application/json');
+  assert.equal(refused.headers['x-seen'], '/v1/chat/completions, 1');
 });
 
 test('postForText: an upstream that does not answer in time is a 504 upstream_timeout', async () => {

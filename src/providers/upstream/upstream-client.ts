@@ -31,12 +31,14 @@ export interface UpstreamCall {
 
 export interface UpstreamTextResponse {
   status: number;
+  /** An error answer's headers (Retry-After, request ids), for its mapper; empty for a 2xx. */
   headers: Record<string, string>;
   text: string;
 }
 
 export interface UpstreamEventsResponse {
   status: number;
+  /** Empty: only an error answer's headers are kept. */
   headers: Record<string, string>;
   /** The body's events; a transport failure mid-stream is thrown from here as an ApiError. */
   events: AsyncIterableIterator<EventSourceMessage>;
@@ -169,9 +171,10 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           },
           onHeaders(statusCode, rawHeaders, resume) {
             status = statusCode;
-            headers = headersFromRaw(rawHeaders);
-            if (stream && status < 300) {
-              if ((headers['content-type'] ?? '').includes('text/event-stream')) startEvents(resume);
+            // Nothing reads a 2xx answer's headers but its Content-Type: no object built per call.
+            if (status >= 300) headers = headersFromRaw(rawHeaders);
+            else if (stream) {
+              if (contentType(rawHeaders).includes('text/event-stream')) startEvents(resume);
               else sniffing = resume;
             }
             return true;
@@ -256,6 +259,14 @@ function opensAsSse(head: Buffer): boolean | undefined {
     undecided = true;
   }
   return undecided ? undefined : false;
+}
+
+/** The Content-Type in undici's raw [name, value, …] list, or ''. */
+function contentType(raw: Buffer[] | string[] | null): string {
+  for (let i = 0; raw && i + 1 < raw.length; i += 2) {
+    if (raw[i].length === 12 && raw[i].toString().toLowerCase() === 'content-type') return raw[i + 1].toString();
+  }
+  return '';
 }
 
 /** undici's raw [name, value, …] list as one lower-cased object; repeated names joined with ', '. */
