@@ -31,7 +31,7 @@ export const providerConfigSchema = z.discriminatedUnion('type', [
       ...common,
       anthropic_version: z.string().default('2023-06-01'),
       default_max_tokens: num(z.number().int().positive()).default(4096),
-      /** Anthropic takes temperature 0..1; OpenAI clients send 0..2. */
+      /** Anthropic takes temperature 0..1; OpenAI clients send 0..2. Also whether the sampling settings Claude 4.7+ refuse are left out or refused (anthropic-sampling.ts). */
       temperature: z.enum(['clamp', 'scale', 'refuse']).default('clamp'),
     })
     .strict(),

@@ -434,6 +434,16 @@ export const CASES: ConformanceCase[] = [
     },
   },
   {
+    name: 'a 200 whose body is not JSON becomes 502 naming the provider',
+    needs: ['upstream'],
+    async run(c) {
+      failNext(c, { kind: 'not-json' });
+      const err = await expectError(complete(c, { messages: textMessage('x') }), 502);
+      assert.equal((err.error as { type?: string }).type, 'upstream_error');
+      assert.match((err.error as { message: string }).message, /^The upstream provider '[\w-]+' sent a response that is not (JSON|a chat completion)\.$/);
+    },
+  },
+  {
     name: 'upstream overloaded (529/503) becomes 503',
     needs: ['upstream'],
     async run(c) {

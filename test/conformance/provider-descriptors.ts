@@ -16,6 +16,8 @@ export type Failure =
   | { kind: 'status'; status: 400 | 401 | 429 | 500; message: string; retryAfter?: string }
   /** Anthropic's 529 overloaded_error; OpenAI's and Gemini's 503. */
   | { kind: 'overloaded'; message: string }
+  /** Answer 200 with a body that is not JSON (an HTML page, as proxies send). */
+  | { kind: 'not-json' }
   /** Accept the request and never answer. */
   | { kind: 'hang' }
   /** Start a stream, send a few events, then cut the connection. */
@@ -61,6 +63,7 @@ export interface ProviderDescriptor {
 
 const TIMEOUT_MS = 1500;
 const MODEL = 'conformance-model';
+const NOT_JSON = '<html><body><h1>502 Bad Gateway</h1></body></html>';
 
 // ---- OpenAI-compatible --------------------------------------------------------------------
 
@@ -94,6 +97,9 @@ const openai: ProviderDescriptor = {
               break;
             case 'overloaded':
               fake.script({ kind: 'error', status: 503, body: { error: { message: failure.message, type: 'server_error', param: null, code: null } } });
+              break;
+            case 'not-json':
+              fake.script({ kind: 'raw', headers: { 'content-type': 'text/html' }, body: NOT_JSON });
               break;
             case 'hang':
               fake.script({ kind: 'hang' });
@@ -181,6 +187,8 @@ const anthropic: ProviderDescriptor = {
             return anthropicError(failure.status, ANTHROPIC_TYPES[failure.status], failure.message, failure.retryAfter ? { 'retry-after': failure.retryAfter } : {});
           case 'overloaded':
             return anthropicError(529, 'overloaded_error', failure.message);
+          case 'not-json':
+            return { kind: 'text', headers: { 'content-type': 'text/html' }, body: NOT_JSON };
           case 'die-mid-stream':
             return { kind: 'sse', events: anthropicStreamEvents(anthropicMessage({ text: 'This answer is cut off halfway through the stream.' })), dieAfter: 5 };
         }
@@ -244,6 +252,8 @@ const gemini: ProviderDescriptor = {
             return geminiError(failure.status, failure.message, { headers: failure.retryAfter ? { 'retry-after': failure.retryAfter } : {} });
           case 'overloaded':
             return geminiError(503, failure.message);
+          case 'not-json':
+            return { kind: 'text', headers: { 'content-type': 'text/html' }, body: NOT_JSON };
           case 'die-mid-stream':
             return { kind: 'sse', events: geminiStreamEvents(geminiResponse({ candidates: [{ text: 'This answer is cut off halfway through the stream.' }] })), dieAfter: 2 };
         }

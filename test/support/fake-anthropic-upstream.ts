@@ -5,9 +5,9 @@ import {
 
 // A fake Anthropic Messages API on loopback that speaks the real wire format: it checks the
 // request the way Anthropic does (headers, required fields, alternating roles, non-empty
-// text, image sources, what may not go with thinking), records it, and answers with a
-// scripted or a default reply, as one JSON body or as the named SSE events of a stream. Asked
-// to think, it answers with a thinking block first.
+// text, image sources, what may not go with thinking, the sampling settings newer models
+// refuse), records it, and answers with a scripted or a default reply, as one JSON body or as
+// the named SSE events of a stream. Asked to think, it answers with a thinking block first.
 
 export type RecordedRequest = LooseRequest;
 export type FakeReply = Reply<SseEvent>;
@@ -134,6 +134,8 @@ function validate(body: any): string | null {
   if (typeof body.model !== 'string') return 'model: Field required';
   if (!Number.isInteger(body.max_tokens)) return 'max_tokens: Field required';
   if (body.temperature !== undefined && (body.temperature < 0 || body.temperature > 1)) return 'temperature: Input should be less than or equal to 1';
+  const deprecated = deprecatedSampling(body);
+  if (deprecated) return `\`${deprecated}\` is deprecated for this model.`;
   if (body.system !== undefined && !Array.isArray(body.system) && typeof body.system !== 'string') return 'system: Input should be a valid list';
   if (!Array.isArray(body.messages) || body.messages.length === 0) return 'messages: Field required';
   const toolIds = new Set<string>();
@@ -171,6 +173,20 @@ function validate(body: any): string | null {
     return `tool_choice: tool ${body.tool_choice.name} not found in tools`;
   }
   return validateThinking(body);
+}
+
+/**
+ * Models released after Claude Opus 4.6 take only the default temperature (1), a top_p of at
+ * least 0.99 and no top_k (wire-formats.md §2e). Read from the id on its own here, not with
+ * Iris's parser, so that a mistake there cannot hide itself.
+ */
+function deprecatedSampling(body: any): string | null {
+  const match = /claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d)(?!\d))?/.exec(body.model);
+  if (!match || Number(match[1]) * 10 + Number(match[2] ?? 0) < 47) return null;
+  if (body.temperature !== undefined && body.temperature !== 1) return 'temperature';
+  if (body.top_p !== undefined && body.top_p < 0.99) return 'top_p';
+  if (body.top_k !== undefined) return 'top_k';
+  return null;
 }
 
 const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'];

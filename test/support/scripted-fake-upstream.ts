@@ -3,8 +3,8 @@ import { startFakeServer, type RecordedRequest } from './fake-upstream-server.ts
 
 // The common ground of the Anthropic and Gemini fakes: each request is answered by the next
 // scripted reply or, when none is queued, by the fake's own default reply; a reply is one
-// JSON body, an SSE stream (optionally cut after some events), or no answer at all. Only the
-// headers and the framing of an event differ between the two dialects.
+// JSON body, a body of other text, an SSE stream (optionally cut after some events), or no
+// answer at all. Only the headers and the framing of an event differ between the two dialects.
 
 /** Requests as the fakes record them; bodies are read loosely (`any`) to keep tests short. */
 export type LooseRequest = RecordedRequest<any>;
@@ -12,6 +12,8 @@ export type LooseRequest = RecordedRequest<any>;
 export type FakeReply<Event> =
   /** A JSON body (an answer, or an error body with an error status). */
   | { kind: 'json'; status?: number; body: unknown; headers?: Record<string, string> }
+  /** A body sent as it is (an HTML page from a proxy, say): for answers that are not JSON. */
+  | { kind: 'text'; status?: number; body: string; headers?: Record<string, string> }
   /** An SSE stream; `dieAfter` cuts the connection after that many events. */
   | { kind: 'sse'; events: Event[]; dieAfter?: number; headers?: Record<string, string> }
   /** Never answers: for timeouts. */
@@ -65,6 +67,11 @@ export async function startScriptedUpstream<Event>(
 
 function send<Event>(res: ServerResponse, reply: FakeReply<Event>, dialect: ReplyDialect<Event>): void {
   if (reply.kind === 'hang') return;
+  if (reply.kind === 'text') {
+    res.writeHead(reply.status ?? 200, { 'content-type': 'text/plain', ...reply.headers });
+    res.end(reply.body);
+    return;
+  }
   if (reply.kind === 'json') {
     res.writeHead(reply.status ?? 200, { ...dialect.jsonHeaders(), ...reply.headers });
     res.end(JSON.stringify(reply.body));

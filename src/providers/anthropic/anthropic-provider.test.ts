@@ -83,6 +83,15 @@ test('upstream 429 keeps Retry-After, 529 becomes 503, 401 stays 401', async () 
   await wrongKey.close?.();
 });
 
+test('a 200 that is not a message is a 502 naming the provider', async () => {
+  const bad = (pattern: RegExp) => (err: ApiError) =>
+    err.status === 502 && err.type === 'upstream_error' && err.code === 'upstream_bad_response' && pattern.test(err.message);
+  fake.enqueue({ kind: 'text', body: '<html><body>Bad gateway</body></html>', headers: { 'content-type': 'text/html' } });
+  await assert.rejects(provider.complete(ask(), ctx()), bad(/^The upstream provider 'claude' sent a response that is not JSON\.$/));
+  fake.enqueue({ kind: 'json', body: { type: 'message' } });
+  await assert.rejects(provider.complete(ask(), ctx()), bad(/^The upstream provider 'claude' sent a response without content\.$/));
+});
+
 test('an upstream that does not answer in timeout_ms is a 504 timeout_error', async () => {
   const slow = createAnthropicProvider('slow', config({ timeout_ms: 300 }));
   fake.enqueue({ kind: 'hang' });

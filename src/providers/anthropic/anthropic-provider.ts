@@ -49,6 +49,10 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
     return error;
   }
 
+  /** A 2xx answer Iris cannot read: named by provider id, as every upstream failure is. */
+  const badResponse = (what: string) =>
+    new ApiError(502, `The upstream provider '${id}' ${what}.`, { type: 'upstream_error', code: 'upstream_bad_response' });
+
   async function completeOnce(request: ChatCompletionRequest, signal: AbortSignal): Promise<ChatCompletion> {
     const p = plan(request, false);
     const answer = await client.postForText(call(p, signal));
@@ -57,11 +61,9 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
     try {
       message = JSON.parse(answer.text) as AnthropicResponse;
     } catch {
-      throw new ApiError(502, 'Anthropic sent a response that is not JSON', { type: 'upstream_error', code: 'upstream_bad_response' });
+      throw badResponse('sent a response that is not JSON');
     }
-    if (!message || !Array.isArray(message.content)) {
-      throw new ApiError(502, 'Anthropic sent a response without content', { type: 'upstream_error', code: 'upstream_bad_response' });
-    }
+    if (!message || !Array.isArray(message.content)) throw badResponse('sent a response without content');
     return convertAnthropicResponse(message, p.json);
   }
 

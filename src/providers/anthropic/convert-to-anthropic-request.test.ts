@@ -18,11 +18,11 @@ test('max_tokens is always sent: max_completion_tokens, then max_tokens, then th
 
 test('sampling and stop fields map to their Anthropic names; unknown OpenAI fields are not sent', () => {
   const { body } = convertToAnthropicRequest(
-    req({ stop: '\n\n', top_p: 0.9, top_k: 40, temperature: 1.5, user: 'u-1', seed: 3, presence_penalty: 1, logit_bias: { '1': 2 } }),
+    req({ model: 'claude-sonnet-4-5', stop: '\n\n', top_p: 0.9, top_k: 40, temperature: 1.5, user: 'u-1', seed: 3, presence_penalty: 1, logit_bias: { '1': 2 } }),
     { ...opts, stream: true },
   );
   assert.deepEqual(body, {
-    model: 'claude-x',
+    model: 'claude-sonnet-4-5',
     max_tokens: 4096,
     messages: [{ role: 'user', content: [{ type: 'text', text: 'Describe it' }] }],
     temperature: 1,
@@ -33,7 +33,16 @@ test('sampling and stop fields map to their Anthropic names; unknown OpenAI fiel
     stream: true,
   });
   assert.deepEqual(convertToAnthropicRequest(req({ stop: ['a', 'b'] }), opts).body.stop_sequences, ['a', 'b']);
-  assert.equal(convertToAnthropicRequest(req({ temperature: 1.5 }), { ...opts, temperature: 'scale' }).body.temperature, 0.75);
+  assert.equal(convertToAnthropicRequest(req({ model: 'claude-sonnet-4-5', temperature: 1.5 }), { ...opts, temperature: 'scale' }).body.temperature, 0.75);
+});
+
+test('Claude 4.7 and later get only the sampling settings they take (anthropic-sampling.ts)', () => {
+  const sampling = { temperature: 0.2, top_p: 0.5, top_k: 40 };
+  const { body } = convertToAnthropicRequest(req({ model: 'claude-opus-4-7', ...sampling }), opts);
+  assert.deepEqual([body.temperature, body.top_p, body.top_k], [undefined, undefined, undefined]);
+  assert.throws(() => convertToAnthropicRequest(req({ model: 'claude-opus-4-7', ...sampling }), { ...opts, temperature: 'refuse' }), { status: 400, param: 'temperature' });
+  // Beside thinking they are left out whatever the policy, as before.
+  assert.equal(convertToAnthropicRequest(req({ model: 'claude-opus-4-7', reasoning_effort: 'low', ...sampling }), { ...opts, temperature: 'refuse' }).body.temperature, undefined);
 });
 
 test('json_object asks in the system prompt and prefills `{`', () => {
@@ -101,7 +110,7 @@ test('what Anthropic cannot combine with thinking wins over reasoning_effort: fo
     { tools: [fn], messages: [{ role: 'user', content: 'Weather?' }, { role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: 'call_1', content: '21' }] },
   ];
   for (const extra of requests) {
-    const { body } = convertToAnthropicRequest(req({ model: 'claude-opus-4-7', reasoning_effort: 'high', temperature: 0.2, ...extra }), opts);
+    const { body } = convertToAnthropicRequest(req({ model: 'claude-sonnet-4-6', reasoning_effort: 'high', temperature: 0.2, ...extra }), opts);
     assert.equal(body.thinking, undefined, JSON.stringify(extra));
     assert.equal(body.output_config, undefined);
     assert.equal(body.temperature, 0.2, 'sampling settings stay when there is no thinking');

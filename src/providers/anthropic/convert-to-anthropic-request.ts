@@ -1,9 +1,10 @@
 import type { ChatCompletionRequest } from '../../openai/types.ts';
 import { thinkingConflict } from './anthropic-thinking-conflict.ts';
+import { anthropicSampling } from './anthropic-sampling.ts';
 import type { AnthropicRequest } from './anthropic-wire.ts';
 import { convertToAnthropicMessages } from './convert-to-anthropic-messages.ts';
 import { convertToAnthropicTools } from './convert-to-anthropic-tools.ts';
-import { mapAnthropicTemperature, type TemperaturePolicy } from './map-anthropic-temperature.ts';
+import type { TemperaturePolicy } from './map-anthropic-temperature.ts';
 import { mapAnthropicThinking } from './map-anthropic-thinking.ts';
 
 // A whole OpenAI request → one Anthropic Messages request (n is the provider's business:
@@ -14,7 +15,9 @@ import { mapAnthropicThinking } from './map-anthropic-thinking.ts';
 // reasoning_effort turns thinking on (map-anthropic-thinking.ts). With thinking Anthropic
 // refuses temperature other than 1, top_k, and top_p below 0.95, so those are left out: the
 // client asked for reasoning explicitly, and OpenAI's own reasoning models take no sampling
-// settings either. verbosity has no Anthropic counterpart and is not sent.
+// settings either. Without thinking, the sampling settings go as the model takes them
+// (anthropic-sampling.ts: Claude 4.7 and later take only the defaults). verbosity has no
+// Anthropic counterpart and is not sent.
 
 export interface AnthropicRequestOptions {
   defaultMaxTokens: number;
@@ -54,13 +57,7 @@ export function convertToAnthropicRequest(request: ChatCompletionRequest, option
   const thinking = thinkingConflict(body, format?.type === 'json_schema')
     ? undefined
     : mapAnthropicThinking(request.reasoning_effort, { model: request.model, maxTokens, defaultMaxTokens: options.defaultMaxTokens });
-  if (thinking) Object.assign(body, thinking);
-  else {
-    const temperature = mapAnthropicTemperature(request.temperature, options.temperature);
-    if (temperature !== undefined) body.temperature = temperature;
-    if (request.top_p != null) body.top_p = request.top_p;
-    if (request.top_k != null) body.top_k = request.top_k;
-  }
+  Object.assign(body, thinking ?? anthropicSampling(request, options.temperature));
 
   let json: AnthropicJsonMode | null = null;
   if (format?.type === 'json_object') {

@@ -94,6 +94,15 @@ test('errors: a wrong key is 401, 429 keeps its retry delay, 503 stays 503, 500 
   await assert.rejects(provider.complete(ask(), ctx()), (err: ApiError) => err.status === 502);
 });
 
+test('a 200 that is not a response is a 502 naming the provider', async () => {
+  const bad = (pattern: RegExp) => (err: ApiError) =>
+    err.status === 502 && err.type === 'upstream_error' && err.code === 'upstream_bad_response' && pattern.test(err.message);
+  fake.enqueue({ kind: 'text', body: '<html><body>Bad gateway</body></html>', headers: { 'content-type': 'text/html' } });
+  await assert.rejects(provider.complete(ask(), ctx()), bad(/^The upstream provider 'gem' sent a response that is not JSON\.$/));
+  fake.enqueue({ kind: 'json', body: { usageMetadata: {} } });
+  await assert.rejects(provider.complete(ask(), ctx()), bad(/^The upstream provider 'gem' sent a response without candidates\.$/));
+});
+
 test('timeouts are 504 and a stream that dies halfway is an error', async () => {
   const slow = createGeminiProvider('slow', config({ timeout_ms: 300 }));
   fake.enqueue({ kind: 'hang' });

@@ -42,6 +42,10 @@ export function createGeminiProvider(id: string, config: GeminiProviderConfig, l
     return error;
   }
 
+  /** A 2xx answer Iris cannot read: named by provider id, as every upstream failure is. */
+  const badResponse = (what: string) =>
+    new ApiError(502, `The upstream provider '${id}' ${what}.`, { type: 'upstream_error', code: 'upstream_bad_response' });
+
   return {
     id,
     type: 'gemini',
@@ -55,10 +59,10 @@ export function createGeminiProvider(id: string, config: GeminiProviderConfig, l
       try {
         body = JSON.parse(answer.text) as GeminiResponse;
       } catch {
-        throw new ApiError(502, 'Gemini sent a response that is not JSON', { type: 'upstream_error', code: 'upstream_bad_response' });
+        throw badResponse('sent a response that is not JSON');
       }
       if (!body || typeof body !== 'object' || (!body.candidates?.length && !body.promptFeedback?.blockReason)) {
-        throw new ApiError(502, 'Gemini sent a response without candidates', { type: 'upstream_error', code: 'upstream_bad_response' });
+        throw badResponse('sent a response without candidates');
       }
       return convertGeminiResponse(body, { model: request.model });
     },

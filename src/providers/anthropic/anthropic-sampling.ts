@@ -1,0 +1,51 @@
+import { invalidRequest } from '../../openai/api-error.ts';
+import type { ChatCompletionRequest } from '../../openai/types.ts';
+import type { AnthropicRequest } from './anthropic-wire.ts';
+import { claudeVersion } from './claude-version.ts';
+import { mapAnthropicTemperature, type TemperaturePolicy } from './map-anthropic-temperature.ts';
+
+// The sampling settings of a request sent without thinking. Claude models released after Opus
+// 4.6 (4.7 and later, and families newer than those claude-version.ts names) answer 400 to a
+// temperature other than 1, to any top_k and to a top_p below 0.99 (wire-formats.md §2e). Most
+// OpenAI clients send a temperature on every request, so under `clamp` and `scale` what such a
+// model would refuse is left out, as beside thinking: a hint the model cannot take. Under
+// `refuse` the client is told instead, in OpenAI's words for a model that takes only the default.
+// top_p is never sent to such models: values of 0.99 and more are the default in all but name,
+// and Opus 4.8 has been seen refusing even 1. top_k -1 means "off" (as in vLLM): never sent.
+
+export type AnthropicSampling = Pick<AnthropicRequest, 'temperature' | 'top_p' | 'top_k'>;
+type SamplingRequest = Pick<ChatCompletionRequest, 'model' | 'temperature' | 'top_p' | 'top_k'>;
+
+/** The lowest top_p the newer models accept. */
+const MIN_TOP_P = 0.99;
+
+export function anthropicSampling(request: SamplingRequest, policy: TemperaturePolicy): AnthropicSampling {
+  const topK = request.top_k === -1 ? null : request.top_k;
+  const onlyDefaults = takesOnlyDefaults(request.model);
+  if (onlyDefaults && policy === 'refuse') refuseNonDefaults(request.temperature, request.top_p, topK);
+  const sampling: AnthropicSampling = {};
+  const temperature = mapAnthropicTemperature(request.temperature, policy);
+  if (temperature !== undefined && (temperature === 1 || !onlyDefaults)) sampling.temperature = temperature;
+  if (onlyDefaults) return sampling;
+  if (request.top_p != null) sampling.top_p = request.top_p;
+  if (topK != null) sampling.top_k = topK;
+  return sampling;
+}
+
+/** Claude 4.7 and later, and Claude families newer than the ones claude-version.ts knows. */
+function takesOnlyDefaults(model: string): boolean {
+  const version = claudeVersion(model);
+  return version === 'newer-family' || (typeof version === 'number' && version >= 47);
+}
+
+function refuseNonDefaults(temperature: number | null | undefined, topP: number | null | undefined, topK: number | null | undefined): void {
+  if (temperature != null && temperature !== 1) {
+    throw invalidRequest(`Unsupported value: 'temperature' does not support ${temperature} with this model. Only the default (1) value is supported.`, 'temperature', 'unsupported_value');
+  }
+  if (topP != null && topP < MIN_TOP_P) {
+    throw invalidRequest(`Unsupported value: 'top_p' does not support ${topP} with this model. Only values of ${MIN_TOP_P} or more are supported.`, 'top_p', 'unsupported_value');
+  }
+  if (topK != null) {
+    throw invalidRequest("Unsupported parameter: 'top_k' is not supported with this model.", 'top_k', 'unsupported_parameter');
+  }
+}
