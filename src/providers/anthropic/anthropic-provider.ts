@@ -70,7 +70,7 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
   async function* streamOnce(request: ChatCompletionRequest, signal: AbortSignal): AsyncGenerator<ChatCompletionChunk> {
     const p = plan(request, true);
     const answer = await client.postForEvents(call(p, signal));
-    yield* anthropicStreamToChunks(eventsOrThrow(answer, 'Anthropic', failed), p.json);
+    yield* anthropicStreamToChunks(eventsOrThrow(answer, id, failed), p.json);
   }
 
   return {

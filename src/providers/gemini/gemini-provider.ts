@@ -69,7 +69,7 @@ export function createGeminiProvider(id: string, config: GeminiProviderConfig, l
 
     async *stream(request: ChatCompletionRequest, ctx: CallContext): AsyncGenerator<ChatCompletionChunk> {
       const answer = await client.postForEvents(call(request, ctx.signal, true));
-      yield* geminiStreamToChunks(eventsOrThrow(answer, 'Gemini', failed), { model: request.model });
+      yield* geminiStreamToChunks(eventsOrThrow(answer, id, failed), { model: request.model });
     },
 
     close: () => client.close(),

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError } from '../../openai/api-error.ts';
 import { attributeStreamFailure } from './attribute-upstream-error.ts';
+import { eventsOrThrow } from './upstream-client.ts';
 
 const ant = { id: 'ant', type: 'anthropic' };
 const live = new AbortController().signal;
@@ -28,4 +29,19 @@ test("Iris's own reasons for ending a stream, transport failures and the engine'
   assert.equal(attributeStreamFailure({ id: 'local', type: 'local' }, busy, live), busy);
   const bug = new TypeError('x is undefined');
   assert.equal(attributeStreamFailure(ant, bug, live), bug);
+});
+
+test('a 2xx answer to a stream request that is not a stream names the provider once', () => {
+  const json = { status: 200, headers: {}, text: '{"id":"msg_1"}' };
+  const thrown = (() => {
+    try {
+      eventsOrThrow(json, 'ant', () => assert.fail('not an error status'));
+    } catch (err) {
+      return err;
+    }
+    return assert.fail('no error');
+  })();
+  const heard = attributeStreamFailure(ant, thrown, live) as ApiError;
+  assert.equal(heard.message, "The upstream provider 'ant' answered a stream request without an event stream.");
+  assert.deepEqual([heard.status, heard.type, heard.code], [502, 'upstream_error', 'upstream_bad_response']);
 });

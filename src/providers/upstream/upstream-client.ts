@@ -286,10 +286,13 @@ function headersFromRaw(raw: Buffer[] | string[] | null): Record<string, string>
  */
 export function eventsOrThrow(
   answer: UpstreamEventsResponse | UpstreamTextResponse,
-  upstream: string,
+  providerId: string,
   mapError: (answer: UpstreamTextResponse) => ApiError,
 ): AsyncIterableIterator<EventSourceMessage> {
   if ('events' in answer) return answer.events;
   if (answer.status >= 300) throw mapError(answer);
-  throw new ApiError(502, `${upstream} answered a stream request without an event stream`, { type: 'upstream_error', code: 'upstream_bad_response' });
+  throw new ApiError(502, `The upstream provider '${providerId}' answered a stream request without an event stream.`, {
+    type: 'upstream_error',
+    code: 'upstream_bad_response',
+  });
 }
