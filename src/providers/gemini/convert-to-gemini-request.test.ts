@@ -21,6 +21,7 @@ test('sampling, length, stop, n, seed and penalties go into generationConfig', (
 
 test('no options, no generationConfig', () => {
   assert.equal(convertToGeminiRequest(req({})).generationConfig, undefined);
+  assert.equal(convertToGeminiRequest(req({ top_k: -1 })).generationConfig, undefined, 'top_k -1 is off: no topK');
   assert.equal(convertToGeminiRequest(req({ n: 1, stop: 'x' })).generationConfig?.candidateCount, undefined);
 });
 

@@ -15,7 +15,8 @@ export function convertToGeminiRequest(request: ChatCompletionRequest): GeminiRe
   const config: GeminiGenerationConfig = {};
   if (request.temperature != null) config.temperature = request.temperature;
   if (request.top_p != null) config.topP = request.top_p;
-  if (request.top_k != null) config.topK = request.top_k;
+  // top_k -1 is "off" (vLLM's word for it), which Gemini says by leaving topK out.
+  if (request.top_k != null && request.top_k !== -1) config.topK = request.top_k;
   const maxTokens = request.max_completion_tokens ?? request.max_tokens;
   if (maxTokens != null) config.maxOutputTokens = maxTokens;
   if (request.stop != null) {
