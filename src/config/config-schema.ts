@@ -21,6 +21,12 @@ export const configSchema = z
          * (and the upstream call): a client that stops reading must not hold an upstream forever.
          */
         client_read_timeout_s: num(z.number().positive()).default(60),
+        /**
+         * Seconds a client has to send its whole request, body included (0: no limit). Node's own
+         * default; without it, a client trickling a body would hold its connection and its share
+         * of the body budget for ever.
+         */
+        request_timeout_s: num(z.number().nonnegative()).default(300),
         log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
         /**
          * Web pages (origins, e.g. https://app.example.com, or "*") whose scripts may call Iris.

@@ -30,6 +30,8 @@ export interface AppDeps {
   corsOrigins: string[];
   /** How long a streaming client may leave sent data unread (see sse-writer.ts). */
   clientReadTimeoutMs: number;
+  /** How long a client has to send its whole request; 0 for no limit (answered 408, error-handler.ts). */
+  requestTimeoutMs: number;
 }
 
 // Request ids: a random per-process prefix and a counter. Unique without drawing random
@@ -39,6 +41,10 @@ let idCounter = 0;
 function nextRequestId(): string {
   idCounter = (idCounter + 1) % Number.MAX_SAFE_INTEGER;
   return `${idPrefix}${idCounter.toString(16).padStart(8, '0')}`;
+}
+
+function requestTimeoutOptions(requestTimeoutMs: number): { connectionsCheckingInterval: number; headersTimeout: number } {
+  return { connectionsCheckingInterval: Math.min(30_000, Math.max(100, requestTimeoutMs / 10)), headersTimeout: Math.min(60_000, requestTimeoutMs) };
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -54,6 +60,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
     clientErrorHandler: answerClientError,
+    // Fastify turns Node's 300 s default off. Node checks for overdue requests every 30 s, or
+    // sooner for a shorter timeout, so one is cut within a tenth of its time over; and it never
+    // cuts one whose timeout is shorter than the headers' (60 s), so that one is no longer.
+    requestTimeout: deps.requestTimeoutMs,
+    http: deps.requestTimeoutMs > 0 ? requestTimeoutOptions(deps.requestTimeoutMs) : {},
   });
   app.decorateRequest('keyId', null);
   const drain = registerDrain(app);

@@ -4,6 +4,7 @@
 // when the client goes away; a lone body larger than the budget still passes.
 
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { assertErrorResponse } from '../support/openai-schemas.ts';
@@ -77,5 +78,57 @@ describe('the budget of request bodies in flight', () => {
   it('the server stays up and answers after all of it', async () => {
     const completion = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] });
     assert.equal(completion.object, 'chat.completion');
+  });
+});
+
+describe('a client that never finishes sending its request (server.request_timeout_s)', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({
+      config: { server: { request_timeout_s: 1 }, limits: { max_body_bytes: 2 * MB, inflight_body_bytes: 1.5 * MB } },
+      upstream: { chunkDelayMs: 250 },
+    });
+  });
+  after(() => stack?.close());
+
+  it('gets an OpenAI-shaped 408 and its connection closed, and the budget its body held comes back', async () => {
+    stack.upstream.reset();
+    // Declares a megabyte, sends a little of it, then nothing: it holds a megabyte of the budget.
+    const { hostname, port } = new URL(stack.iris.origin);
+    const socket = connect(Number(port), hostname);
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (d: string) => (answer += d));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${stack.iris.apiKey}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${MB}\r\n\r\n{"model":"gpt-4o-mini","messages":[`,
+    );
+    const started = performance.now();
+    const cutOff = await Promise.race([closed.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5_000, false))]);
+    socket.destroy();
+    assert.ok(cutOff, `the connection is still open ${Math.round(performance.now() - started)} ms later (answer so far: ${JSON.stringify(answer)})`);
+    assert.match(answer, /^HTTP\/1\.1 408 /);
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+    assertErrorResponse(body);
+    assert.equal(body.error.code, 'request_timeout');
+    assert.equal(chatRequests(stack.upstream).length, 0);
+
+    // Its megabyte is back: a megabyte body fits again, and the server answers as before.
+    const ok = await fetch(`${stack.iris.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.iris.apiKey}`, 'content-type': 'application/json' },
+      body: bodyOf(MB),
+    });
+    assert.equal(ok.status, 200);
+  });
+
+  it('bounds receiving the request only: an answer that takes longer than the timeout is not cut', async () => {
+    const started = performance.now();
+    const stream = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'take your time' }] });
+    let chunks = 0;
+    for await (const _ of stream) chunks++;
+    const ms = performance.now() - started;
+    assert.ok(ms > 1_500, `the stream took ${Math.round(ms)} ms: longer than the 1 s request timeout`);
+    assert.ok(chunks > 2);
   });
 });

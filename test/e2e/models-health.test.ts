@@ -96,6 +96,7 @@ describe('/health while a provider is loading', () => {
     inflightBodyBytes: 1_000_000,
     corsOrigins: [],
     clientReadTimeoutMs: 60_000,
+    requestTimeoutMs: 300_000,
   });
   let origin: string;
   before(async () => {
