@@ -3,7 +3,7 @@ import { cutLongDataUrls, matchPlaceholders } from '../json/cut-data-urls.ts';
 import { RawBody } from '../json/raw-body.ts';
 import type { VerbatimString } from '../json/verbatim-strings.ts';
 import { freeBuffer } from '../memory/free-buffer.ts';
-import { type ApiError, invalidRequest } from '../openai/api-error.ts';
+import { ApiError, invalidRequest } from '../openai/api-error.ts';
 import { readBody } from './read-body.ts';
 
 // JSON bodies, with Fastify's protection against prototype poisoning kept but made cheap.
@@ -44,6 +44,8 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
   app.decorateRequest('rawBody', null);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', (request, payload, done) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding && encoding.toLowerCase() !== 'identity') return done(unsupportedEncoding(encoding), undefined);
     readBody(payload, Number(request.headers['content-length']), request.routeOptions.bodyLimit, (err, raw) => {
       if (err || !raw) return done(err ?? null, undefined);
       const cut = cutLongDataUrls(raw);
@@ -78,6 +80,18 @@ function isJson(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A compressed body would read as JSON that does not parse; say what is wrong instead. Iris does
+ * not inflate bodies: the limits count the bytes that arrive, and a small gzip can inflate to
+ * gigabytes.
+ */
+function unsupportedEncoding(encoding: string): ApiError {
+  return new ApiError(415, `Content-Encoding '${encoding.slice(0, 40)}' is not supported: send the request body uncompressed.`, {
+    type: 'invalid_request_error',
+    code: 'unsupported_content_encoding',
+  });
 }
 
 function forbiddenKey(): ApiError {

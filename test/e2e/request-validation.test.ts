@@ -286,6 +286,16 @@ describe('request validation', () => {
     }
   });
 
+  it('415 for a compressed body, saying so (it would otherwise read as JSON that does not parse)', async () => {
+    for (const encoding of ['gzip', 'br', 'deflate']) {
+      const error = await expectError(await post(JSON.stringify(base), { 'content-type': 'application/json', 'content-encoding': encoding }), 415);
+      assert.equal(error.code, 'unsupported_content_encoding', encoding);
+      assert.match(error.message, new RegExp(`'${encoding}' is not supported`));
+    }
+    const plain = await post(JSON.stringify(base), { 'content-type': 'application/json', 'content-encoding': 'identity' });
+    assert.equal(plain.status, 200);
+  });
+
   it('an HTTP request Node cannot parse gets an OpenAI-shaped 400 too', async () => {
     const { port } = new URL(stack.iris.baseURL);
     // The Content-Length covers half the body: the rest reads as a malformed second request.
