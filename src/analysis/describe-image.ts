@@ -45,7 +45,8 @@ export async function describeImage(
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
     aborted.catch(() => undefined);
-    const completion = await Promise.race([complete(request, { ...ctx, signal }), aborted]);
+    // Its own log line: the request's line is the answer's.
+    const completion = await Promise.race([complete(request, { ...ctx, signal, logCompletion: undefined }), aborted]);
     const text = completion.choices[0]?.message.content ?? '';
     if (!text.trim()) throw new ApiError(502, 'the analysis model returned an empty description', { type: 'upstream_error' });
     const usage = completion.usage;

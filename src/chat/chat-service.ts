@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { ImagePipeline, PreparedRequest } from '../images/image-pipeline.ts';
 import { expandPlaceholders } from '../json/expand-placeholders.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from '../openai/types.ts';
@@ -56,7 +55,7 @@ export class ChatService {
       const reported = completion.usage;
       const usage = reported ?? (await estimateUsage(upstream, generatedText(completion), reasoningText(completion)));
       completion.usage = this.finalUsage(prepared, usage, reported != null);
-      logDone(ctx.log, route, completion.usage);
+      logDone(ctx, route, completion.usage);
       return completion;
     } finally {
       prepared.images.release();
@@ -100,7 +99,7 @@ export class ChatService {
         throw attributeStreamFailure(route.provider, err, ctx.signal);
       }
       const usage = this.finalUsage(prepared, upstreamUsage ?? (await estimateUsage(upstream, text, reasoning)), upstreamUsage !== null);
-      logDone(ctx.log, route, usage);
+      logDone(ctx, route, usage);
       if (includeUsage && head) {
         yield { id: head.id, object: 'chat.completion.chunk', created: head.created, model: prepared.model, system_fingerprint: head.system_fingerprint, choices: [], usage };
       }
@@ -145,16 +144,16 @@ export class ChatService {
   }
 }
 
-function logDone(log: Logger, route: Route, usage: Usage): void {
-  if (!log.isLevelEnabled('info')) return; // no object built per request for a line nobody reads
-  log.info(
-    {
-      model: route.name,
-      provider: route.provider.id,
-      prompt_tokens: usage.prompt_tokens,
-      completion_tokens: usage.completion_tokens,
-      image_tokens: usage.prompt_tokens_details?.image_tokens ?? 0,
-    },
-    'chat completed',
-  );
+/** The answer's model and tokens: on the request's own log line where there is one (one write, not two). */
+function logDone(ctx: CallContext, route: Route, usage: Usage): void {
+  if (!ctx.log.isLevelEnabled('info')) return; // no object built per request for a line nobody reads
+  const fields = {
+    model: route.name,
+    provider: route.provider.id,
+    prompt_tokens: usage.prompt_tokens,
+    completion_tokens: usage.completion_tokens,
+    image_tokens: usage.prompt_tokens_details?.image_tokens ?? 0,
+  };
+  if (ctx.logCompletion) ctx.logCompletion(fields);
+  else ctx.log.info(fields, 'chat completed');
 }

@@ -67,6 +67,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     http: deps.requestTimeoutMs > 0 ? requestTimeoutOptions(deps.requestTimeoutMs) : {},
   });
   app.decorateRequest('keyId', null);
+  app.decorateRequest('completionLog', null);
   const drain = registerDrain(app);
   // Callback-style hooks: an async hook costs a promise and a microtask on every request.
   app.addHook('onRequest', (request, reply, done) => {
@@ -76,7 +77,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('onResponse', (request, reply, done) => {
     if ((request.log as Logger).isLevelEnabled('info')) {
       request.log.info(
-        { method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        { method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime), ...request.completionLog },
         'request',
       );
     }

@@ -39,6 +39,21 @@ export interface CallContext {
    * stand for them in the request (src/json/verbatim-strings.ts).
    */
   verbatim?: readonly VerbatimString[];
+  /**
+   * Takes the answer's model, provider and tokens for the request's one log line (src/http/app.ts).
+   * Absent (an inner call, such as analysis mode's description), the chat core logs them on a
+   * line of their own.
+   */
+  logCompletion?: (fields: CompletionLogFields) => void;
+}
+
+/** What the request's log line says about the answer. */
+export interface CompletionLogFields {
+  model: string;
+  provider: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  image_tokens: number;
 }
 
 export interface Provider {

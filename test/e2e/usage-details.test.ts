@@ -58,5 +58,25 @@ for (const descriptor of PROVIDERS) {
         assertBreakdown(chunks.at(-1)!.usage, withImage);
       });
     }
+
+    it("one log line per request carries the answer's model, provider and tokens, streamed or not", async () => {
+      const plain = await iris.client.chat.completions.create({ model: harness.model, messages: ask(true) }).withResponse();
+      const streamed = await iris.client.chat.completions.create({ model: harness.model, messages: ask(false), stream: true }).withResponse();
+      for await (const _ of streamed.data);
+      for (const { response } of [plain, streamed]) {
+        const reqId = response.headers.get('x-request-id');
+        const lines = () => iris.logs.filter((l) => l.reqId === reqId && (l.level as number) >= 30);
+        // A stream's line is written once its response has ended, a moment after the client read the end.
+        for (let i = 0; i < 100 && lines().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+        const [line, ...more] = lines();
+        assert.deepEqual(more, [], 'one line, not one for the request and one for the answer');
+        assert.equal(line.msg, 'request');
+        assert.equal(line.status, 200);
+        assert.equal(line.model, harness.model);
+        assert.equal(typeof line.provider, 'string');
+        for (const key of ['prompt_tokens', 'completion_tokens', 'image_tokens', 'ms']) assert.equal(typeof line[key], 'number', key);
+        assert.ok((line.prompt_tokens as number) > 0);
+      }
+    });
   });
 }

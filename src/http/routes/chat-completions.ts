@@ -3,11 +3,18 @@ import type { Logger } from 'pino';
 import type { ChatService } from '../../chat/chat-service.ts';
 import { clientClosed } from '../../openai/api-error.ts';
 import { validateChatRequest } from '../../openai/validate-chat-request.ts';
-import type { CallContext } from '../../providers/provider.ts';
+import type { CallContext, CompletionLogFields } from '../../providers/provider.ts';
 import type { Drain } from '../drain.ts';
 import { HoldOpen, sendEventStream } from '../sse-writer.ts';
 
 // POST /v1/chat/completions: validate, hand to the chat core, answer as JSON or SSE.
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The answer's model and tokens, for the request's log line (app.ts); null until known. */
+    completionLog: CompletionLogFields | null;
+  }
+}
 
 export function registerChatCompletions(app: FastifyInstance, chat: ChatService, options: { clientReadTimeoutMs: number }): void {
   const drain = app.drain;
@@ -44,7 +51,13 @@ function callContext(request: FastifyRequest, reply: FastifyReply, drain: Drain)
   };
   reply.raw.once('close', onClose);
   return {
-    ctx: { requestId: String(request.id), signal: controller.signal, log: request.log as Logger, verbatim: request.verbatimStrings ?? undefined },
+    ctx: {
+      requestId: String(request.id),
+      signal: controller.signal,
+      log: request.log as Logger,
+      verbatim: request.verbatimStrings ?? undefined,
+      logCompletion: (fields) => (request.completionLog = fields),
+    },
     // The socket may be destroyed a tick before its 'close' event says so.
     isClientGone: () => clientGone || (reply.raw.destroyed && !reply.raw.writableFinished),
   };
