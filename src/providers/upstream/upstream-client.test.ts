@@ -50,6 +50,38 @@ test("postForText: the whole answer as text; an error answer's headers lower-cas
   assert.equal(refused.headers['x-seen'], '/v1/chat/completions, 1');
 });
 
+test('an answer read whole is bounded: past maxAnswerBytes the call is cut, a 502 for a 2xx, what came for an error', async () => {
+  const small = createUpstreamClient({ baseUrl: base, timeoutMs: 5_000, label: 'test upstream', maxAnswerBytes: 10_000 });
+  let cut: Promise<unknown> = Promise.resolve();
+  let status = 200;
+  handler = (req, res) => {
+    req.resume();
+    res.writeHead(status, { 'content-type': 'application/json' });
+    cut = new Promise((resolve) => res.once('close', () => resolve(res.writableFinished)));
+    // Far more than the bound, in pieces, never ending on its own.
+    const piece = 'x'.repeat(4096);
+    const timer = setInterval(() => res.write(piece), 1);
+    res.once('close', () => clearInterval(timer));
+  };
+  try {
+    await assert.rejects(small.postForText(call()), (err: ApiError) => {
+      assert.equal(err.status, 502);
+      assert.equal(err.code, 'upstream_bad_response');
+      assert.equal(err.message, 'The test upstream sent an answer larger than 10 kB');
+      return true;
+    });
+    assert.equal(await cut, false, 'the upstream request was cut, not read to its end');
+    for (const stream of [false, true]) {
+      status = 500;
+      const answer = stream ? await small.postForEvents(call()) : await small.postForText(call());
+      assert.equal(answer.status, 500);
+      assert.ok('text' in answer && answer.text.length <= 10_000, `${stream ? 'stream' : 'plain'}: what came, up to the bound`);
+    }
+  } finally {
+    await small.close();
+  }
+});
+
 test('postForText: an upstream that does not answer in time is a 504 upstream_timeout', async () => {
   handler = () => {}; // never answers
   await assert.rejects(client.postForText(call()), (err: ApiError) => err.status === 504 && err.code === 'upstream_timeout');

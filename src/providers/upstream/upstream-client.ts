@@ -3,6 +3,7 @@ import { Pool } from 'undici';
 import type { EventSourceMessage } from 'eventsource-parser';
 import { serializeJson, type SerializedJson } from '../../json/serialize-json.ts';
 import { MIN_VERBATIM_CHARS, type VerbatimString } from '../../json/verbatim-strings.ts';
+import { formatBytes } from '../../format-bytes.ts';
 import { ApiError, clientClosed } from '../../openai/api-error.ts';
 import { SseEventQueue } from './sse-event-queue.ts';
 
@@ -17,7 +18,15 @@ export interface UpstreamClientOptions {
   /** Names the upstream in error messages, e.g. `anthropic provider "claude"`. */
   label: string;
   connections?: number;
+  /** The largest answer read whole (not an event stream); default MAX_ANSWER_BYTES. */
+  maxAnswerBytes?: number;
 }
+
+/**
+ * An answer read whole is held in memory, so it is bounded: 128 choices of a long answer are a
+ * few megabytes of JSON; what is far past that is a broken or hostile upstream, not an answer.
+ */
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 export interface UpstreamCall {
   path: string;
@@ -73,6 +82,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     connect: { highWaterMark: MIN_VERBATIM_CHARS / 2 } as Pool.Options['connect'],
   });
   const failure = (err: unknown, signal: AbortSignal, timedOut: boolean): ApiError => transportFailure(err, signal, timedOut, options);
+  const maxAnswerBytes = options.maxAnswerBytes ?? MAX_ANSWER_BYTES;
 
   const requestOptions = (call: UpstreamCall, stream: boolean, body: string | SerializedJson) => {
     return {
@@ -97,6 +107,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       let status = 0;
       let headers: Record<string, string> = {};
       const chunks: Buffer[] = [];
+      let received = 0;
       let events: SseEventQueue | null = null;
       /** While a 2xx answer to a stream request that is not labelled SSE may still be SSE. */
       let sniffing: (() => void) | null = null;
@@ -181,6 +192,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           },
           onData(chunk) {
             if (events) return events.feed(chunk);
+            received += chunk.length;
+            if (received > maxAnswerBytes) {
+              // An error answer says what it can from what came; any other is the upstream's fault.
+              abort?.(new ApiError(502, `The ${options.label} sent an answer larger than ${formatBytes(maxAnswerBytes)}`, { type: 'upstream_error', code: 'upstream_bad_response' }));
+              return false;
+            }
             chunks.push(chunk);
             if (sniffing) {
               // Servers that send SSE under another label (or none): RamaLama's RAG proxy
