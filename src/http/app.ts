@@ -43,6 +43,11 @@ function nextRequestId(): string {
   return `${idPrefix}${idCounter.toString(16).padStart(8, '0')}`;
 }
 
+/**
+ * Node's settings that make a request timeout work: Node looks for overdue requests every 30 s,
+ * or here sooner for a shorter timeout, so one is cut within a tenth of its time over; and it
+ * never cuts one whose timeout is shorter than the headers' (60 s), so that one is no longer.
+ */
 function requestTimeoutOptions(requestTimeoutMs: number): { connectionsCheckingInterval: number; headersTimeout: number } {
   return { connectionsCheckingInterval: Math.min(30_000, Math.max(100, requestTimeoutMs / 10)), headersTimeout: Math.min(60_000, requestTimeoutMs) };
 }
@@ -60,9 +65,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
     clientErrorHandler: answerClientError,
-    // Fastify turns Node's 300 s default off. Node checks for overdue requests every 30 s, or
-    // sooner for a shorter timeout, so one is cut within a tenth of its time over; and it never
-    // cuts one whose timeout is shorter than the headers' (60 s), so that one is no longer.
+    // Fastify turns Node's 300 s default off; a client trickling a body would hold it for ever.
     requestTimeout: deps.requestTimeoutMs,
     http: deps.requestTimeoutMs > 0 ? requestTimeoutOptions(deps.requestTimeoutMs) : {},
   });
