@@ -460,6 +460,8 @@ export const CASES: ConformanceCase[] = [
       const started = Date.now();
       const err = await expectError(complete(c, { messages: textMessage('x') }), 504);
       assert.equal((err.error as { type?: string }).type, 'timeout_error');
+      // Worded alike whatever the dialect, as every upstream failure is.
+      assert.match(String((err.error as { message?: string }).message), /^The upstream provider '\w[\w-]*' did not answer within \d+ ms$/);
       assert.ok(Date.now() - started < c.descriptor.timeoutMs + 3000, 'answered soon after the timeout');
     },
   },

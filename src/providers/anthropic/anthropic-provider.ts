@@ -27,7 +27,7 @@ export const ANTHROPIC_MAX_REQUEST_BYTES = 32_000_000;
 
 export function createAnthropicProvider(id: string, config: AnthropicProviderConfig, log?: Logger): Provider {
   const baseUrl = stripVersion(config.base_url ?? ANTHROPIC_DEFAULT_BASE_URL);
-  const client = createUpstreamClient({ baseUrl, timeoutMs: config.timeout_ms, label: `anthropic provider "${id}"` });
+  const client = createUpstreamClient({ baseUrl, timeoutMs: config.timeout_ms, label: `upstream provider '${id}'` });
   const headers: Record<string, string> = {
     ...config.headers,
     'anthropic-version': config.anthropic_version,

@@ -23,7 +23,7 @@ test("Iris's own reasons for ending a stream, transport failures and the engine'
   const shuttingDown = new ApiError(503, 'Iris is shutting down', { type: 'server_error', code: 'server_shutting_down' });
   stopping.abort(shuttingDown);
   assert.equal(attributeStreamFailure(ant, shuttingDown, stopping.signal), shuttingDown);
-  const timeout = new ApiError(504, 'The anthropic provider "ant" did not answer within 1000 ms', { type: 'timeout_error', cause: new Error('idle') });
+  const timeout = new ApiError(504, "The upstream provider 'ant' did not answer within 1000 ms", { type: 'timeout_error', cause: new Error('idle') });
   assert.equal(attributeStreamFailure(ant, timeout, live), timeout);
   const busy = new ApiError(503, 'The engine is busy');
   assert.equal(attributeStreamFailure({ id: 'local', type: 'local' }, busy, live), busy);

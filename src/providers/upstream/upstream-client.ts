@@ -15,7 +15,7 @@ export interface UpstreamClientOptions {
   /** The provider's base URL; its path (if any) prefixes every request path. */
   baseUrl: string;
   timeoutMs: number;
-  /** Names the upstream in error messages, e.g. `anthropic provider "claude"`. */
+  /** Names the upstream in error messages, e.g. `upstream provider 'claude'` (as the chat core's messages name it). */
   label: string;
   connections?: number;
   /** The largest answer read whole (not an event stream); default MAX_ANSWER_BYTES. */
