@@ -1,7 +1,8 @@
 // A Claude model's version, read from its id as Anthropic, Bedrock and Vertex spell it
 // (`claude-sonnet-4-5-20250929`, `us.anthropic.claude-opus-4-1-20250805-v1:0`,
-// `claude-3-7-sonnet@20250219`): the one parser behind every "which Claude is this" decision
-// (thinking API, sampling settings).
+// `claude-3-7-sonnet@20250219`), or with a dot as OpenRouter and LiteLLM aliases do
+// (`anthropic/claude-opus-4.7`, `claude-3.7-sonnet`): the one parser behind every "which Claude
+// is this" decision (thinking API, sampling settings).
 
 /**
  * The version in tenths (3.7 → 37, Opus 4.7 → 47, Opus 5 → 50); `newer-family` for a Claude of a
@@ -12,9 +13,9 @@ export type ClaudeVersion = number | 'newer-family' | 'not-claude';
 
 const FAMILY = '(?:opus|sonnet|haiku)';
 // claude-opus-4-1-…, claude-sonnet-4-20250514 (a date follows, not a minor version)
-const FAMILY_FIRST = new RegExp(`claude-${FAMILY}-(\\d+)(?:-(\\d)(?!\\d))?`);
+const FAMILY_FIRST = new RegExp(`claude-${FAMILY}-(\\d+)(?:[-.](\\d)(?!\\d))?`);
 // claude-3-7-sonnet-…, claude-3-opus-…
-const VERSION_FIRST = new RegExp(`claude-(\\d+)(?:-(\\d))?-${FAMILY}`);
+const VERSION_FIRST = new RegExp(`claude-(\\d+)(?:[-.](\\d))?-${FAMILY}`);
 
 export function claudeVersion(model: string): ClaudeVersion {
   const id = model.toLowerCase();
