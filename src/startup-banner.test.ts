@@ -18,6 +18,13 @@ describe('bannerText', () => {
     assert.match(banner({ host: '::' }), /all interfaces \(\[::\]:8080\)/);
   });
 
+  it('points out a base_url whose requests would all get a 404', () => {
+    const providers = { ollama: { type: 'openai', base_url: 'http://127.0.0.1:11434' } };
+    const text = banner({}, { providers, models: [{ name: 'llava', provider: 'ollama' }] });
+    assert.match(text, /\n {2}check: {3}providers\.ollama\.base_url \(http:\/\/127\.0\.0\.1:11434\) has no path; .*did you mean http:\/\/127\.0\.0\.1:11434\/v1\?\n/);
+    assert.doesNotMatch(banner(), /check:/);
+  });
+
   it('gives the one address when Iris listens on one', () => {
     assert.match(banner({ host: '127.0.0.1', port: 19175 }), /Iris is listening on http:\/\/127\.0\.0\.1:19175\n/);
     assert.match(banner({ host: '::1' }), /Iris is listening on http:\/\/\[::1\]:8080\n/);

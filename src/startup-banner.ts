@@ -1,3 +1,4 @@
+import { baseUrlHints } from './config/base-url-hints.ts';
 import type { IrisConfig } from './config/config-schema.ts';
 import type { ConfigOrigin } from './config/load-config.ts';
 
@@ -36,6 +37,7 @@ export function bannerText({ config, host, port, models, createdKey }: BannerInf
   else if (createdKey) {
     lines.push('', '  A first API key was created. It is shown only this once; Iris keeps only its hash:', '', `      ${createdKey}`);
   } else lines.push(`  auth:    on (${config.auth.keys.length ? `keys from ${keysFrom(config)}` : `key hashes in ${config.data_dir}/api-keys.json`})`);
+  for (const hint of baseUrlHints(config.providers)) lines.push(`  check:   ${hint}`);
 
   const body = JSON.stringify({
     model: models[0] ?? 'MODEL',

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { baseUrlHints } from './base-url-hints.ts';
+
+test('names a base_url that every request would answer with a 404, and says what was meant', () => {
+  const hints = baseUrlHints({
+    ollama: { type: 'openai', base_url: 'http://127.0.0.1:11434/' },
+    claude: { type: 'anthropic', base_url: 'https://api.anthropic.com/v1' },
+    google: { type: 'gemini', base_url: 'https://generativelanguage.googleapis.com/v1beta/' },
+  } as never);
+  assert.deepEqual(hints, [
+    'providers.ollama.base_url (http://127.0.0.1:11434/) has no path; OpenAI-compatible servers serve under /v1: did you mean http://127.0.0.1:11434/v1?',
+    'providers.claude.base_url (https://api.anthropic.com/v1) ends in /v1, which Iris adds itself (/v1/messages): did you mean https://api.anthropic.com?',
+    'providers.google.base_url (https://generativelanguage.googleapis.com/v1beta/) ends in a version, which Iris adds itself (/v1beta/models/…): did you mean https://generativelanguage.googleapis.com?',
+  ]);
+});
+
+test('says nothing of the usual forms, a proxy mount, or a provider without base_url', () => {
+  const hints = baseUrlHints({
+    vllm: { type: 'openai', base_url: 'http://127.0.0.1:8000/v1' },
+    gemini_oai: { type: 'openai', base_url: 'https://generativelanguage.googleapis.com/v1beta/openai/' },
+    claude: { type: 'anthropic', base_url: 'https://api.anthropic.com' },
+    proxied: { type: 'anthropic', base_url: 'https://gateway.example.com/anthropic' },
+    google: { type: 'gemini' },
+  } as never);
+  assert.deepEqual(hints, []);
+});
