@@ -68,7 +68,8 @@ export async function createIris(config: IrisConfig, log: Logger): Promise<Iris>
     inflightBodyBytes: config.limits.inflight_body_bytes,
     corsOrigins: corsOrigins(config.server.cors_origins, config.auth.enabled),
     clientReadTimeoutMs: config.server.client_read_timeout_s * 1000,
-    requestTimeoutMs: config.server.request_timeout_s * 1000,
+    // Node takes whole milliseconds only.
+    requestTimeoutMs: Math.ceil(config.server.request_timeout_s * 1000),
   });
 
   return {

@@ -49,7 +49,7 @@ function nextRequestId(): string {
  * never cuts one whose timeout is shorter than the headers' (60 s), so that one is no longer.
  */
 function requestTimeoutOptions(requestTimeoutMs: number): { connectionsCheckingInterval: number; headersTimeout: number } {
-  return { connectionsCheckingInterval: Math.min(30_000, Math.max(100, requestTimeoutMs / 10)), headersTimeout: Math.min(60_000, requestTimeoutMs) };
+  return { connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.ceil(requestTimeoutMs / 10))), headersTimeout: Math.min(60_000, requestTimeoutMs) };
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {

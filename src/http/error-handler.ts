@@ -46,6 +46,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const apiError = toApiError(err);
     logFailure(request.log, err, apiError, apiError.message);
+    // Refused before its body was read (a wrong key, a full body budget): the rest of the body
+    // would have to arrive before the connection could carry another request, and a client
+    // that never sends it would hold the socket until the request timeout. Close it instead.
+    if (!request.raw.complete && hasBody(request.headers)) reply.header('connection', 'close');
     void reply.code(apiError.status).headers(apiError.headers).send(apiError.toBody());
   });
   app.setNotFoundHandler((request, reply) => {
@@ -53,6 +57,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const err = new ApiError(404, `Unknown request URL: ${request.method} ${path}.${hintFor(path)}`, { code: 'unknown_url' });
     void reply.code(404).send(err.toBody());
   });
+}
+
+function hasBody(headers: { 'content-length'?: string; 'transfer-encoding'?: string }): boolean {
+  return headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
 }
 
 /**
@@ -72,6 +80,12 @@ function hintFor(path: string): string {
 export function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket): void {
   // A reset connection has no one to answer.
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  // A response has begun on this socket (a pipelined request behind it failed): bytes written
+  // now would land inside it. Only closing is left.
+  if ((socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage?.headersSent) {
+    socket.destroy(err);
+    return;
+  }
   const apiError =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? new ApiError(408, 'The request took too long to arrive.', { type: 'invalid_request_error', code: 'request_timeout' })

@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { assertErrorResponse } from '../support/openai-schemas.ts';
+import { startIris } from '../support/start-iris.ts';
 import { chatRequests, startStack, type Stack } from './e2e-setup.ts';
 
 const MB = 1_000_000;
@@ -120,6 +121,49 @@ describe('a client that never finishes sending its request (server.request_timeo
       body: bodyOf(MB),
     });
     assert.equal(ok.status, 200);
+  });
+
+  it('a request refused before its body was read closes its connection: no 408 lands after the answer', async () => {
+    // A wrong key, a declared 100 KB body, 9 bytes of it: the 401 goes out at once.
+    const { hostname, port } = new URL(stack.iris.origin);
+    const socket = connect(Number(port), hostname);
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (d: string) => (answer += d));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer sk-not-a-key-000000\r\n` +
+        `Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"model":`,
+    );
+    // Past the 1 s request timeout: had the connection stayed open, Node's 408 would follow.
+    const cutOff = await Promise.race([closed.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 2_500, false))]);
+    socket.destroy();
+    assert.equal([...answer.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]).join(), '401', answer);
+    assert.match(answer, /^connection: close\r$/im);
+    assert.ok(cutOff, 'Iris closed the connection');
+  });
+
+  it('a pipelined request that times out behind a stream never writes its 408 into the stream', async () => {
+    const { hostname, port } = new URL(stack.iris.origin);
+    const socket = connect(Number(port), hostname);
+    let wire = '';
+    socket.setEncoding('utf8').on('data', (d: string) => (wire += d));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const head = (length: number) =>
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${stack.iris.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+    // A stream that takes longer than the 1 s timeout, and behind it a request that never ends.
+    const stream = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'slowly' }] });
+    socket.write(head(Buffer.byteLength(stream)) + stream + head(1000) + '{"model":');
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 4_000))]);
+    socket.destroy();
+    assert.match(wire, /^HTTP\/1\.1 200 /);
+    assert.doesNotMatch(wire, /HTTP\/1\.1 408/, 'no second status line inside the stream');
+  });
+
+  it('takes a timeout in fractions of a second (Node wants whole milliseconds)', async () => {
+    for (const seconds of [2.345, 2.01, 16.1]) {
+      const iris = await startIris({ server: { request_timeout_s: seconds } });
+      await iris.close();
+    }
   });
 
   it('bounds receiving the request only: an answer that takes longer than the timeout is not cut', async () => {
