@@ -16,11 +16,19 @@ const FAMILY = '(?:opus|sonnet|haiku)';
 const FAMILY_FIRST = new RegExp(`claude-${FAMILY}-(\\d+)(?:[-.](\\d)(?!\\d))?`);
 // claude-3-7-sonnet-…, claude-3-opus-…
 const VERSION_FIRST = new RegExp(`claude-(\\d+)(?:[-.](\\d))?-${FAMILY}`);
+// The generations before the families had names: claude-2.1, claude-2, claude-instant-1.2,
+// Bedrock's anthropic.claude-v2:1 and anthropic.claude-instant-v1. Retired, but proxies keep the
+// names, and they are not a newer family.
+const UNNAMED = /claude-(?:instant-v?(1)(?:\.(\d))?|v?([12])(?:\.(\d))?)(?!\d)/;
 
 export function claudeVersion(model: string): ClaudeVersion {
   const id = model.toLowerCase();
   const match = FAMILY_FIRST.exec(id) ?? VERSION_FIRST.exec(id);
-  if (!match) return id.includes('claude') ? 'newer-family' : 'not-claude';
+  if (!match) {
+    const old = UNNAMED.exec(id);
+    if (old) return Number(old[1] ?? old[3]) * 10 + Number(old[2] ?? old[4] ?? 0);
+    return id.includes('claude') ? 'newer-family' : 'not-claude';
+  }
   // Tenths, so that comparisons need no floating point.
   return Number(match[1]) * 10 + Number(match[2] ?? 0);
 }
