@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import { ApiError } from '../openai/api-error.ts';
+import { markTimedOut, requestTimedOut } from './request-timeout.ts';
 
 // The one place where anything thrown becomes an OpenAI-shaped error on the wire, and where a
 // request too malformed for Node's HTTP parser gets one too.
@@ -80,6 +81,7 @@ function hintFor(path: string): string {
 export function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket): void {
   // A reset connection has no one to answer.
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') markTimedOut(socket);
   // A response has begun on this socket (a pipelined request behind it failed): bytes written
   // now would land inside it. Only closing is left.
   if ((socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage?.headersSent) {
@@ -88,7 +90,7 @@ export function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoExcept
   }
   const apiError =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? new ApiError(408, 'The request took too long to arrive.', { type: 'invalid_request_error', code: 'request_timeout' })
+      ? requestTimedOut()
       : err.code === 'HPE_HEADER_OVERFLOW'
         ? new ApiError(431, 'The request headers are too large.', { type: 'invalid_request_error', code: 'headers_too_large' })
         : new ApiError(400, 'The HTTP request is malformed.', { type: 'invalid_request_error', code: 'invalid_http_request' });

@@ -1,6 +1,9 @@
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { errorCodes } from 'fastify';
 import { freeBuffer, ownsMemory } from '../memory/free-buffer.ts';
+import { clientClosed } from '../openai/api-error.ts';
+import { requestTimedOut, wasTimedOut } from './request-timeout.ts';
 
 // A request body read into one Buffer, with Fastify's limits and errors (413 past the body
 // limit, 400 when the Content-Length does not match). Unlike Fastify's reader it copies each
@@ -11,7 +14,7 @@ import { freeBuffer, ownsMemory } from '../memory/free-buffer.ts';
 // Node's HTTP parser hands out each body chunk as a copy of its own, so a lone chunk that is the
 // whole body is used as it is; anything that is a view of other memory is copied.
 
-export function readBody(payload: Readable, declaredLength: number, limit: number, done: (err: Error | null, body?: Buffer) => void): void {
+export function readBody(payload: Readable & { socket?: Socket | null }, declaredLength: number, limit: number, done: (err: Error | null, body?: Buffer) => void): void {
   if (declaredLength > limit) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
   const sized = Number.isSafeInteger(declaredLength) && declaredLength >= 0;
   let body: Buffer | null = null; // with a Content-Length: the whole body, filled as chunks come
@@ -52,7 +55,11 @@ export function readBody(payload: Readable, declaredLength: number, limit: numbe
     done(null, joined);
   };
 
-  const onError = (err: Error & { statusCode?: number }) => {
+  const onError = (err: Error & { statusCode?: number; code?: string }) => {
+    // The connection ended mid-body: cut by the request timeout (408, as the client was told),
+    // or closed by the client.
+    if (wasTimedOut(payload.socket)) return stop(requestTimedOut());
+    if (err.code === 'ECONNRESET') return stop(clientClosed(err));
     if (!(typeof err.statusCode === 'number' && err.statusCode >= 400)) err.statusCode = 400;
     stop(err);
   };

@@ -113,6 +113,10 @@ describe('a client that never finishes sending its request (server.request_timeo
     assertErrorResponse(body);
     assert.equal(body.error.code, 'request_timeout');
     assert.equal(chatRequests(stack.upstream).length, 0);
+    // The request's own line says what the client was told, not that the client left.
+    const said = () => stack.iris.logs.filter((l) => l.code === 'request_timeout' || l.msg === 'aborted');
+    for (let i = 0; i < 100 && said().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(said().map((l) => [l.status, l.code]), [[408, 'request_timeout']]);
 
     // Its megabyte is back: a megabyte body fits again, and the server answers as before.
     const ok = await fetch(`${stack.iris.baseURL}/chat/completions`, {
@@ -157,6 +161,22 @@ describe('a client that never finishes sending its request (server.request_timeo
     socket.destroy();
     assert.match(wire, /^HTTP\/1\.1 200 /);
     assert.doesNotMatch(wire, /HTTP\/1\.1 408/, 'no second status line inside the stream');
+  });
+
+  it('a client that hangs up mid-body is logged as a closed request (499), not a bad one', async () => {
+    const { hostname, port } = new URL(stack.iris.origin);
+    const socket = connect(Number(port), hostname);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${stack.iris.apiKey}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: 5000\r\nX-Test: hang-up\r\n\r\n{"model":`,
+    );
+    const since = stack.iris.logs.length;
+    await new Promise((r) => setTimeout(r, 100));
+    socket.destroy();
+    const said = () => stack.iris.logs.slice(since).filter((l) => typeof l.status === 'number' && (l.level as number) >= 30);
+    for (let i = 0; i < 100 && said().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(said().map((l) => [l.status, l.code]), [[499, 'client_closed_request']]);
   });
 
   it('takes a timeout in fractions of a second (Node wants whole milliseconds)', async () => {
