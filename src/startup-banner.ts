@@ -55,7 +55,8 @@ export function bannerText({ config, host, port, models, createdKey }: BannerInf
     `      ${auth}-H "Content-Type: application/json" \\`,
     `      -d '${body}'`,
     '',
-    `  OpenAI SDK: new OpenAI({ baseURL: '${base}/v1', apiKey: process.env.IRIS_API_KEY })`,
+    // With auth off any key does, but the SDK refuses to start without one.
+    `  OpenAI SDK: new OpenAI({ baseURL: '${base}/v1', apiKey: ${config.auth.enabled ? 'process.env.IRIS_API_KEY' : "'unused'"} })`,
     '',
   );
   return lines.join('\n');
