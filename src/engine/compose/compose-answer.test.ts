@@ -90,6 +90,19 @@ describe('composeAnswer', () => {
     assert.equal(a, 'There are 2 dogs. The main colours are green (50%) and blue (30%).');
   });
 
+  it('says the text and the colours once when asked to describe and to read (as analysis mode asks)', () => {
+    const prompt = 'Describe this image thoroughly. First transcribe all visible text verbatim. Then describe what the image shows: objects, colours.';
+    const long = findings({ text: { lines: Array.from({ length: 15 }, (_, i) => `line ${i + 1}`), confidence: 90 }, textChecked: true });
+    for (const f of [doc, long, dogs]) {
+      const a = composeAnswer([f], prompt);
+      assert.equal(a.match(/The main colours are/g)?.length, 1, a);
+      assert.ok((a.match(/The text reads/g)?.length ?? 0) <= 1, a);
+    }
+    // The whole text, not the first dozen lines.
+    assert.match(composeAnswer([long], prompt), /line 15/);
+    assert.match(composeAnswer([dogs], prompt), /can't find any legible printed text/);
+  });
+
   it('answers several images image by image', () => {
     const a = composeAnswer([dogs, people], 'How many dogs?');
     assert.equal(a, "Image 1: There are 2 dogs.\n\nImage 2: I don't see any dogs. I can see 2 people (2 faces visible) and a tie.");

@@ -18,10 +18,20 @@ export function composeAnswer(images: ImageFindings[], question: string): string
 }
 
 export function answerImage(f: ImageFindings, intents: Intent[]): string {
+  // A description already gives the text, the colours and the orientation: asked for those as
+  // well (as analysis mode's prompt does), it says them once, with the whole text.
+  const describing = intents.some((intent) => intent.kind === 'describe');
+  const wholeText = describing && intents.some((intent) => intent.kind === 'text');
   return intents
-    .map((intent) => answerIntent(f, intent))
+    .filter((intent) => !describing || !saidByDescription(f, intent))
+    .map((intent) => (intent.kind === 'describe' ? describe(f, wholeText ? Infinity : 12) : answerIntent(f, intent)))
     .join(' ')
     .replace(/ \n/g, '\n');
+}
+
+function saidByDescription(f: ImageFindings, intent: Intent): boolean {
+  if (intent.kind === 'text') return f.text !== null;
+  return intent.kind === 'orientation' || (intent.kind === 'colours' && intent.subject === null && f.colours.length > 0);
 }
 
 function answerIntent(f: ImageFindings, intent: Intent): string {
@@ -47,14 +57,14 @@ function answerIntent(f: ImageFindings, intent: Intent): string {
   }
 }
 
-/** A few sentences on everything seen. */
-export function describe(f: ImageFindings): string {
+/** A few sentences on everything seen, with up to `textLines` lines of its text. */
+export function describe(f: ImageFindings, textLines = 12): string {
   const parts: string[] = [];
   const documentLike = f.text !== null && f.text.lines.length >= 2 && f.objects.length === 0;
   parts.push(`This is ${article(f.orientation)} ${f.orientation} ${formatName(f)} image, ${f.width}×${f.height} pixels${documentLike ? ', which looks like a document or a text graphic' : ''}.`);
   if (f.objects.length || f.people) parts.push(`I can see ${objectList(f)}.`);
   else if (!f.text) parts.push("I don't recognise any everyday objects or people in it.");
-  if (f.text) parts.push(textBlock(f, 12));
+  if (f.text) parts.push(textBlock(f, textLines));
   if (f.colours.length) parts.push(`The main colours are ${colourList(f)}.`);
   return parts.join(' ').replace(/ \n/g, '\n');
 }
