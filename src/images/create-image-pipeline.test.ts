@@ -214,6 +214,22 @@ describe('preparing for the upstream', () => {
     await p.close();
   });
 
+  test('a TIFF goes as it is to a provider that reads TIFF (the local engine), converted only to resize', async () => {
+    const p = pipeline();
+    const tiff = await makeImage('tiff', 120, 90);
+    const kept = await p.prepare(request(dataUrl(tiff, 'image/tiff')), target({ formats: ['jpeg', 'png', 'tiff'] }), ctx());
+    const [image] = kept.images as Image[];
+    assert.deepEqual([image.mediaType, image.changes], ['image/tiff', []]);
+    assert.deepEqual(bytesOf(urlAt(kept.request)), tiff);
+    // Iris writes no TIFF: one that must shrink becomes what else the provider takes.
+    const shrunk = await p.prepare(request(dataUrl(tiff, 'image/tiff')), target({ formats: ['jpeg', 'png', 'tiff'], maxEdge: 60 }), ctx());
+    const [small] = shrunk.images as Image[];
+    assert.deepEqual([small.mediaType, small.width, small.height], ['image/jpeg', 60, 45]);
+    kept.release();
+    shrunk.release();
+    await p.close();
+  });
+
   test('an animated GIF becomes its first frame where the upstream takes one frame, else goes as is', async () => {
     const p = pipeline();
     const gif = await makeAnimatedGif(60, 40, 3);

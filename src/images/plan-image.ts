@@ -1,5 +1,5 @@
 import type { ImageDetail } from '../openai/types.ts';
-import type { ImageFormat, ImageLimits } from '../providers/provider.ts';
+import type { AcceptedFormat, ImageFormat, ImageLimits } from '../providers/provider.ts';
 import type { SniffedFormat } from './sniff-format.ts';
 
 // What must happen to one image so the upstream accepts it: nothing (the client's bytes go
@@ -33,9 +33,12 @@ export const LOW_DETAIL_EDGE = 512;
 const ALL_FORMATS: ImageFormat[] = ['jpeg', 'png', 'webp', 'gif'];
 
 export function planImage(facts: ImageFacts, limits: ImageLimits, detail: ImageDetail | undefined): ImagePlan {
-  const formats = limits.formats.length > 0 ? limits.formats : ALL_FORMATS;
+  const taken: AcceptedFormat[] = limits.formats.length > 0 ? limits.formats : ALL_FORMATS;
+  // What Iris can write of what the provider takes, for an image it has to re-encode.
+  const writable = taken.filter(isWritable);
+  const formats = writable.length > 0 ? writable : ALL_FORMATS;
   const reasons: PlanReason[] = [];
-  const accepted = (formats as string[]).includes(facts.format);
+  const accepted = (taken as string[]).includes(facts.format);
   if (!accepted) reasons.push('format');
   const firstFrame = facts.multiFrame && !limits.multiFrame;
   if (firstFrame) reasons.push('first_frame');
@@ -58,7 +61,7 @@ export function planImage(facts: ImageFacts, limits: ImageLimits, detail: ImageD
   if (facts.bytes > limits.maxBytes) reasons.push('bytes');
 
   let output: ImageFormat;
-  if (accepted && !(firstFrame && facts.format === 'gif')) output = facts.format as ImageFormat;
+  if (accepted && isWritable(facts.format) && !(firstFrame && facts.format === 'gif')) output = facts.format;
   else output = pickOutput(facts, formats, firstFrame);
   if (reasons.includes('bytes')) output = lossyFor(output, facts, formats);
   return {
@@ -69,6 +72,10 @@ export function planImage(facts: ImageFacts, limits: ImageLimits, detail: ImageD
     sourceWidth: w,
     sourceHeight: h,
   };
+}
+
+function isWritable(format: string): format is ImageFormat {
+  return (ALL_FORMATS as string[]).includes(format);
 }
 
 /**

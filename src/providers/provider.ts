@@ -7,13 +7,16 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from 
 // request whose `model` is already the upstream id and whose images are prepared for it, and
 // answers in OpenAI shapes. Failures are thrown as ApiError (src/openai/api-error.ts).
 
+/** The formats Iris writes when it converts an image. */
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif';
+/** The formats a provider may take: also TIFF, which the local engine reads itself. */
+export type AcceptedFormat = ImageFormat | 'tiff';
 
 /** What an upstream accepts for images; the image pipeline prepares each image to fit. */
 export interface ImageLimits {
   /** The upstream fetches http(s) URLs itself (otherwise Iris inlines them as data URLs). */
   acceptsUrls: boolean;
-  formats: ImageFormat[];
+  formats: AcceptedFormat[];
   /** Decoded bytes per image. */
   maxBytes: number;
   maxPixels?: number;

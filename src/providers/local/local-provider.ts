@@ -19,7 +19,8 @@ import { readRequest, type RequestImage } from './read-request.ts';
 
 export const LOCAL_IMAGE_LIMITS: ImageLimits = {
   acceptsUrls: false,
-  formats: ['jpeg', 'png', 'webp', 'gif'],
+  // TIFF too (scans often are): the engine reads it as it is, and can say what it was sent.
+  formats: ['jpeg', 'png', 'webp', 'gif', 'tiff'],
   maxBytes: 20_000_000,
   maxPixels: 50_000_000,
   multiFrame: false,
