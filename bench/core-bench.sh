@@ -44,21 +44,15 @@ if [[ "${BASELINE:-}" == "bare" ]]; then
   exit 0
 fi
 
+# shellcheck source=iris-gateway.sh
+source "$HERE/iris-gateway.sh"
 CONF="$RUN_DIR/iris.bench.yaml"
-cat >"$CONF" <<YAML
-server: { log_level: warn }
-engine: { enabled: false }
-providers:
-  bench: { type: openai, base_url: http://127.0.0.1:$UPSTREAM_PORT/v1, fetch_urls: upstream }
-models:
-  - { name: gpt-4o-mini, provider: bench }
-YAML
+write_gateway_config "$CONF" "$UPSTREAM_PORT"
 KEY="sk-iris-bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 # Exactly what `npm start` runs (its environment and Node flags), pinned to the gateway CPU.
-read -r -a START <<<"$(cd "$ROOT" && node -p 'require("./package.json").scripts.start')"
-[[ "${START[0]}" == exec ]] && START=("${START[@]:1}") # `exec` is for npm's shell; taskset execs here
+read_start_command "$ROOT"
 IRIS_CONFIG="$CONF" IRIS_API_KEYS="$KEY" IRIS_DATA_DIR="$RUN_DIR/data" HOST=127.0.0.1 PORT=$PORT \
-  bash -c 'cd "$0" && exec taskset -c "$1" env "${@:2}"' "$ROOT" "${GATEWAY_CPUS:-1}" "${START[@]}" >"$RUN_DIR/iris.log" 2>&1 &
+  bash -c 'cd "$0" && exec taskset -c "$1" env "${@:2}"' "$ROOT" "${GATEWAY_CPUS:-1}" "${START_ENV[@]}" "${START_CMD[@]}" >"$RUN_DIR/iris.log" 2>&1 &
 IRIS_PID=$!
 trap 'kill $IRIS_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/health" && break; sleep 0.1; done

@@ -35,33 +35,23 @@ node "$SHARED/fake-upstream.mjs" --port "$UPSTREAM_PORT" >"$WORK/upstream.log" 2
 PIDS+=($!)
 for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$UPSTREAM_PORT/health" && break; sleep 0.1; done
 
-# What `npm start` runs, minus the `exec`/`env` words that are for npm's shell.
-read -r -a START <<<"$(cd "$ROOT" && node -p 'require("./package.json").scripts.start')"
-[[ "${START[0]}" == exec ]] && START=("${START[@]:1}")
-[[ "${START[0]}" == env ]] && START=("${START[@]:1}")
-ENVS=()
-while [[ "${START[0]}" == *=* ]]; do ENVS+=("${START[0]}"); START=("${START[@]:1}"); done
-START[0]=$(command -v "${START[0]}") # valgrind wants a path to the node binary
+# shellcheck source=iris-gateway.sh
+source "$HERE/iris-gateway.sh"
+read_start_command "$ROOT"
+START_CMD[0]=$(command -v "${START_CMD[0]}") # valgrind wants a path to the node binary
 
 KEY="sk-iris-instructions-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 if [[ "${BASELINE:-}" == "bare" ]]; then
   NAME=bare-proxy
-  CMD=("${START[0]}" "$HERE/bare-proxy.mjs" "$PORT" "http://127.0.0.1:$UPSTREAM_PORT")
+  CMD=("${START_CMD[0]}" "$HERE/bare-proxy.mjs" "$PORT" "http://127.0.0.1:$UPSTREAM_PORT")
 else
   NAME=iris
-  cat >"$WORK/iris.yaml" <<YAML
-server: { port: $PORT, log_level: warn }
-engine: { enabled: false }
-providers:
-  bench: { type: openai, base_url: http://127.0.0.1:$UPSTREAM_PORT/v1, fetch_urls: upstream }
-models:
-  - { name: gpt-4o-mini, provider: bench }
-YAML
-  CMD=("${START[@]}")
+  write_gateway_config "$WORK/iris.yaml" "$UPSTREAM_PORT"
+  CMD=("${START_CMD[@]}")
 fi
 
 # --smc-check: V8 writes and rewrites machine code on the heap, which valgrind must notice.
-(cd "$ROOT" && exec env "${ENVS[@]}" IRIS_CONFIG="$WORK/iris.yaml" IRIS_API_KEYS="$KEY" IRIS_DATA_DIR="$WORK/data" \
+(cd "$ROOT" && exec env "${START_ENV[@]}" IRIS_CONFIG="$WORK/iris.yaml" IRIS_API_KEYS="$KEY" IRIS_DATA_DIR="$WORK/data" PORT="$PORT" \
   valgrind --tool=callgrind --smc-check=all-non-file --collect-atstart=yes \
   --callgrind-out-file="$WORK/callgrind.%p" "${CMD[@]}") >"$WORK/gateway.log" 2>&1 &
 GATEWAY=$!

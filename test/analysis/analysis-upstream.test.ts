@@ -226,8 +226,7 @@ describe('analysis mode with an upstream analysis model', () => {
     // The description's call has a line of its own; the answer's model is on the request's line.
     const completed = mine.filter((l) => l.msg === 'chat completed').map((l) => l.model);
     assert.deepEqual(completed, ['vision-1']);
-    for (let i = 0; i < 100 && !logs.some((l) => l.reqId === reqId && l.msg === 'request'); i++) await new Promise((r) => setTimeout(r, 10));
-    const request = logs.find((l) => l.reqId === reqId && l.msg === 'request');
+    const [request] = await world.iris.logged((l) => l.reqId === reqId && l.msg === 'request');
     assert.equal(request?.model, 'text-1');
     // Never the image bytes.
     assert.ok(!JSON.stringify(mine).includes(fresh.slice(30, 90)));

@@ -4,10 +4,10 @@
 // when the client goes away; a lone body larger than the budget still passes.
 
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { assertErrorResponse } from '../support/openai-schemas.ts';
+import { chatRequestHead, openRawSocket } from '../support/raw-socket.ts';
 import { startIris } from '../support/start-iris.ts';
 import { chatRequests, startStack, type Stack } from './e2e-setup.ts';
 
@@ -95,18 +95,12 @@ describe('a client that never finishes sending its request (server.request_timeo
   it('gets an OpenAI-shaped 408 and its connection closed, and the budget its body held comes back', async () => {
     stack.upstream.reset();
     // Declares a megabyte, sends a little of it, then nothing: it holds a megabyte of the budget.
-    const { hostname, port } = new URL(stack.iris.origin);
-    const socket = connect(Number(port), hostname);
-    let answer = '';
-    socket.setEncoding('utf8').on('data', (d: string) => (answer += d));
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    socket.write(
-      `POST /v1/chat/completions HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${stack.iris.apiKey}\r\n` +
-        `Content-Type: application/json\r\nContent-Length: ${MB}\r\n\r\n{"model":"gpt-4o-mini","messages":[`,
-    );
+    const raw = openRawSocket(stack.iris.origin);
+    raw.socket.write(chatRequestHead(raw.hostname, stack.iris.apiKey, MB) + '{"model":"gpt-4o-mini","messages":[');
     const started = performance.now();
-    const cutOff = await Promise.race([closed.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5_000, false))]);
-    socket.destroy();
+    const cutOff = await raw.closedWithin(5_000);
+    raw.socket.destroy();
+    const answer = raw.received();
     assert.ok(cutOff, `the connection is still open ${Math.round(performance.now() - started)} ms later (answer so far: ${JSON.stringify(answer)})`);
     assert.match(answer, /^HTTP\/1\.1 408 /);
     const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
@@ -114,9 +108,8 @@ describe('a client that never finishes sending its request (server.request_timeo
     assert.equal(body.error.code, 'request_timeout');
     assert.equal(chatRequests(stack.upstream).length, 0);
     // The request's own line says what the client was told, not that the client left.
-    const said = () => stack.iris.logs.filter((l) => l.code === 'request_timeout' || l.msg === 'aborted');
-    for (let i = 0; i < 100 && said().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.deepEqual(said().map((l) => [l.status, l.code]), [[408, 'request_timeout']]);
+    const said = await stack.iris.logged((l) => l.code === 'request_timeout' || l.msg === 'aborted');
+    assert.deepEqual(said.map((l) => [l.status, l.code]), [[408, 'request_timeout']]);
 
     // Its megabyte is back: a megabyte body fits again, and the server answers as before.
     const ok = await fetch(`${stack.iris.baseURL}/chat/completions`, {
@@ -129,54 +122,40 @@ describe('a client that never finishes sending its request (server.request_timeo
 
   it('a request refused before its body was read closes its connection: no 408 lands after the answer', async () => {
     // A wrong key, a declared 100 KB body, 9 bytes of it: the 401 goes out at once.
-    const { hostname, port } = new URL(stack.iris.origin);
-    const socket = connect(Number(port), hostname);
-    let answer = '';
-    socket.setEncoding('utf8').on('data', (d: string) => (answer += d));
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    socket.write(
-      `POST /v1/chat/completions HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer sk-not-a-key-000000\r\n` +
-        `Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"model":`,
-    );
+    const raw = openRawSocket(stack.iris.origin);
+    raw.socket.write(chatRequestHead(raw.hostname, 'sk-not-a-key-000000', 100_000) + '{"model":');
     // Past the 1 s request timeout: had the connection stayed open, Node's 408 would follow.
-    const cutOff = await Promise.race([closed.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 2_500, false))]);
-    socket.destroy();
+    const cutOff = await raw.closedWithin(2_500);
+    raw.socket.destroy();
+    const answer = raw.received();
     assert.equal([...answer.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]).join(), '401', answer);
     assert.match(answer, /^connection: close\r$/im);
     assert.ok(cutOff, 'Iris closed the connection');
   });
 
   it('a pipelined request that times out behind a stream never writes its 408 into the stream', async () => {
-    const { hostname, port } = new URL(stack.iris.origin);
-    const socket = connect(Number(port), hostname);
-    let wire = '';
-    socket.setEncoding('utf8').on('data', (d: string) => (wire += d));
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    const head = (length: number) =>
-      `POST /v1/chat/completions HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${stack.iris.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+    const raw = openRawSocket(stack.iris.origin);
+    const head = (length: number) => chatRequestHead(raw.hostname, stack.iris.apiKey, length);
     // A stream that takes longer than the 1 s timeout, and behind it a request that never ends.
     const stream = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'slowly' }] });
-    socket.write(head(Buffer.byteLength(stream)) + stream + head(1000) + '{"model":');
-    await Promise.race([closed, new Promise((r) => setTimeout(r, 4_000))]);
-    socket.destroy();
+    raw.socket.write(head(Buffer.byteLength(stream)) + stream + head(1000) + '{"model":');
+    await raw.closedWithin(4_000);
+    raw.socket.destroy();
+    const wire = raw.received();
     assert.match(wire, /^HTTP\/1\.1 200 /);
     assert.doesNotMatch(wire, /HTTP\/1\.1 408/, 'no second status line inside the stream');
   });
 
   it('a client that hangs up mid-body is logged as a closed request (499), not a bad one', async () => {
-    const { hostname, port } = new URL(stack.iris.origin);
-    const socket = connect(Number(port), hostname);
-    await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write(
-      `POST /v1/chat/completions HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${stack.iris.apiKey}\r\n` +
-        `Content-Type: application/json\r\nContent-Length: 5000\r\nX-Test: hang-up\r\n\r\n{"model":`,
-    );
+    const raw = openRawSocket(stack.iris.origin);
+    await new Promise((resolve) => raw.socket.once('connect', resolve));
+    raw.socket.write(chatRequestHead(raw.hostname, stack.iris.apiKey, 5000, 'X-Test: hang-up\r\n') + '{"model":');
     const since = stack.iris.logs.length;
     await new Promise((r) => setTimeout(r, 100));
-    socket.destroy();
-    const said = () => stack.iris.logs.slice(since).filter((l) => typeof l.status === 'number' && (l.level as number) >= 30);
-    for (let i = 0; i < 100 && said().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.deepEqual(said().map((l) => [l.status, l.code]), [[499, 'client_closed_request']]);
+    raw.socket.destroy();
+    const earlier = new Set(stack.iris.logs.slice(0, since));
+    const said = await stack.iris.logged((l) => !earlier.has(l) && typeof l.status === 'number' && (l.level as number) >= 30);
+    assert.deepEqual(said.map((l) => [l.status, l.code]), [[499, 'client_closed_request']]);
   });
 
   it('takes a timeout in fractions of a second (Node wants whole milliseconds)', async () => {

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { startFakeServer, type FakeServer } from '../support/fake-upstream-server.ts';
 import { assertChatCompletion, assertChatCompletionChunk, assertErrorResponse } from '../support/openai-schemas.ts';
+import { chatRequestHead, openRawSocket } from '../support/raw-socket.ts';
 import { cleanEnv, LAUNCHER, REPO, startMain, type Started } from '../support/run-main.ts';
 
 const KEY = 'sk-shutdown-test-key-123456';
@@ -111,20 +111,13 @@ async function signalLauncher(launcher: Started, signal: NodeJS.Signals): Promis
  * same socket (pipelined behind the first), and `responses` resolves with all the bytes read.
  */
 function rawConnection(origin: string, pageOrigin?: string) {
-  const { hostname, port } = new URL(origin);
-  const socket = connect(Number(port), hostname);
-  let text = '';
-  socket.setEncoding('utf8').on('data', (d: string) => (text += d));
-  const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(text)));
+  const raw = openRawSocket(origin);
   return {
     send(body: object) {
       const json = JSON.stringify(body);
-      socket.write(
-        `POST /v1/chat/completions HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${KEY}\r\n${pageOrigin ? `Origin: ${pageOrigin}\r\n` : ''}` +
-          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
-      );
+      raw.socket.write(chatRequestHead(raw.hostname, KEY, Buffer.byteLength(json), pageOrigin ? `Origin: ${pageOrigin}\r\n` : '') + json);
     },
-    closed,
+    closed: raw.closed,
   };
 }
 

@@ -21,6 +21,11 @@ export interface RunningIris {
   client: OpenAI;
   /** Every log line written so far, parsed. */
   logs: Record<string, unknown>[];
+  /**
+   * The log lines that match, once there is one (or after `timeoutMs`, none): some are written
+   * a moment after the client has its answer (a stream's request line, a cut request's).
+   */
+  logged(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>[]>;
   dataDir: string;
   close(): Promise<void>;
 }
@@ -50,6 +55,11 @@ export async function startIris(raw: Record<string, unknown> = {}, options: { en
     apiKey: TEST_API_KEY,
     client: new OpenAI({ baseURL: `${origin}/v1`, apiKey: TEST_API_KEY, maxRetries: 0, timeout: 30_000 }),
     logs,
+    async logged(match, timeoutMs = 1_000) {
+      const deadline = performance.now() + timeoutMs;
+      while (!logs.some(match) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      return logs.filter(match);
+    },
     dataDir,
     async close() {
       await iris.close();
