@@ -54,10 +54,14 @@ const contentOf = (...parts: object[]) => ({ type: ['string', 'array'], minItems
 
 const textContent = contentOf(textPart);
 
+// OpenAI holds the names of messages and of their function calls to the alphabet of tool names
+// (e.g. "Invalid 'messages[1].name': string does not match pattern. …", code invalid_value).
+const name = { type: 'string', pattern: '^[a-zA-Z0-9_-]+$' };
+
 const functionCall = {
   type: 'object',
   required: ['name', 'arguments'],
-  properties: { name: { type: 'string' }, arguments: { type: 'string' } },
+  properties: { name, arguments: { type: 'string' } },
 };
 
 const toolCall = byType(
@@ -74,8 +78,6 @@ const toolCall = byType(
     },
   },
 );
-
-const name = { type: 'string' };
 
 const message = {
   type: 'object',
@@ -118,7 +120,7 @@ const message = {
 };
 
 // OpenAI's limits: names up to 64 characters (reported as string_above_max_length) of this alphabet.
-const toolName = { type: 'string', maxLength: 64, pattern: '^[a-zA-Z0-9_-]+$' };
+const toolName = { ...name, maxLength: 64 };
 
 const functionTool = tagged('function', {
   type: 'object',
@@ -204,7 +206,7 @@ export const chatRequestSchema = {
     messages: { type: 'array', minItems: 1, items: message },
     n: nullable({ type: 'integer', minimum: 1, maximum: 128 }),
     stream: nullable({ type: 'boolean' }),
-    stream_options: nullable({ type: 'object', properties: { include_usage: { type: 'boolean' } } }),
+    stream_options: nullable({ type: 'object', properties: { include_usage: { type: 'boolean' }, include_obfuscation: { type: 'boolean' } } }),
     stop: nullable({ type: ['string', 'array'], minItems: 1, maxItems: 4, items: { type: 'string' } }),
     max_tokens: nullable({ type: 'integer', minimum: 1 }),
     max_completion_tokens: nullable({ type: 'integer', minimum: 1 }),
@@ -217,7 +219,8 @@ export const chatRequestSchema = {
     logit_bias: nullable({
       type: 'object',
       propertyNames: { pattern: '^[0-9]+$' },
-      additionalProperties: { type: 'number', minimum: -100, maximum: 100 },
+      // Integers, as OpenAPI gives them: a decimal bias is refused, not rounded upstream.
+      additionalProperties: { type: 'integer', minimum: -100, maximum: 100 },
     }),
     logprobs: nullable({ type: 'boolean' }),
     top_logprobs: nullable({ type: 'integer', minimum: 0, maximum: 20 }),

@@ -21,19 +21,19 @@ export function mapSchemaError(error: ErrorObject | undefined, body: unknown): A
   const where = param ?? 'body';
   switch (error.keyword) {
     case 'type':
+      // ±Infinity (1e309 in the JSON) fails `type` (strictNumbers); where a decimal is expected,
+      // it is a value beyond the field's range, as any other too large number.
+      if (typeof data === 'number' && [schema.type].flat().includes('number')) {
+        const below = data < 0;
+        const limit = below ? schema.minimum : schema.maximum;
+        if (typeof limit === 'number') return outOfRange(where, below, below ? '>=' : '<=', limit, data, schema, param);
+      }
       return invalidType(where, expectedType(schema), data, param);
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
-    case 'exclusiveMaximum': {
-      const kind = [schema.type].flat().includes('integer') ? 'integer' : 'decimal';
-      const below = error.keyword.endsWith('inimum');
-      return invalidRequest(
-        `Invalid '${where}': ${kind} ${below ? 'below minimum' : 'above maximum'} value. Expected a value ${params.comparison} ${params.limit}, but got ${String(data)} instead.`,
-        param,
-        `${kind}_${below ? 'below_min' : 'above_max'}_value`,
-      );
-    }
+    case 'exclusiveMaximum':
+      return outOfRange(where, error.keyword.endsWith('inimum'), params.comparison, params.limit, data, schema, param);
     case 'minItems':
       if ((data as unknown[]).length === 0) {
         return invalidRequest(`Invalid '${where}': empty array. Expected an array with minimum length ${params.limit}, but got an empty array instead.`, param, 'empty_array');
@@ -79,6 +79,15 @@ export function mapSchemaError(error: ErrorObject | undefined, body: unknown): A
     default:
       return invalidRequest(`Invalid '${where}': ${error.message ?? 'invalid value'}.`, param);
   }
+}
+
+function outOfRange(where: string, below: boolean, comparison: unknown, limit: unknown, value: unknown, schema: Schema, param: string | null): ApiError {
+  const kind = [schema.type].flat().includes('integer') ? 'integer' : 'decimal';
+  return invalidRequest(
+    `Invalid '${where}': ${kind} ${below ? 'below minimum' : 'above maximum'} value. Expected a value ${comparison} ${limit}, but got ${String(value)} instead.`,
+    param,
+    `${kind}_${below ? 'below_min' : 'above_max'}_value`,
+  );
 }
 
 /** The oneOf branch named by the tag was not found: the tag is missing, of the wrong type, or unknown. */

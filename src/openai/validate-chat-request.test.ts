@@ -114,6 +114,21 @@ describe('validateChatRequest', () => {
     ['reasoning_effort of another case', { ...base, reasoning_effort: 'High' }, 'reasoning_effort', 'invalid_value'],
     ['verbosity unknown', { ...base, verbosity: 'verbose' }, 'verbosity', 'invalid_value'],
     ['verbosity an object', { ...base, verbosity: { level: 'low' } }, 'verbosity', 'invalid_type'],
+    // JSON.parse reads a number beyond the double range (1e309) as ±Infinity, which JSON.stringify sends on as null.
+    ['max_tokens Infinity', { ...base, max_tokens: Infinity }, 'max_tokens', 'invalid_type'],
+    ['max_completion_tokens Infinity', { ...base, max_completion_tokens: Infinity }, 'max_completion_tokens', 'invalid_type'],
+    ['top_k Infinity', { ...base, top_k: Infinity }, 'top_k', 'invalid_type'],
+    ['n -Infinity', { ...base, n: -Infinity }, 'n', 'invalid_type'],
+    ['temperature Infinity', { ...base, temperature: Infinity }, 'temperature', 'decimal_above_max_value'],
+    ['frequency_penalty -Infinity', { ...base, frequency_penalty: -Infinity }, 'frequency_penalty', 'decimal_below_min_value'],
+    ['logit_bias value Infinity', { ...base, logit_bias: { '42': Infinity } }, 'logit_bias.42', 'invalid_type'],
+    ['logit_bias value a decimal', { ...base, logit_bias: { '42': 1.5 } }, 'logit_bias.42', 'invalid_type'],
+    ['include_obfuscation type', { ...base, stream: true, stream_options: { include_obfuscation: 'yes' } }, 'stream_options.include_obfuscation', 'invalid_type'],
+    ['user message name with a space', { ...base, messages: [{ role: 'user', content: 'x', name: 'Jane Doe' }] }, 'messages[0].name', 'invalid_value'],
+    ['system message name empty', { ...base, messages: [{ role: 'system', content: 'x', name: '' }, user('a')] }, 'messages[0].name', 'invalid_value'],
+    ['assistant tool call name with a dot', { ...base, messages: [user('a'), { role: 'assistant', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'fs.read', arguments: '{}' } }] }] }, 'messages[1].tool_calls[0].function.name', 'invalid_value'],
+    ['tool_choice naming a function not in tools', { ...base, tools: [fn], tool_choice: { type: 'function', function: { name: 'g' } } }, 'tool_choice.function.name'],
+    ['tool_choice naming a custom tool not in tools', { ...base, tools: [fn], tool_choice: { type: 'custom', custom: { name: 'f' } } }, 'tool_choice.custom.name'],
   ];
   for (const [name, body, param, code] of table) {
     it(`${name} → ${param}`, () => {
@@ -152,6 +167,16 @@ describe('validateChatRequest', () => {
       [{ ...base, reasoning_effort: 'ultra' }, 'invalid_value', "Invalid value: 'ultra'. Supported values are: 'none', 'minimal', 'low', 'medium', 'high', 'xhigh', and 'max'."],
       [{ ...base, reasoning_effort: 1 }, 'invalid_type', "Invalid type for 'reasoning_effort': expected one of 'none', 'minimal', 'low', 'medium', 'high', 'xhigh', or 'max', but got an integer instead."],
       [{ ...base, verbosity: 'loud' }, 'invalid_value', "Invalid value: 'loud'. Supported values are: 'low', 'medium', and 'high'."],
+      [{ ...base, messages: [user('a'), { role: 'user', content: 'x', name: 'Jane Doe' }] }, 'invalid_value', "Invalid 'messages[1].name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'."],
+      [
+        { ...base, messages: [user('a'), { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'a b', arguments: '{}' } }] }] },
+        'invalid_value',
+        "Invalid 'messages[1].tool_calls[0].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.",
+      ],
+      [{ ...base, max_tokens: Infinity }, 'invalid_type', "Invalid type for 'max_tokens': expected an integer, but got a decimal number instead."],
+      [{ ...base, temperature: Infinity }, 'decimal_above_max_value', "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got Infinity instead."],
+      [{ ...base, top_p: -Infinity }, 'decimal_below_min_value', "Invalid 'top_p': decimal below minimum value. Expected a value >= 0, but got -Infinity instead."],
+      [{ ...base, logit_bias: { '42': 0.5 } }, 'invalid_type', "Invalid type for 'logit_bias.42': expected an integer, but got a decimal number instead."],
     ];
     for (const [body, code, message] of cases) {
       const err = refusal(body);
@@ -187,6 +212,11 @@ describe('validateChatRequest', () => {
       { ...base, tools: [fn], parallel_tool_calls: true },
       ...['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max', null].map((reasoning_effort) => ({ ...base, reasoning_effort })),
       ...['low', 'medium', 'high', null].map((verbosity) => ({ ...base, verbosity })),
+      { ...base, messages: [{ role: 'system', content: 's', name: 'Sys_1' }, { role: 'user', content: 'u', name: 'jane-doe' }, { role: 'assistant', content: 'a', name: 'Bot' }] },
+      { ...base, stream: true, stream_options: { include_usage: true, include_obfuscation: false } },
+      { ...base, logit_bias: { '42': -100, '43': 0, '44': 100 } },
+      { ...base, tools: [fn, { type: 'custom', custom: { name: 'g' } }], tool_choice: { type: 'function', function: { name: 'f' } } },
+      { ...base, temperature: -0, presence_penalty: -0 },
     ];
     for (const body of bodies) assert.doesNotThrow(() => validateChatRequest(body), JSON.stringify(body));
   });

@@ -1,15 +1,20 @@
 import { Ajv } from 'ajv';
-import { invalidRequest } from './api-error.ts';
+import { invalidRequest, shorten } from './api-error.ts';
 import { chatRequestSchema } from './chat-request-schema.ts';
 import { mapSchemaError } from './map-schema-error.ts';
-import type { ChatCompletionRequest } from './types.ts';
+import type { ChatCompletionRequest, ToolChoice } from './types.ts';
+
+type Tool = NonNullable<ChatCompletionRequest['tools']>[number];
+type NamedToolChoice = Extract<ToolChoice, { type: 'function' | 'custom' }>;
 
 // Checks a parsed request body against the Chat Completions schema and the rules the schema
 // cannot say. The first fault becomes a 400 whose `param` is the exact path of the field.
 
 // verbose: errors carry the failing value and its schema, which OpenAI's wording needs; the
-// extra fields are filled only when validation fails.
-const ajv = new Ajv({ allErrors: false, discriminator: true, strict: false, allowUnionTypes: true, verbose: true });
+// extra fields are filled only when validation fails. strictNumbers: JSON.parse reads a number
+// beyond the double range (1e309) as ±Infinity, which no field takes (JSON.stringify would send
+// it upstream as null); `strict: false` alone would let it pass as a number, and as an integer.
+const ajv = new Ajv({ allErrors: false, discriminator: true, strict: false, strictNumbers: true, allowUnionTypes: true, verbose: true });
 const validateSchema = ajv.compile<ChatCompletionRequest>(chatRequestSchema);
 
 export function validateChatRequest(body: unknown): ChatCompletionRequest {
@@ -51,4 +56,16 @@ function checkRules(req: ChatCompletionRequest): void {
   if (req.parallel_tool_calls !== undefined && !req.tools) {
     throw invalidRequest("Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only allowed when 'tools' are specified.", 'parallel_tool_calls');
   }
+  const choice = req.tool_choice;
+  if (req.tools && typeof choice === 'object' && choice.type !== 'allowed_tools') checkNamedTool(choice, req.tools);
+}
+
+/** A tool_choice that forces one tool must name a tool of that type in `tools`. */
+function checkNamedTool(choice: NamedToolChoice, tools: Tool[]): void {
+  const name = choice.type === 'function' ? choice.function.name : choice.custom.name;
+  for (const tool of tools) {
+    if (tool.type === choice.type && (tool.type === 'function' ? tool.function.name : tool.custom.name) === name) return;
+  }
+  const param = `tool_choice.${choice.type}.name`;
+  throw invalidRequest(`Invalid value for '${param}': no ${choice.type} tool named '${shorten(name)}' is in 'tools'.`, param, 'invalid_value');
 }

@@ -149,6 +149,17 @@ const badRequests: BadCase[] = [
     param: 'messages[1].tool_calls[0].custom.input',
     code: 'missing_required_parameter',
   },
+  { name: 'logit_bias value a decimal', body: { ...base, logit_bias: { '50256': 2.5 } }, param: 'logit_bias.50256', code: 'invalid_type' },
+  { name: 'include_obfuscation a string', body: { ...base, stream: true, stream_options: { include_obfuscation: 'no' } }, param: 'stream_options.include_obfuscation', code: 'invalid_type' },
+  { name: 'message name with a space', body: { ...base, messages: [user('a'), { role: 'user', content: 'x', name: 'Jane Doe' }] }, param: 'messages[1].name', code: 'invalid_value' },
+  {
+    name: 'assistant tool call name with a dot',
+    body: { ...base, messages: [user('a'), { role: 'assistant', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'fs.read', arguments: '{}' } }] }, { role: 'tool', tool_call_id: 'c1', content: 'r' }] },
+    param: 'messages[1].tool_calls[0].function.name',
+    code: 'invalid_value',
+  },
+  { name: 'tool_choice naming a function not in tools', body: { ...base, tools: [fn('f')], tool_choice: { type: 'function', function: { name: 'g' } } }, param: 'tool_choice.function.name' },
+  { name: 'tool_choice naming a custom tool not in tools', body: { ...base, tools: [fn('g')], tool_choice: { type: 'custom', custom: { name: 'g' } } }, param: 'tool_choice.custom.name' },
 ];
 
 /** Requests at the edges of every range, each of which must be accepted. */
@@ -182,6 +193,7 @@ const goodRequests: { name: string; body: Record<string, unknown> }[] = [
   },
   { name: 'custom tools, a custom tool_choice', body: { ...base, tools: [custom('g'), fn('f')], tool_choice: { type: 'custom', custom: { name: 'g' } } } },
   { name: 'allowed_tools tool_choice', body: { ...base, tools: [fn('f'), fn('g')], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'f' } }] } } } },
+  { name: 'message names of the allowed alphabet', body: { ...base, messages: [{ role: 'system', content: 's', name: 'Sys_1' }, { role: 'user', content: 'u', name: 'jane-doe' }] } },
   {
     name: 'assistant custom tool call',
     body: { ...base, tools: [custom('g')], messages: [user('a'), { role: 'assistant', tool_calls: [{ id: 'c1', type: 'custom', custom: { name: 'g', input: 'x' } }] }, { role: 'tool', tool_call_id: 'c1', content: 'r' }] },
@@ -234,6 +246,26 @@ describe('request validation', () => {
       assertChatCompletion(JSON.parse(text));
     });
   }
+
+  it('400 for a number beyond the double range (JSON.parse reads 1e309 as Infinity, which would go upstream as null)', async () => {
+    const cases: [string, string, string][] = [
+      ['max_tokens', '1e309', 'invalid_type'],
+      ['max_completion_tokens', '1e309', 'invalid_type'],
+      ['top_k', '1e309', 'invalid_type'],
+      ['seed', '-1e309', 'invalid_type'],
+      ['temperature', '1e309', 'decimal_above_max_value'],
+      ['presence_penalty', '-1e309', 'decimal_below_min_value'],
+    ];
+    for (const [field, number, code] of cases) {
+      stack.upstream.reset();
+      const error = await expectError(await post(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"${field}":${number}}`), 400);
+      assert.equal(error.param, field);
+      assert.equal(error.code, code, error.message);
+      assert.equal(chatRequests(stack.upstream).length, 0, `${field}: nothing reached the upstream`);
+    }
+    const error = await expectError(await post('{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"logit_bias":{"50256":1e400}}'), 400);
+    assert.equal(error.param, 'logit_bias.50256');
+  });
 
   it('the SDK surfaces the param path of a refused field', async () => {
     await assert.rejects(
