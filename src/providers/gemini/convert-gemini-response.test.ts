@@ -49,3 +49,29 @@ test('safety finishes and blocked prompts are content_filter', () => {
   assert.match(blocked.choices[0].message.refusal ?? '', /PROHIBITED_CONTENT/);
   assert.equal(blocked.usage?.prompt_tokens, 1290);
 });
+
+test('logprobsResult becomes choice.logprobs: chosen tokens with their top alternatives and UTF-8 bytes', () => {
+  const out = convertGeminiResponse({
+    candidates: [{
+      content: { role: 'model', parts: [{ text: 'Hé' }] },
+      finishReason: 'STOP',
+      index: 0,
+      avgLogprobs: -0.2,
+      logprobsResult: {
+        topCandidates: [
+          { candidates: [{ token: 'H', tokenId: 1, logProbability: -0.1 }, { token: 'A', tokenId: 2, logProbability: -2.5 }] },
+          { candidates: [{ token: 'é', tokenId: 3, logProbability: -0.3 }] },
+        ],
+        chosenCandidates: [{ token: 'H', tokenId: 1, logProbability: -0.1 }, { token: 'é', tokenId: 3, logProbability: -0.3 }],
+      },
+    }],
+  }, { model: 'g' });
+  assert.deepEqual(out.choices[0].logprobs, {
+    content: [
+      { token: 'H', logprob: -0.1, bytes: [72], top_logprobs: [{ token: 'H', logprob: -0.1, bytes: [72] }, { token: 'A', logprob: -2.5, bytes: [65] }] },
+      { token: 'é', logprob: -0.3, bytes: [195, 169], top_logprobs: [{ token: 'é', logprob: -0.3, bytes: [195, 169] }] },
+    ],
+    refusal: null,
+  });
+  assert.equal(convertGeminiResponse(fixture('text.json'), { model: 'g' }).choices[0].logprobs, null, 'none asked for, none sent');
+});

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatCompletion, Choice, ToolCall } from '../../openai/types.ts';
+import { convertGeminiLogprobs } from './convert-gemini-logprobs.ts';
 import { convertGeminiUsage } from './convert-gemini-usage.ts';
 import type { GeminiCandidate, GeminiPart, GeminiResponse } from './gemini-wire.ts';
 import { mapGeminiFinishReason } from './map-gemini-finish-reason.ts';
@@ -35,7 +36,7 @@ function candidateChoice(candidate: GeminiCandidate, index: number): Choice {
     index,
     message: { role: 'assistant', content: text || (toolCalls.length || finish === 'content_filter' ? null : ''), refusal: null },
     finish_reason: finish,
-    logprobs: null,
+    logprobs: convertGeminiLogprobs(candidate.logprobsResult),
   };
   if (toolCalls.length) choice.message.tool_calls = toolCalls;
   if (reasoning) choice.message.reasoning_content = reasoning;

@@ -38,3 +38,65 @@ test('local $refs are inlined and anyOf with null becomes nullable', () => {
     note: { nullable: true, type: 'STRING' },
   });
 });
+
+test('formats Gemini refuses are dropped: it takes only enum/date-time, float/double and int32/int64', () => {
+  const out = convertToGeminiSchema({
+    type: 'object',
+    properties: {
+      email: { type: 'string', format: 'email' },
+      at: { type: 'string', format: 'date-time' },
+      day: { type: 'string', format: 'date' },
+      n: { type: 'integer', format: 'int64' },
+      x: { type: 'number', format: 'int32' },
+      size: { enum: [1, 2], format: 'int32' },
+    },
+  });
+  assert.deepEqual(out.properties, {
+    email: { type: 'STRING' },
+    at: { type: 'STRING', format: 'date-time' },
+    day: { type: 'STRING' },
+    n: { type: 'INTEGER', format: 'int64' },
+    x: { type: 'NUMBER' },
+    size: { enum: ['1', '2'], type: 'STRING' },
+  });
+});
+
+test('object shapes Gemini refuses: no empty properties, required only names defined beside it, properties only on objects', () => {
+  const out = convertToGeminiSchema({
+    type: 'object',
+    properties: {
+      empty: { type: 'object', properties: {}, additionalProperties: false },
+      loose: { type: 'object', required: ['a'] },
+      odd: { type: 'string', properties: { a: { type: 'string' } }, required: ['a'] },
+      bare: { properties: { a: { type: 'string' } } },
+    },
+    required: ['empty', 'gone'],
+  });
+  assert.deepEqual(out, {
+    type: 'OBJECT',
+    properties: {
+      empty: { type: 'OBJECT' },
+      loose: { type: 'OBJECT' },
+      odd: { type: 'STRING' },
+      bare: { type: 'OBJECT', properties: { a: { type: 'STRING' } } },
+    },
+    required: ['empty'],
+  });
+});
+
+test('oneOf becomes anyOf, allOf is merged, and type lists become upper-case anyOf branches', () => {
+  const out = convertToGeminiSchema({
+    type: 'object',
+    properties: {
+      pet: { oneOf: [{ type: 'object', properties: { bark: { type: 'boolean' } } }, { type: 'object', properties: { purr: { type: 'boolean' } } }] },
+      ref: { allOf: [{ $ref: '#/$defs/P' }], description: 'a point' },
+      id: { type: ['string', 'integer'] },
+    },
+    $defs: { P: { type: 'object', properties: { x: { type: 'number' } }, required: ['x'] } },
+  });
+  assert.deepEqual(out.properties, {
+    pet: { anyOf: [{ type: 'OBJECT', properties: { bark: { type: 'BOOLEAN' } } }, { type: 'OBJECT', properties: { purr: { type: 'BOOLEAN' } } }] },
+    ref: { description: 'a point', type: 'OBJECT', properties: { x: { type: 'NUMBER' } }, required: ['x'] },
+    id: { anyOf: [{ type: 'STRING' }, { type: 'INTEGER' }] },
+  });
+});

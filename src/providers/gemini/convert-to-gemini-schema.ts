@@ -1,13 +1,19 @@
 // JSON Schema (as OpenAI clients write it for tools and json_schema) → the OpenAPI-subset
 // Schema Gemini takes in `responseSchema` and function `parameters`. Gemini rejects fields it
 // does not know (e.g. additionalProperties, $schema), so only the known ones are kept, and
-// `type: ["string","null"]` becomes `type: "string", nullable: true`.
+// `type: ["string","null"]` becomes `type: "string", nullable: true`. It also rejects shapes
+// JSON Schema allows (a 400 naming the field): formats other than its own, an empty
+// `properties`, `required` naming a property not defined beside it, `properties` on a
+// non-object. Those are cut down to what Gemini takes.
 
 const KEPT = new Set([
   'type', 'format', 'title', 'description', 'nullable', 'enum', 'maxItems', 'minItems', 'properties', 'required',
   'minProperties', 'maxProperties', 'minLength', 'maxLength', 'pattern', 'example', 'anyOf', 'propertyOrdering',
   'default', 'items', 'minimum', 'maximum',
 ]);
+
+/** The only formats Gemini's Schema takes, by type ("only 'enum' and 'date-time' are supported for STRING type"). */
+const FORMATS: Record<string, string[]> = { STRING: ['enum', 'date-time'], NUMBER: ['float', 'double'], INTEGER: ['int32', 'int64'] };
 
 export function convertToGeminiSchema(schema: unknown, defs?: Record<string, unknown>): Record<string, unknown> {
   if (!schema || typeof schema !== 'object' || Array.isArray(schema)) return {};
@@ -21,30 +27,63 @@ export function convertToGeminiSchema(schema: unknown, defs?: Record<string, unk
   }
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(source)) {
-    if (!KEPT.has(key)) continue;
-    if (key === 'type' && Array.isArray(value)) {
+    if (key === 'oneOf' && Array.isArray(value) && !source.anyOf) {
+      // Gemini has no oneOf; anyOf is the nearest it has (it admits what oneOf admits).
+      union(out, value, definitions);
+    } else if (!KEPT.has(key)) {
+      continue;
+    } else if (key === 'type' && Array.isArray(value)) {
       const types = value.filter((t) => t !== 'null');
       if (types.length !== value.length) out.nullable = true;
       if (types.length === 1) out.type = types[0];
-      else if (types.length > 1) out.anyOf = types.map((t) => ({ type: t }));
+      else if (types.length > 1) out.anyOf = types.map((t) => ({ type: String(t).toUpperCase() }));
     } else if (key === 'properties' && value && typeof value === 'object') {
       out.properties = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, convertToGeminiSchema(v, definitions)]));
     } else if (key === 'items') {
       out.items = convertToGeminiSchema(value, definitions);
     } else if (key === 'anyOf' && Array.isArray(value)) {
-      const branches = value.filter((v) => (v as { type?: unknown })?.type !== 'null');
-      if (branches.length !== value.length) out.nullable = true;
-      if (branches.length === 1) Object.assign(out, convertToGeminiSchema(branches[0], definitions));
-      else out.anyOf = branches.map((v) => convertToGeminiSchema(v, definitions));
+      union(out, value, definitions);
     } else if (key === 'enum' && Array.isArray(value)) {
       out.enum = value.filter((v) => v !== null).map(String);
     } else {
       out[key] = value;
     }
   }
+  // allOf (as pydantic writes a described $ref) is merged into one schema: Gemini has no allOf.
+  if (Array.isArray(source.allOf)) {
+    for (const part of source.allOf) merge(out, convertToGeminiSchema(part, definitions));
+  }
   if (source.const !== undefined) out.enum = [String(source.const)];
   // Gemini enums hold strings only.
   if (out.enum) out.type = 'string';
   if (typeof out.type === 'string') out.type = out.type.toUpperCase();
+  else if (out.properties && !out.anyOf) out.type = 'OBJECT';
+  if (out.format !== undefined && !FORMATS[out.type as string]?.includes(out.format as string)) delete out.format;
+  if (out.type !== 'OBJECT' || (out.properties && Object.keys(out.properties).length === 0)) delete out.properties;
+  if (Array.isArray(out.required)) {
+    const defined = out.properties as Record<string, unknown> | undefined;
+    const required = defined ? out.required.filter((name) => Object.hasOwn(defined, String(name))) : [];
+    if (required.length) out.required = required;
+    else delete out.required;
+  } else {
+    delete out.required;
+  }
   return out;
+}
+
+/** anyOf/oneOf branches; a null branch makes the schema nullable, and a single branch left is inlined. */
+function union(out: Record<string, unknown>, value: unknown[], definitions: Record<string, unknown>): void {
+  const branches = value.filter((v) => (v as { type?: unknown })?.type !== 'null');
+  if (branches.length !== value.length) out.nullable = true;
+  if (branches.length === 1) Object.assign(out, convertToGeminiSchema(branches[0], definitions));
+  else out.anyOf = branches.map((v) => convertToGeminiSchema(v, definitions));
+}
+
+/** One allOf part into the schema: properties and required are joined; the schema's own keys win. */
+function merge(out: Record<string, unknown>, part: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(part)) {
+    if (key === 'properties') out.properties = { ...(value as object), ...(out.properties as object | undefined) };
+    else if (key === 'required') out.required = [...new Set([...((out.required as unknown[] | undefined) ?? []), ...(value as unknown[])])];
+    else if (!(key in out)) out[key] = value;
+  }
 }

@@ -35,3 +35,17 @@ test('allowed_tools: only the allowed functions are declared; required calls one
     toolConfig: { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['ping'] } },
   });
 });
+
+test('tool_choice none without tools sends no toolConfig (Gemini 400s a config without function_declarations)', () => {
+  assert.deepEqual(convertToGeminiTools({ model: 'g', messages: [], tool_choice: 'none' }), {});
+  assert.deepEqual(convertToGeminiTools({ model: 'g', messages: [], tools: [], tool_choice: 'none' }), {});
+});
+
+test('parameters given as a root $ref (zod-to-json-schema with a name) keep their arguments', () => {
+  const out = convertToGeminiTools({
+    model: 'g',
+    messages: [],
+    tools: [{ type: 'function', function: { name: 'find', parameters: { $ref: '#/definitions/Args', definitions: { Args: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } } } } }],
+  });
+  assert.deepEqual(out.tools, [{ functionDeclarations: [{ name: 'find', parameters: { type: 'OBJECT', properties: { q: { type: 'STRING' } }, required: ['q'] } }] }]);
+});

@@ -14,20 +14,23 @@ export function convertToGeminiTools(request: ChatCompletionRequest): Pick<Gemin
       functionDeclarations: request.tools.flatMap((tool, i) => {
         if (tool.type !== 'function') throw invalidRequest(`Tool type "${String(tool.type)}" is not supported`, `tools[${i}].type`);
         if (allowed && !allowed.names.has(tool.function.name)) return [];
-        const params = tool.function.parameters;
-        const hasParams = params && Object.keys((params.properties as object | undefined) ?? {}).length > 0;
+        // Converted first: a root $ref or allOf has its properties only once inlined.
+        const params = tool.function.parameters ? convertToGeminiSchema(tool.function.parameters) : undefined;
         return [{
           name: tool.function.name,
           ...(tool.function.description ? { description: tool.function.description } : {}),
-          // Gemini rejects an OBJECT schema without properties: a function without arguments has none.
-          ...(hasParams ? { parameters: convertToGeminiSchema(params) } : {}),
+          // Gemini rejects parameters without properties: a function without arguments has none.
+          ...(params?.properties ? { parameters: params } : {}),
         }];
       }),
     }];
   }
   const choice = request.tool_choice;
-  if (choice === 'none') out.toolConfig = { functionCallingConfig: { mode: 'NONE' } };
-  else if (choice === 'required') out.toolConfig = { functionCallingConfig: { mode: 'ANY' } };
+  // Gemini refuses a functionCallingConfig without functionDeclarations, even mode NONE: with
+  // no tools, none is already what happens.
+  if (choice === 'none') {
+    if (out.tools) out.toolConfig = { functionCallingConfig: { mode: 'NONE' } };
+  } else if (choice === 'required') out.toolConfig = { functionCallingConfig: { mode: 'ANY' } };
   else if (choice === 'auto' && out.tools) out.toolConfig = { functionCallingConfig: { mode: 'AUTO' } };
   else if (allowed) {
     // Gemini takes allowedFunctionNames only with ANY; for auto the shorter list is the limit.
@@ -36,7 +39,7 @@ export function convertToGeminiTools(request: ChatCompletionRequest): Pick<Gemin
     if (choice.type !== 'function') throw invalidRequest(`Gemini does not take a tool_choice of type "${choice.type}"`, 'tool_choice.type');
     out.toolConfig = { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [choice.function.name] } };
   }
-  if (out.toolConfig && out.toolConfig.functionCallingConfig.mode !== 'NONE' && !out.tools) {
+  if (out.toolConfig && !out.tools) {
     throw invalidRequest('tool_choice needs tools', 'tool_choice');
   }
   return out;

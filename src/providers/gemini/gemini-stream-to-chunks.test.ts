@@ -46,3 +46,18 @@ test('an error object mid-stream throws the mapped error; a stream cut before fi
   await assert.rejects(collect('error-mid-stream.sse.txt'), (err: ApiError) => err.status === 503 && err.type === 'overloaded_error');
   await assert.rejects(collect('truncated.sse.txt'), (err: ApiError) => err.status === 502 && err.code === 'upstream_stream_truncated');
 });
+
+test('each event’s logprobsResult rides on its content chunk', async () => {
+  const token = (t: string, p: number) => ({ token: t, logProbability: p });
+  const events = [
+    { candidates: [{ content: { role: 'model', parts: [{ text: 'Hi' }] }, index: 0, logprobsResult: { topCandidates: [{ candidates: [token('Hi', -0.5)] }], chosenCandidates: [token('Hi', -0.5)] } }] },
+    { candidates: [{ content: { role: 'model', parts: [{ text: '!' }] }, finishReason: 'STOP', index: 0, logprobsResult: { topCandidates: [], chosenCandidates: [token('!', -1)] } }] },
+  ];
+  const out: ChatCompletionChunk[] = [];
+  for await (const c of geminiStreamToChunks((async function* () { for (const e of events) yield { data: JSON.stringify(e) }; })(), { model: 'g' })) out.push(c);
+  const withContent = out.filter((c) => c.choices[0]?.delta.content);
+  assert.deepEqual(withContent.map((c) => c.choices[0].logprobs), [
+    { content: [{ token: 'Hi', logprob: -0.5, bytes: [72, 105], top_logprobs: [{ token: 'Hi', logprob: -0.5, bytes: [72, 105] }] }], refusal: null },
+    { content: [{ token: '!', logprob: -1, bytes: [33], top_logprobs: [] }], refusal: null },
+  ]);
+});

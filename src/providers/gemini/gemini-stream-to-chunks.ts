@@ -1,5 +1,6 @@
 import { ApiError } from '../../openai/api-error.ts';
 import type { ChatCompletionChunk, ChunkDelta, FinishReason } from '../../openai/types.ts';
+import { convertGeminiLogprobs } from './convert-gemini-logprobs.ts';
 import { completionId, readParts } from './convert-gemini-response.ts';
 import { convertGeminiUsage } from './convert-gemini-usage.ts';
 import type { GeminiResponse, GeminiUsageMetadata } from './gemini-wire.ts';
@@ -60,7 +61,13 @@ export async function* geminiStreamToChunks(
       }
       const { text, reasoning, toolCalls } = readParts(candidate.content?.parts ?? []);
       if (reasoning) yield chunk(index, { reasoning_content: reasoning });
-      if (text) yield chunk(index, { content: text });
+      if (text) {
+        const content = chunk(index, { content: text });
+        // Each event's logprobsResult covers the tokens it brought.
+        const logprobs = convertGeminiLogprobs(candidate.logprobsResult);
+        if (logprobs) content.choices[0].logprobs = logprobs;
+        yield content;
+      }
       if (toolCalls.length) {
         // Gemini sends each call whole, so one delta carries id, name and all arguments.
         yield chunk(index, { tool_calls: toolCalls.map((call) => ({ index: state.tools++, ...call })) });

@@ -71,12 +71,26 @@ export interface GeminiUsageMetadata {
   [field: string]: unknown;
 }
 
+export interface GeminiLogprobsCandidate {
+  token?: string;
+  tokenId?: number;
+  logProbability?: number;
+}
+
+/** Both lists have one entry per decoding step. */
+export interface GeminiLogprobsResult {
+  topCandidates?: Array<{ candidates?: GeminiLogprobsCandidate[] }>;
+  chosenCandidates?: GeminiLogprobsCandidate[];
+}
+
 export interface GeminiCandidate {
   content?: { role?: string; parts?: GeminiPart[] };
   finishReason?: string;
   finishMessage?: string;
   index?: number;
   safetyRatings?: unknown[];
+  avgLogprobs?: number;
+  logprobsResult?: GeminiLogprobsResult;
   [field: string]: unknown;
 }
 

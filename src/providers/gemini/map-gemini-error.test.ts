@@ -28,3 +28,12 @@ test('503 stays 503 (overloaded), 500 becomes 502, 504 stays a timeout; arrays a
   assert.equal(mapGeminiError(400, '[{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}}]').message, 'bad');
   assert.match(mapGeminiError(502, 'upstream connect error').message, /HTTP 502: upstream connect error/);
 });
+
+test('499 CANCELLED is Gemini cancelling on its side (backendError): a retryable 502, never a client-closed 499', () => {
+  const body = '[{"error":{"code":499,"message":"The operation was cancelled.","errors":[{"message":"The operation was cancelled.","domain":"global","reason":"backendError"}],"status":"CANCELLED"}}]';
+  const err = mapGeminiError(499, body);
+  assert.equal(err.status, 502);
+  assert.equal(err.type, 'upstream_error');
+  assert.equal(err.code, 'CANCELLED');
+  assert.equal(err.message, 'The operation was cancelled.');
+});

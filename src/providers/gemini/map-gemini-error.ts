@@ -3,7 +3,7 @@ import { ApiError, type ErrorType } from '../../openai/api-error.ts';
 // A Gemini error (`{error:{code, message, status, details}}`, sometimes wrapped in an array)
 // → the ApiError an OpenAI client expects. 4xx keep status and message (an invalid API key,
 // which Gemini reports as 400 API_KEY_INVALID, is a 401); 429 keeps its retry delay;
-// 503 UNAVAILABLE (overloaded) → 503; 504 → 504; other 5xx → 502.
+// 503 UNAVAILABLE (overloaded) → 503; 504 → 504; other 5xx, and 499 CANCELLED, → 502.
 
 interface GoogleError {
   code?: number;
@@ -42,7 +42,9 @@ function errorFor(status: number, error: GoogleError | null, headers: Record<str
   }
   if (status === 503) return new ApiError(503, message, { type: 'overloaded_error', code });
   if (status === 504) return new ApiError(504, message, { type: 'timeout_error', code });
-  if (status >= 500) return new ApiError(502, message, { type: 'upstream_error', code });
+  // 499 CANCELLED is Gemini giving up on its side (Iris's own aborts never read an answer), and
+  // 499 is how Iris logs a client that went away: a failure of the upstream, as 5xx are.
+  if (status >= 500 || status === 499) return new ApiError(502, message, { type: 'upstream_error', code });
   if (status >= 400) return new ApiError(status, message, { type: TYPE_BY_STATUS[status] ?? 'invalid_request_error', code });
   return new ApiError(502, message, { type: 'upstream_error', code });
 }
