@@ -30,6 +30,8 @@ describe('sampling settings newer Claude models refuse', () => {
         { name: 'opus', provider: 'claude', upstream: 'claude-opus-4-7' },
         { name: 'opus-strict', provider: 'strict', upstream: 'claude-opus-4-7' },
         { name: 'opus-4-6', provider: 'strict', upstream: 'claude-opus-4-6' },
+        { name: 'opus-4', provider: 'strict', upstream: 'claude-opus-4-20250514' },
+        { name: 'opus-4-6-clamp', provider: 'claude', upstream: 'claude-opus-4-6' },
       ],
     });
   });
@@ -88,7 +90,22 @@ describe('sampling settings newer Claude models refuse', () => {
   });
 
   it('an older Claude gets them as sent', async () => {
-    assertChatCompletion(await create('opus-4-6'));
+    assertChatCompletion(await create('opus-4'));
     assert.deepEqual([fake.requests[0].body.temperature, fake.requests[0].body.top_p, fake.requests[0].body.top_k], [0.2, 0.5, 40]);
+  });
+
+  it('Claude 4.1 to 4.6 take temperature or top_p, not both: top_p is left out, or refused under refuse', async () => {
+    assertChatCompletion(await create('opus-4-6-clamp'));
+    assert.deepEqual([fake.requests[0].body.temperature, fake.requests[0].body.top_p, fake.requests[0].body.top_k], [0.2, undefined, 40]);
+    await assert.rejects(create('opus-4-6'), (err: InstanceType<typeof OpenAI.APIError>) => {
+      assert.equal(err.status, 400);
+      assertErrorResponse({ error: err.error });
+      assert.equal((err.error as { param: string }).param, 'top_p');
+      return true;
+    });
+    assert.equal(fake.requests.length, 1);
+    // Either one alone goes as sent.
+    assertChatCompletion(await create('opus-4-6', { top_p: undefined }));
+    assert.deepEqual([fake.requests[1].body.temperature, fake.requests[1].body.top_p], [0.2, undefined]);
   });
 });

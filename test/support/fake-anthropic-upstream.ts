@@ -136,6 +136,12 @@ function validate(body: any): string | null {
   if (body.temperature !== undefined && (body.temperature < 0 || body.temperature > 1)) return 'temperature: Input should be less than or equal to 1';
   const deprecated = deprecatedSampling(body);
   if (deprecated) return `\`${deprecated}\` is deprecated for this model.`;
+  if (oneOfTwo(body) && body.temperature !== undefined && body.top_p !== undefined) {
+    return '`temperature` and `top_p` cannot both be specified for this model. Please use only one.';
+  }
+  if (Array.isArray(body.stop_sequences) && body.stop_sequences.some((s: unknown) => typeof s !== 'string' || s.trim() === '')) {
+    return 'stop_sequences: each stop sequence must contain non-whitespace';
+  }
   if (body.system !== undefined && !Array.isArray(body.system) && typeof body.system !== 'string') return 'system: Input should be a valid list';
   if (!Array.isArray(body.messages) || body.messages.length === 0) return 'messages: Field required';
   const toolIds = new Set<string>();
@@ -149,7 +155,10 @@ function validate(body: any): string | null {
       const b = blocks[j];
       const at = `messages.${i}.content.${j}`;
       if (b.type === 'text') {
-        if (typeof b.text !== 'string' || (b.text === '' && !(i === body.messages.length - 1 && m.role === 'assistant'))) return `${at}: text content blocks must be non-empty`;
+        const prefill = i === body.messages.length - 1 && m.role === 'assistant';
+        if (typeof b.text !== 'string' || (b.text === '' && !prefill)) return `${at}: text content blocks must be non-empty`;
+        if (b.text.trim() === '' && b.text !== '') return `${at}: text content blocks must contain non-whitespace text`;
+        if (prefill && j === blocks.length - 1 && b.text !== b.text.trimEnd()) return 'final assistant content cannot end with trailing whitespace';
       } else if (b.type === 'image') {
         if (m.role !== 'user') return `${at}: images are only allowed in user messages`;
         const s = b.source;
@@ -162,6 +171,7 @@ function validate(body: any): string | null {
       } else if (b.type === 'tool_use') {
         if (m.role !== 'assistant') return `${at}: tool_use blocks are only allowed in assistant messages`;
         if (!b.id || !b.name || typeof b.input !== 'object' || b.input === null) return `${at}: tool_use needs id, name and an object input`;
+        if (!/^[a-zA-Z0-9_-]+$/.test(b.id)) return `${at}.id: String should match pattern '^[a-zA-Z0-9_-]+$'`;
         toolIds.add(b.id);
       } else if (b.type === 'tool_result') {
         if (m.role !== 'user') return `${at}: tool_result blocks are only allowed in user messages`;
@@ -187,6 +197,13 @@ function deprecatedSampling(body: any): string | null {
   if (body.top_p !== undefined && body.top_p < 0.99) return 'top_p';
   if (body.top_k !== undefined) return 'top_k';
   return null;
+}
+
+/** Claude 4.1 to 4.6 take temperature or top_p, not both. */
+function oneOfTwo(body: any): boolean {
+  const match = /claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d)(?!\d))?/.exec(body.model);
+  const version = match ? Number(match[1]) * 10 + Number(match[2] ?? 0) : 0;
+  return version >= 41 && version < 47;
 }
 
 const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'];

@@ -16,12 +16,18 @@ const NEWER = [
   'claude-opus-5',
   'claude-mythos-preview',
 ];
-const OLDER = [
+// Claude 4.1 to 4.6 take each setting, but not temperature and top_p together.
+const ONE_OF_TWO = [
   'claude-opus-4-6',
   'us.anthropic.claude-opus-4-6-v1:0',
   'claude-opus-4-6@default',
   'claude-sonnet-4-5-20250929',
+  'claude-haiku-4-5',
+  'claude-opus-4-1-20250805',
+];
+const OLDER = [
   'claude-opus-4-20250514',
+  'claude-sonnet-4-20250514',
   'claude-3-7-sonnet@20250219',
   'anthropic.claude-3-5-sonnet-20240620-v1:0',
   'glm-4.6',
@@ -74,5 +80,19 @@ test('older Claudes and other models get the settings as before', () => {
     // top_k -1 is "off" (as in vLLM), which Anthropic would refuse as a value.
     assert.deepEqual(anthropicSampling({ model, top_k: -1 }, 'clamp'), {}, model);
     assert.deepEqual(anthropicSampling({ model }, 'clamp'), {}, model);
+  }
+});
+
+test('Claude 4.1 to 4.6 refuse temperature and top_p together: top_p is left out, or under refuse a 400', () => {
+  for (const model of ONE_OF_TWO) {
+    assert.deepEqual(anthropicSampling({ model, ...ASKED }, 'clamp'), { temperature: 0.2, top_k: 40 }, model);
+    assert.deepEqual(anthropicSampling({ model, ...ASKED }, 'scale'), { temperature: 0.1, top_k: 40 }, model);
+    assert.throws(() => anthropicSampling({ model, ...ASKED }, 'refuse'), (err: ApiError) =>
+      err.status === 400 && err.param === 'top_p' && err.code === 'unsupported_parameter' && /temperature/.test(err.message), model);
+    // A top_p of 0.99 or more is the default in all but name (clients send 1 on every request): left out under every policy.
+    assert.deepEqual(anthropicSampling({ model, temperature: 0.2, top_p: 1 }, 'refuse'), { temperature: 0.2 }, model);
+    // Either one alone goes as sent.
+    assert.deepEqual(anthropicSampling({ model, top_p: 0.5, top_k: 40 }, 'refuse'), { top_p: 0.5, top_k: 40 }, model);
+    assert.deepEqual(anthropicSampling({ model, temperature: 0.2 }, 'refuse'), { temperature: 0.2 }, model);
   }
 });

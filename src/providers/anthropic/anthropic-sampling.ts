@@ -12,6 +12,9 @@ import { mapAnthropicTemperature, type TemperaturePolicy } from './map-anthropic
 // `refuse` the client is told instead, in OpenAI's words for a model that takes only the default.
 // top_p is never sent to such models: values of 0.99 and more are the default in all but name,
 // and Opus 4.8 has been seen refusing even 1. top_k -1 means "off" (as in vLLM): never sent.
+// Claude 4.1 to 4.6 take temperature or top_p but answer 400 to both ("cannot both be
+// specified for this model"): beside a temperature, top_p is left out (a top_p of 0.99 or more
+// under every policy, as the default it nearly is; a lower one is refused under `refuse`).
 
 export type AnthropicSampling = Pick<AnthropicRequest, 'temperature' | 'top_p' | 'top_k'>;
 type SamplingRequest = Pick<ChatCompletionRequest, 'model' | 'temperature' | 'top_p' | 'top_k'>;
@@ -27,7 +30,12 @@ export function anthropicSampling(request: SamplingRequest, policy: TemperatureP
   const temperature = mapAnthropicTemperature(request.temperature, policy);
   if (temperature !== undefined && (temperature === 1 || !onlyDefaults)) sampling.temperature = temperature;
   if (onlyDefaults) return sampling;
-  if (request.top_p != null) sampling.top_p = request.top_p;
+  if (request.top_p != null) {
+    if (sampling.temperature === undefined || !takesOneOfTwo(request.model)) sampling.top_p = request.top_p;
+    else if (policy === 'refuse' && request.top_p < MIN_TOP_P) {
+      throw invalidRequest("Unsupported parameter: 'top_p' cannot be set together with 'temperature' with this model. Set only one of them.", 'top_p', 'unsupported_parameter');
+    }
+  }
   if (topK != null) sampling.top_k = topK;
   return sampling;
 }
@@ -36,6 +44,12 @@ export function anthropicSampling(request: SamplingRequest, policy: TemperatureP
 function takesOnlyDefaults(model: string): boolean {
   const version = claudeVersion(model);
   return version === 'newer-family' || (typeof version === 'number' && version >= 47);
+}
+
+/** Claude 4.1 to 4.6: temperature or top_p, not both. */
+function takesOneOfTwo(model: string): boolean {
+  const version = claudeVersion(model);
+  return typeof version === 'number' && version >= 41 && version < 47;
 }
 
 function refuseNonDefaults(temperature: number | null | undefined, topP: number | null | undefined, topK: number | null | undefined): void {

@@ -58,3 +58,31 @@ test('json_schema via a forced tool streams the tool input as content and finish
   assert.equal(deltas.map((d) => d.content ?? '').join(''), 'Checking Oslo.{"city": "Oslo"}');
   assert.equal(chunks.at(-2)!.choices[0].finish_reason, 'stop');
 });
+
+async function fromEvents(events: Array<Record<string, unknown>>, json: AnthropicJsonMode | null = null): Promise<ChatCompletionChunk[]> {
+  async function* source() {
+    for (const e of events) yield { event: String(e.type), data: JSON.stringify(e) };
+  }
+  const out: ChatCompletionChunk[] = [];
+  for await (const chunk of anthropicStreamToChunks(source(), json, 1700000000)) out.push(chunk);
+  return out;
+}
+
+const toolStream = (input: Record<string, unknown>, partials: string[]) => [
+  { type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', content: [], model: 'claude-x', stop_reason: null, usage: { input_tokens: 5, output_tokens: 1 } } },
+  { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'toolu_1', name: 'get_time', input } },
+  ...partials.map((partial_json) => ({ type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json } })),
+  { type: 'content_block_stop', index: 0 },
+  { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 7 } },
+  { type: 'message_stop' },
+];
+
+test('a tool called without arguments streams them as {} (Anthropic sends one empty input_json_delta), as a complete answer gives them', async () => {
+  const args = async (input: Record<string, unknown>, partials: string[]) =>
+    (await fromEvents(toolStream(input, partials))).flatMap((c) => c.choices.flatMap((ch) => ch.delta.tool_calls ?? [])).map((t) => t.function?.arguments ?? '').join('');
+  assert.equal(await args({}, ['']), '{}');
+  assert.equal(await args({}, []), '{}');
+  // An Anthropic-compatible server that puts the whole input in content_block_start.
+  assert.equal(await args({ tz: 'UTC' }, []), '{"tz":"UTC"}');
+  assert.equal(await args({}, ['{"tz":', '"UTC"}']), '{"tz":"UTC"}');
+});

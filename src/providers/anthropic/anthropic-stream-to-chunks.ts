@@ -16,7 +16,11 @@ export interface SseMessage {
   data: string;
 }
 
-type BlockKind = { kind: 'text' | 'thinking' | 'other' } | { kind: 'tool'; toolIndex: number } | { kind: 'json'; buffer: string };
+/** What each content block is; a tool call keeps its content_block_start `input` and whether argument text followed. */
+type BlockKind =
+  | { kind: 'text' | 'thinking' | 'other' }
+  | { kind: 'tool'; toolIndex: number; input: unknown; streamed: boolean }
+  | { kind: 'json'; buffer: string };
 
 export async function* anthropicStreamToChunks(
   events: AsyncIterable<SseMessage>,
@@ -61,12 +65,12 @@ export async function* anthropicStreamToChunks(
         } else if (block.type === 'thinking') {
           blocks.set(event.index, { kind: 'thinking' });
         } else if (block.type === 'tool_use') {
-          const use = block as { id: string; name: string };
+          const use = block as { id: string; name: string; input?: unknown };
           if (json?.mode === 'tool' && use.name === json.name) {
             blocks.set(event.index, { kind: 'json', buffer: '' });
           } else {
             const toolIndex = toolCount++;
-            blocks.set(event.index, { kind: 'tool', toolIndex });
+            blocks.set(event.index, { kind: 'tool', toolIndex, input: use.input, streamed: false });
             yield chunk({ tool_calls: [{ index: toolIndex, id: use.id, type: 'function', function: { name: use.name, arguments: '' } }] });
           }
         } else {
@@ -81,6 +85,7 @@ export async function* anthropicStreamToChunks(
         else if (delta.type === 'thinking_delta' && delta.thinking) yield chunk({ reasoning_content: delta.thinking });
         else if (delta.type === 'input_json_delta' && delta.partial_json) {
           if (kind.kind === 'tool') {
+            kind.streamed = true;
             yield chunk({ tool_calls: [{ index: kind.toolIndex, function: { arguments: delta.partial_json } }] });
           } else if (kind.kind === 'json') {
             // A wrapped schema's value cannot be cut out of partial JSON; it is sent whole at the end.
@@ -95,6 +100,12 @@ export async function* anthropicStreamToChunks(
       }
       case 'content_block_stop': {
         const kind = blocks.get(event.index);
+        // A call without arguments comes with one empty input_json_delta: its arguments are
+        // `{}`, as in a complete answer, not '' (which clients fail to parse). A server that
+        // gives the whole input in content_block_start and no deltas gets that input.
+        if (kind?.kind === 'tool' && !kind.streamed) {
+          yield chunk({ tool_calls: [{ index: kind.toolIndex, function: { arguments: JSON.stringify(kind.input ?? {}) } }] });
+        }
         if (kind?.kind === 'json' && json?.mode === 'tool') {
           if (json.wrapped) yield content(unwrapValue(kind.buffer));
           else if (!jsonToolStarted) yield content('{}');

@@ -61,3 +61,15 @@ test('JSON modes: the prefill is put back; the forced tool input is the content'
   tool.content = [{ type: 'tool_use', id: 't', name: 'answer', input: { value: ['a', 'b'] } }];
   assert.equal(convertAnthropicResponse(tool, { mode: 'tool', name: 'answer', wrapped: true }).choices[0].message.content, '["a","b"]');
 });
+
+test('json_schema beside client tools: a client tool call keeps finish_reason tool_calls, whatever the block order', () => {
+  const tool = fixture('tool-use.json');
+  tool.stop_reason = 'tool_use';
+  tool.content = [
+    { type: 'tool_use', id: 't1', name: 'answer', input: { colour: 'red' } },
+    { type: 'tool_use', id: 't2', name: 'get_weather', input: { city: 'Oslo' } },
+  ];
+  const choice = convertAnthropicResponse(tool, { mode: 'tool', name: 'answer', wrapped: false }).choices[0];
+  assert.equal(choice.finish_reason, 'tool_calls');
+  assert.deepEqual(choice.message.tool_calls?.map((c) => c.function.name), ['get_weather']);
+});

@@ -11,6 +11,7 @@ export function convertAnthropicResponse(message: AnthropicResponse, json: Anthr
   let reasoning = '';
   const toolCalls: ToolCall[] = [];
   let finish: FinishReason = mapAnthropicStopReason(message.stop_reason);
+  let answered = false;
   for (const block of message.content ?? []) {
     if (block.type === 'text') text += (block as { text: string }).text;
     else if (block.type === 'thinking') reasoning += (block as { thinking: string }).thinking;
@@ -18,13 +19,15 @@ export function convertAnthropicResponse(message: AnthropicResponse, json: Anthr
       const use = block as AnthropicToolUseBlock;
       if (json?.mode === 'tool' && use.name === json.name) {
         text += JSON.stringify(json.wrapped ? (use.input as { value?: unknown })?.value ?? null : use.input ?? {});
-        // The forced tool is how the answer arrives, not a call the client must run.
-        if (finish === 'tool_calls') finish = 'stop';
+        answered = true;
       } else {
         toolCalls.push({ id: use.id, type: 'function', function: { name: use.name, arguments: JSON.stringify(use.input ?? {}) } });
       }
     }
   }
+  // The answer tool is how the answer arrives, not a call the client must run; the client's
+  // own tools (callable beside it) keep tool_calls.
+  if (answered && finish === 'tool_calls' && toolCalls.length === 0) finish = 'stop';
   if (json?.mode === 'prefill') text = json.prefix + text;
   const refused = message.stop_reason === 'refusal';
   const msg: ResponseMessage = {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { ApiError } from '../../openai/api-error.ts';
 import type { ChatCompletionRequest } from '../../openai/types.ts';
 import { convertToAnthropicRequest } from './convert-to-anthropic-request.ts';
 
@@ -18,17 +19,17 @@ test('max_tokens is always sent: max_completion_tokens, then max_tokens, then th
 
 test('sampling and stop fields map to their Anthropic names; unknown OpenAI fields are not sent', () => {
   const { body } = convertToAnthropicRequest(
-    req({ model: 'claude-sonnet-4-5', stop: '\n\n', top_p: 0.9, top_k: 40, temperature: 1.5, user: 'u-1', seed: 3, presence_penalty: 1, logit_bias: { '1': 2 } }),
+    req({ model: 'claude-sonnet-4-20250514', stop: '\n\nQ:', top_p: 0.9, top_k: 40, temperature: 1.5, user: 'u-1', seed: 3, presence_penalty: 1, logit_bias: { '1': 2 } }),
     { ...opts, stream: true },
   );
   assert.deepEqual(body, {
-    model: 'claude-sonnet-4-5',
+    model: 'claude-sonnet-4-20250514',
     max_tokens: 4096,
     messages: [{ role: 'user', content: [{ type: 'text', text: 'Describe it' }] }],
     temperature: 1,
     top_p: 0.9,
     top_k: 40,
-    stop_sequences: ['\n\n'],
+    stop_sequences: ['\n\nQ:'],
     metadata: { user_id: 'u-1' },
     stream: true,
   });
@@ -116,4 +117,48 @@ test('what Anthropic cannot combine with thinking wins over reasoning_effort: fo
     assert.equal(body.temperature, 0.2, 'sampling settings stay when there is no thinking');
     assert.equal(body.max_tokens, 4096);
   }
+});
+
+test('a stop sequence that is only whitespace, which Anthropic refuses, is a 400 on stop', () => {
+  for (const stop of ['\n', ['END', ' \n']]) {
+    assert.throws(() => convertToAnthropicRequest(req({ stop }), opts), (err: ApiError) =>
+      err.status === 400 && err.param === 'stop' && err.code === 'unsupported_value' && /whitespace/.test(err.message), JSON.stringify(stop));
+  }
+  assert.deepEqual(convertToAnthropicRequest(req({ stop: ['\nObservation:', ''] }), opts).body.stop_sequences, ['\nObservation:']);
+});
+
+test('json_schema beside the client’s tools: the model may call them or answer (tool_choice any)', () => {
+  const fn = { type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object' } } };
+  const format = { type: 'json_schema' as const, json_schema: { name: 'answer', schema: { type: 'object' } } };
+  for (const extra of [{}, { tool_choice: 'auto' as const }]) {
+    const plan = convertToAnthropicRequest(req({ tools: [fn], response_format: format, ...extra }), opts);
+    assert.deepEqual(plan.body.tools?.map((t) => t.name), ['get_weather', 'answer']);
+    assert.deepEqual(plan.body.tool_choice, { type: 'any' });
+    assert.deepEqual(plan.json, { mode: 'tool', name: 'answer', wrapped: false });
+  }
+  assert.deepEqual(convertToAnthropicRequest(req({ tools: [fn], response_format: format, parallel_tool_calls: false }), opts).body.tool_choice, { type: 'any', disable_parallel_tool_use: true });
+  // tool_choice none: the tools are not to be called, so the answer is forced as before.
+  assert.deepEqual(convertToAnthropicRequest(req({ tools: [fn], tool_choice: 'none', response_format: format }), opts).body.tool_choice, { type: 'tool', name: 'answer' });
+  // A tool call the client forces is what it gets; the answer comes in a later turn.
+  for (const tool_choice of ['required' as const, { type: 'function' as const, function: { name: 'get_weather' } }]) {
+    const plan = convertToAnthropicRequest(req({ tools: [fn], tool_choice, response_format: format }), opts);
+    assert.deepEqual(plan.body.tools?.map((t) => t.name), ['get_weather']);
+    assert.notEqual(plan.body.tool_choice?.type, 'auto');
+    assert.equal(plan.json, null);
+  }
+});
+
+test('json_object beside tools the model may call: the instruction, but no `{` prefill, which would rule out a call', () => {
+  const fn = { type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object' } } };
+  const plan = convertToAnthropicRequest(req({ tools: [fn], response_format: { type: 'json_object' } }), opts);
+  assert.equal(plan.json, null);
+  assert.equal(plan.body.messages.at(-1)?.role, 'user');
+  assert.match(plan.body.system?.at(-1)?.text ?? '', /JSON/);
+  assert.equal(convertToAnthropicRequest(req({ tools: [fn], tool_choice: 'none', response_format: { type: 'json_object' } }), opts).json?.mode, 'prefill');
+});
+
+test('safety_identifier, which replaces the deprecated user, becomes metadata.user_id', () => {
+  assert.deepEqual(convertToAnthropicRequest(req({ safety_identifier: 'hash-1' }), opts).body.metadata, { user_id: 'hash-1' });
+  assert.deepEqual(convertToAnthropicRequest(req({ safety_identifier: 'hash-1', user: 'u-1' }), opts).body.metadata, { user_id: 'hash-1' });
+  assert.deepEqual(convertToAnthropicRequest(req({ user: 'u-1' }), opts).body.metadata, { user_id: 'u-1' });
 });

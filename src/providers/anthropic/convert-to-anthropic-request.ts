@@ -1,3 +1,4 @@
+import { invalidRequest } from '../../openai/api-error.ts';
 import type { ChatCompletionRequest } from '../../openai/types.ts';
 import { thinkingConflict } from './anthropic-thinking-conflict.ts';
 import { anthropicSampling } from './anthropic-sampling.ts';
@@ -10,8 +11,14 @@ import { mapAnthropicThinking } from './map-anthropic-thinking.ts';
 // A whole OpenAI request → one Anthropic Messages request (n is the provider's business:
 // Anthropic has no n). JSON output has no native switch here, so:
 //  - json_object: ask in the system prompt and prefill the answer with `{` (not while
-//    thinking: Anthropic refuses a prefill then, and the instruction alone must do);
+//    thinking: Anthropic refuses a prefill then, and the instruction alone must do; nor while
+//    the client's tools may be called: text already begun rules out a call);
 //  - json_schema: force a tool whose input schema is the schema; its input is the answer.
+//    Beside tools the client lets the model call, the model must call one of them or the
+//    answer tool (`any`), as OpenAI lets it call tools or answer; a client tool call the
+//    client forces is what it gets, and the answer comes in a later turn.
+// Anthropic refuses stop sequences that are only whitespace; OpenAI clients send "\n", which
+// is a 400 naming `stop` here rather than a longer answer than the client asked for.
 // reasoning_effort turns thinking on (map-anthropic-thinking.ts). With thinking Anthropic
 // refuses temperature other than 1, top_k, and top_p below 0.95, so those are left out: the
 // client asked for reasoning explicitly, and OpenAI's own reasoning models take no sampling
@@ -45,16 +52,19 @@ export function convertToAnthropicRequest(request: ChatCompletionRequest, option
     max_tokens: maxTokens ?? options.defaultMaxTokens,
     messages,
   };
-  if (request.stop != null) {
-    const stops = (typeof request.stop === 'string' ? [request.stop] : request.stop).filter((s) => s !== '');
-    if (stops.length) body.stop_sequences = stops;
-  }
-  if (typeof request.user === 'string' && request.user) body.metadata = { user_id: request.user };
+  const stops = stopSequences(request.stop);
+  if (stops.length) body.stop_sequences = stops;
+  // safety_identifier replaces OpenAI's deprecated `user`; both name the end user for abuse checks, as user_id does.
+  const userId = nonEmpty(request.safety_identifier) ?? nonEmpty(request.user);
+  if (userId) body.metadata = { user_id: userId };
   Object.assign(body, convertToAnthropicTools(request));
+  const clientChoice = body.tool_choice;
+  const toolsCallable = Boolean(body.tools?.length) && clientChoice?.type !== 'none';
+  const forcesClientTool = toolsCallable && (clientChoice?.type === 'any' || clientChoice?.type === 'tool');
   if (options.stream) body.stream = true;
 
   const format = request.response_format;
-  const thinking = thinkingConflict(body, format?.type === 'json_schema')
+  const thinking = thinkingConflict(body, format?.type === 'json_schema' && !forcesClientTool)
     ? undefined
     : mapAnthropicThinking(request.reasoning_effort, { model: request.model, maxTokens, defaultMaxTokens: options.defaultMaxTokens });
   Object.assign(body, thinking ?? anthropicSampling(request, options.temperature));
@@ -64,11 +74,11 @@ export function convertToAnthropicRequest(request: ChatCompletionRequest, option
     system.push({ type: 'text', text: JSON_OBJECT_INSTRUCTION });
     const last = messages.at(-1)!;
     // A client's own assistant prefill already steers the answer; add ours only after a user turn.
-    if (last.role === 'user' && !thinking) {
+    if (last.role === 'user' && !thinking && !toolsCallable) {
       messages.push({ role: 'assistant', content: [{ type: 'text', text: '{' }] });
       json = { mode: 'prefill', prefix: '{' };
     }
-  } else if (format?.type === 'json_schema') {
+  } else if (format?.type === 'json_schema' && !forcesClientTool) {
     const name = toolName(format.json_schema.name);
     const schema = format.json_schema.schema ?? { type: 'object' };
     // Tool inputs must be objects; other schemas are wrapped in a one-field object.
@@ -81,11 +91,27 @@ export function convertToAnthropicRequest(request: ChatCompletionRequest, option
         input_schema: wrapped ? { type: 'object', properties: { value: schema }, required: ['value'] } : schema,
       },
     ];
-    body.tool_choice = { type: 'tool', name };
+    body.tool_choice = toolsCallable
+      ? { type: 'any', ...(clientChoice && 'disable_parallel_tool_use' in clientChoice ? { disable_parallel_tool_use: clientChoice.disable_parallel_tool_use } : {}) }
+      : { type: 'tool', name };
     json = { mode: 'tool', name, wrapped };
   }
   if (system.length) body.system = system;
   return { body, json };
+}
+
+function stopSequences(stop: ChatCompletionRequest['stop']): string[] {
+  if (stop == null) return [];
+  const stops = (typeof stop === 'string' ? [stop] : stop).filter((s) => s !== '');
+  const blank = stops.find((s) => s.trim() === '');
+  if (blank !== undefined) {
+    throw invalidRequest(`Anthropic does not take a stop sequence that is only whitespace (${JSON.stringify(blank)})`, 'stop', 'unsupported_value');
+  }
+  return stops;
+}
+
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === 'string' && value ? value : undefined;
 }
 
 function toolName(name: string): string {

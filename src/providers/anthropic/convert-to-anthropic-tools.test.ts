@@ -38,3 +38,14 @@ test('allowed_tools: only the allowed tools are sent; required becomes any (the 
   assert.deepEqual(required.tools?.map((t) => t.name), ['get_weather']);
   assert.deepEqual(required.tool_choice, { type: 'any', disable_parallel_tool_use: true });
 });
+
+test('parameters without a type get type object, which Anthropic’s input_schema requires', () => {
+  const out = convertToAnthropicTools(base({ tools: [
+    { type: 'function', function: { name: 'a', parameters: {} } },
+    { type: 'function', function: { name: 'b', parameters: { properties: { x: { type: 'string' } }, required: ['x'] } } },
+  ] }));
+  assert.deepEqual(out.tools?.map((t) => t.input_schema), [
+    { type: 'object' },
+    { type: 'object', properties: { x: { type: 'string' } }, required: ['x'] },
+  ]);
+});

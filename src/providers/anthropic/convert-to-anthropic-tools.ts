@@ -21,7 +21,7 @@ export function convertToAnthropicTools(request: ChatCompletionRequest): Anthrop
       return [{
         name: tool.function.name,
         ...(tool.function.description ? { description: tool.function.description } : {}),
-        input_schema: tool.function.parameters ?? { type: 'object', properties: {} },
+        input_schema: inputSchema(tool.function.parameters),
       }];
     });
   }
@@ -40,4 +40,10 @@ export function convertToAnthropicTools(request: ChatCompletionRequest): Anthrop
     throw invalidRequest('tool_choice needs tools', 'tool_choice');
   }
   return out;
+}
+
+/** Anthropic requires `type: "object"` on every input_schema; OpenAI takes `{}` for no parameters. */
+function inputSchema(parameters: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!parameters) return { type: 'object', properties: {} };
+  return 'type' in parameters ? parameters : { type: 'object', ...parameters };
 }

@@ -39,3 +39,11 @@ test('stream error events map by their type', () => {
   assert.equal(mapAnthropicStreamError({ type: 'api_error', message: 'x' }).status, 502);
   assert.equal(mapAnthropicStreamError({ type: 'rate_limit_error', message: 'x' }).status, 429);
 });
+
+test('a 413 without Anthropic’s JSON body (Cloudflare answers it) still says request_too_large', () => {
+  const err = mapAnthropicError(413, '<html><head><title>413 Request Entity Too Large</title></head></html>');
+  assert.equal(err.status, 413);
+  assert.equal(err.type, 'invalid_request_error');
+  assert.equal(err.code, 'request_too_large');
+  assert.equal(mapAnthropicError(413, '{"type":"error","error":{"type":"request_too_large","message":"Request exceeds the maximum allowed number of bytes."}}').code, 'request_too_large');
+});

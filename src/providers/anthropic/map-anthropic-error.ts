@@ -38,7 +38,8 @@ export function mapAnthropicStreamError(error: { type?: string; message?: string
 }
 
 function errorFor(status: number, message: string, upstreamType: string | null, headers: Record<string, string>): ApiError {
-  const code = upstreamType;
+  // Anthropic's 413 comes from Cloudflare, in front of its API, and may have no JSON body to name it.
+  const code = upstreamType ?? (status === 413 ? 'request_too_large' : null);
   if (status === 529 || status === 503 || upstreamType === 'overloaded_error') {
     return new ApiError(503, message, { type: 'overloaded_error', code, headers: retryHeaders(headers) });
   }
