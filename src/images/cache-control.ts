@@ -1,5 +1,6 @@
 // How long a fetched image may be reused, from its response headers (RFC 9111, simplified
-// for a shared cache that only ever replays a GET): no-store / no-cache → not cached;
+// for a shared cache that only ever replays a GET): no-store / no-cache / private → not cached
+// (private: a shared cache must not store it, and Iris's cache serves every client);
 // s-maxage or max-age; else Expires; else a default freshness.
 
 export function freshnessMs(
@@ -14,7 +15,7 @@ export function freshnessMs(
       const [name, value] = part.trim().split('=', 2);
       if (name) directives.set(name.trim(), value === undefined ? true : value.trim().replace(/^"|"$/g, ''));
     }
-    if (directives.has('no-store') || directives.has('no-cache')) return 0;
+    if (directives.has('no-store') || directives.has('no-cache') || directives.has('private')) return 0;
     for (const name of ['s-maxage', 'max-age']) {
       const v = directives.get(name);
       if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v) * 1000;

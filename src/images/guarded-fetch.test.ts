@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { createGuardedFetcher, ImageFetchError, type GuardedFetcher } from './guarded-fetch.ts';
+import { createGuardedFetcher, ImageFetchError, parseFetchUrl, type GuardedFetcher } from './guarded-fetch.ts';
 
 // Every connection here goes to 127.0.0.1; the refused cases never connect at all (the
 // connector refuses before dialling), which is what `kind: 'refused'` asserts.
@@ -100,6 +100,8 @@ describe('guarded fetch', () => {
     ['decimal loopback', (p: number) => `http://2130706434:${p}/img.png?token=secret`],
     ['hex loopback', (p: number) => `http://0x7f000002:${p}/img.png?token=secret`],
     ['short-form loopback', (p: number) => `http://127.2:${p}/img.png?token=secret`],
+    ['octal loopback', (p: number) => `http://0177.0.0.2:${p}/img.png?token=secret`],
+    ['loopback with a trailing dot', (p: number) => `http://127.0.0.2.:${p}/img.png?token=secret`],
     ['the unspecified address', (p: number) => `http://0.0.0.0:${p}/img.png?token=secret`],
     ['the allowed host on another port', (p: number) => `http://127.0.0.1:${p + 1 === 65536 ? 1 : p + 1}/img.png?token=secret`],
   ] as const;
@@ -135,6 +137,14 @@ describe('guarded fetch', () => {
     assert.equal((await failure(f, 'ftp://example.com/x.png')).kind, 'invalid_url');
     assert.equal((await failure(f, `http://127.0.0.1:${port}/to?u=${encodeURIComponent('file:///etc/passwd')}`)).kind, 'invalid_url');
     await f.close();
+  });
+
+  test('a redirect from https to plain http is refused (the image would travel unprotected)', () => {
+    const from = new URL('https://cdn.example/a.png?sig=secret');
+    assert.throws(() => parseFetchUrl('http://cdn.example/a.png', from), (err: unknown) => err instanceof ImageFetchError && err.kind === 'refused' && !err.message.includes('secret'));
+    assert.equal(parseFetchUrl('https://other.example/b.png', from).href, 'https://other.example/b.png');
+    assert.equal(parseFetchUrl('https://other.example/b.png', new URL('http://cdn.example/')).protocol, 'https:');
+    assert.equal(parseFetchUrl('http://cdn.example/c.png').protocol, 'http:');
   });
 
   test('stops an endless redirect chain', async () => {
@@ -193,6 +203,36 @@ describe('guarded fetch', () => {
     await f.close();
   });
 
+  test('a deny-listed address is denied under any name that reaches it', async () => {
+    // Allow-listing stands in for "public" here: the deny entry must still win, whether the
+    // address is reached through a DNS name or spelled as an IPv4-mapped IPv6 literal.
+    const resolve = async () => ['127.0.0.1'];
+    const f = fetcher({
+      resolve,
+      denyHosts: ['127.0.0.1'],
+      allowHosts: [`alias.test:${port}`, `[::ffff:127.0.0.1]:${port}`],
+    });
+    assert.equal((await failure(f, `http://alias.test:${port}/img.png`)).kind, 'refused');
+    assert.equal((await failure(f, `http://[::ffff:127.0.0.1]:${port}/img.png`)).kind, 'refused');
+    await f.close();
+  });
+
+  test('names under localhost are refused, with or without a trailing dot', async () => {
+    const asked: string[] = [];
+    const resolve = async (host: string) => {
+      asked.push(host);
+      return ['127.0.0.1'];
+    };
+    const f = fetcher({ resolve });
+    for (const host of ['localhost.', 'LOCALHOST', 'a.localhost', 'a.localhost.']) {
+      assert.equal((await failure(f, `http://${host}:${port}/img.png`)).kind, 'refused', host);
+    }
+    assert.deepEqual(asked, ['localhost', 'localhost', 'a.localhost', 'a.localhost']);
+    assert.equal((await failure(f, `http://.:${port}/img.png`)).kind, 'refused');
+    assert.equal(asked.length, 4);
+    await f.close();
+  });
+
   test('reserves memory before holding the bytes', async () => {
     const f = fetcher();
     const reserved: number[] = [];
@@ -214,6 +254,7 @@ describe('guarded fetch against a hostile server', () => {
   let rawPort: number;
   const seen: string[] = [];
   const bomb = gzipSync(Buffer.alloc(64 << 20)); // 64 MB of zeros in ~64 kB
+  const gzipped = gzipSync(png);
 
   before(async () => {
     raw = createNetServer((socket) => {
@@ -238,6 +279,10 @@ describe('guarded fetch against a hostile server', () => {
             return;
           case '/br':
             send('content-type: image/png\r\ncontent-encoding: br\r\ntransfer-encoding: chunked\r\n', Buffer.from('5\r\nxxxxx\r\n0\r\n\r\n'));
+            socket.end();
+            return;
+          case '/gzip-second': // an innocent first Content-Encoding, the real one second
+            send(`content-type: image/png\r\ncontent-encoding: identity\r\ncontent-encoding: gzip\r\ncontent-length: ${gzipped.length}\r\n`, gzipped);
             socket.end();
             return;
           case '/html':
@@ -283,6 +328,12 @@ describe('guarded fetch against a hostile server', () => {
     }
     assert.ok(process.memoryUsage().rss - before < 32 << 20, 'the 64 MB bomb was not inflated');
     assert.match(seen.at(-1)!, /\r\naccept-encoding: identity\r\n/i);
+    await f.close();
+  });
+
+  test('every Content-Encoding header counts, not only the first', async () => {
+    const f = hostile();
+    assert.equal((await failure(f, `http://127.0.0.1:${rawPort}/gzip-second`)).kind, 'unsupported_encoding');
     await f.close();
   });
 

@@ -11,8 +11,8 @@ import { redactUrl } from './redact-url.ts';
 // address check runs inside undici's connect step on the address actually dialled, so a
 // name that resolves to a public address at check time and to 127.0.0.1 at connect time
 // (DNS rebinding) cannot slip through. Every redirect is a fresh request through the same
-// check. Size is capped while streaming, the whole fetch has one deadline, and bodies come
-// uncompressed or not at all.
+// check, and never from https down to http. Size is capped while streaming, the whole fetch
+// has one deadline, and bodies come uncompressed or not at all.
 
 export interface GuardedFetchOptions {
   allowHosts: readonly string[];
@@ -126,8 +126,8 @@ export function createGuardedFetcher(options: GuardedFetchOptions): GuardedFetch
         throw new ImageFetchError('http_status', `The image server at ${redactUrl(url)} answered ${statusCode}.`, statusCode);
       }
       // Compressed anyway: refused, not inflated (no decompression bomb to guard against).
-      const encoding = headerValue(headers['content-encoding'])?.trim().toLowerCase();
-      if (encoding && encoding !== 'identity') {
+      const encoding = contentCodings(headers['content-encoding']).join(', ');
+      if (encoding) {
         discard(body);
         throw new ImageFetchError('unsupported_encoding', `The image server at ${redactUrl(url)} sent the image compressed (${encoding.slice(0, 20)}); Iris takes images without a Content-Encoding.`);
       }
@@ -182,7 +182,7 @@ export function createGuardedFetcher(options: GuardedFetchOptions): GuardedFetch
   return { fetch: fetchImage, close: () => agent.close() };
 }
 
-/** Parses and checks a URL to fetch: http(s) only, no credentials. */
+/** Parses and checks a URL to fetch (a redirect's Location with `base`): http(s) only, no credentials, no https → http. */
 export function parseFetchUrl(input: string, base?: URL): URL {
   let url: URL;
   try {
@@ -195,6 +195,10 @@ export function parseFetchUrl(input: string, base?: URL): URL {
   }
   if (url.username || url.password) {
     throw new ImageFetchError('invalid_url', 'Image URLs must not carry credentials.');
+  }
+  // A client that asked for https asked for the image unaltered in transit.
+  if (base?.protocol === 'https:' && url.protocol === 'http:') {
+    throw new ImageFetchError('refused', `The image server at ${redactUrl(base)} redirected to plain http; Iris only follows https redirects from https.`);
   }
   return url;
 }
@@ -236,8 +240,11 @@ function guardedConnector(rules: HostRules, resolve: (host: string) => Promise<s
 
 async function pickAddress(rules: HostRules, resolve: (host: string) => Promise<string[]>, host: string, port: number): Promise<string> {
   if (rules.isDenied(host, port)) throw new RefusedConnection('host is deny-listed');
-  const addresses = isIP(host) ? [host] : await resolve(host);
+  // `http://./` leaves no name to look up (and lookup('') would warn, not fail).
+  const addresses = isIP(host) ? [host] : host ? await resolve(host) : [];
   if (addresses.length === 0) throw new RefusedConnection('host has no address');
+  // A denied IP stays denied under a DNS name or another spelling of it, even allow-listed.
+  if (addresses.some((a) => rules.isDenied(a, port))) throw new RefusedConnection('address is deny-listed');
   if (rules.isAllowed(host, port)) return addresses[0];
   // Every address must be public: a name that mixes public and private answers is refused.
   if (!addresses.every((a) => classifyAddress(a).public)) throw new RefusedConnection('address is not public');
@@ -279,6 +286,11 @@ function tooLarge(url: URL, maxBytes: number): ImageFetchError {
 function discard(body: { destroy(err?: Error): unknown; on(event: 'error', fn: () => void): unknown }): void {
   body.on('error', () => {});
   body.destroy();
+}
+
+/** Every coding of every Content-Encoding header (`identity` then `gzip` is still gzip). */
+function contentCodings(value: string | string[] | undefined): string[] {
+  return [value ?? []].flat().flatMap((v) => v.split(',')).map((c) => c.trim().toLowerCase()).filter((c) => c && c !== 'identity');
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -65,6 +65,16 @@ describe('sniff + header probe agree with sharp', () => {
     assert.ok(bomb.length < 100);
     assert.deepEqual([probeHeader('png', bomb)?.width, probeHeader('png', bomb)?.height], [100_000, 100_000]);
   });
+  test('a BMP cut inside its DIB header is corrupt, not a crash', async () => {
+    // Sniffing accepts 26 bytes; the probe (and the BMP decoder after it) read up to byte 54.
+    const bmp = await makeBmp(30, 20);
+    for (const n of [26, 29, 40, 53]) {
+      const cut = Buffer.from(bmp.subarray(0, n));
+      cut.writeUInt32LE(n, 2); // a file size that agrees with the cut
+      assert.equal(sniffFormat(cut), 'bmp');
+      assert.throws(() => probeHeader('bmp', cut), ImageProblem, `${n} bytes`);
+    }
+  });
   test('truncated files: cut headers throw, cut bodies are suspect', async () => {
     const jpeg = await makeImage('jpeg', 400, 300, { noise: true });
     assert.throws(() => probeHeader('jpeg', jpeg.subarray(0, 40)), ImageProblem);

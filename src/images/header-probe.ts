@@ -165,6 +165,9 @@ function probeWebp(b: Buffer): HeaderProbe {
 function probeBmp(b: Buffer): HeaderProbe {
   if (b.readUInt32LE(2) > b.length) throw corrupt('BMP', 'shorter than its header says');
   const dib = b.readUInt32LE(14);
+  // Sniffing needs only 26 bytes: the whole DIB header must be there before it is read here
+  // (and by the BMP decoder after this), or a short file throws a RangeError, not a 400.
+  if (b.length < 14 + dib) throw corrupt('BMP', 'short header');
   const core = dib === 12;
   const width = core ? b.readUInt16LE(18) : b.readInt32LE(18);
   const height = Math.abs(core ? b.readInt16LE(20) : b.readInt32LE(22));

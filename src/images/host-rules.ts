@@ -1,13 +1,20 @@
+import { isIP } from 'node:net';
+import { parseAddress } from './address-policy.ts';
+
 // Operator-configured host lists for the image fetcher (images.fetch.allow_hosts / deny_hosts).
 // An entry is `host`, `host:port`, `[v6]`, `[v6]:port`, or `*.domain` (any subdomain).
-// Matching is on the host name as written in the URL (after WHATWG normalisation), never on
+// Allow entries match the host name as written in the URL (after WHATWG normalisation), never
 // the address it resolves to: allow-listing `127.0.0.1:8080` does not open `localhost:8080`.
+// Deny entries are also checked against the dialled address (by the fetcher), so a denied IP
+// cannot be reached through a DNS name or another spelling.
 
 interface HostEntry {
   host: string;
   /** Suffix match for `*.domain` entries. */
   wildcard: boolean;
   port: number | null;
+  /** For an IP entry, the address it names (deny entries match every spelling of it). */
+  address: string | null;
 }
 
 export interface HostRules {
@@ -18,8 +25,14 @@ export interface HostRules {
 export function normalizeHost(host: string): string {
   let h = host.trim().toLowerCase();
   if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
-  if (h.endsWith('.')) h = h.slice(0, -1);
+  // All trailing dots: the URL parser keeps `bad.example..`, and a resolver may accept it.
+  h = h.replace(/\.+$/, '');
   return h;
+}
+
+/** The address an IP host reaches, in one spelling (`::ffff:a.b.c.d` is a.b.c.d); null for names. */
+function addressKey(host: string): string | null {
+  return isIP(host) ? (parseAddress(host)?.toString() ?? null) : null;
 }
 
 export function parseHostEntry(entry: string): HostEntry {
@@ -45,21 +58,25 @@ export function parseHostEntry(entry: string): HostEntry {
     // A wildcard or odd entry: keep it as written.
   }
   const wildcard = host.startsWith('*.');
-  return { host: normalizeHost(wildcard ? host.slice(2) : host), wildcard, port };
+  const name = normalizeHost(wildcard ? host.slice(2) : host);
+  return { host: name, wildcard, port, address: wildcard ? null : addressKey(name) };
 }
 
 export function createHostRules(allow: readonly string[], deny: readonly string[]): HostRules {
   const allowEntries = allow.map(parseHostEntry);
   const denyEntries = deny.map(parseHostEntry);
-  const matches = (entries: HostEntry[], host: string, port: number): boolean => {
+  const matches = (entries: HostEntry[], host: string, port: number, anySpelling: boolean): boolean => {
     const h = normalizeHost(host);
+    const address = anySpelling ? addressKey(h) : null;
     return entries.some((e) => {
       if (e.port !== null && e.port !== port) return false;
+      if (address !== null && e.address === address) return true;
       return e.wildcard ? h.endsWith(`.${e.host}`) : h === e.host;
     });
   };
   return {
-    isAllowed: (host, port) => matches(allowEntries, host, port),
-    isDenied: (host, port) => matches(denyEntries, host, port),
+    // Allowing is by spelling (narrow); denying is by address too (wide).
+    isAllowed: (host, port) => matches(allowEntries, host, port, false),
+    isDenied: (host, port) => matches(denyEntries, host, port, true),
   };
 }
