@@ -8,7 +8,7 @@ import { createAuthHook } from './auth-hook.ts';
 import { createBodyBudgetHook } from './body-budget-hook.ts';
 import { registerCors } from './cors.ts';
 import { registerDrain } from './drain.ts';
-import { answerClientError, registerErrorHandling } from './error-handler.ts';
+import { answerClientError, answerExpectationFailed, answerFrameworkError, registerErrorHandling } from './error-handler.ts';
 import { registerJsonBodyParser } from './json-body-parser.ts';
 import { registerChatCompletions } from './routes/chat-completions.ts';
 import { registerHealth } from './routes/health.ts';
@@ -65,10 +65,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
     clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
     // Fastify turns Node's 300 s default off; a client trickling a body would hold it for ever.
     requestTimeout: deps.requestTimeoutMs,
     http: deps.requestTimeoutMs > 0 ? requestTimeoutOptions(deps.requestTimeoutMs) : {},
   });
+  // An Expect other than 100-continue: Node's own 417 has no body (error-handler.ts).
+  app.server.on('checkExpectation', answerExpectationFailed);
   app.decorateRequest('keyId', null);
   app.decorateRequest('completionLog', null);
   const drain = registerDrain(app);

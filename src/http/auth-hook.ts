@@ -19,8 +19,21 @@ export function presentedKey(request: FastifyRequest): string | undefined {
   if (authorization) {
     const match = /^Bearer\s+(\S.*)$/i.exec(authorization);
     if (match) return match[1].trim();
+    const basic = basicPassword(authorization);
+    if (basic) return basic;
   }
   return firstValue(apiKey) || firstValue(googKey) || undefined;
+}
+
+/**
+ * OpenAI also takes the key as the password of Basic auth with a blank user name (`curl -u
+ * :KEY`, a browser's prompt). Basic credentials with a user name are a proxy's, not a key.
+ */
+function basicPassword(authorization: string): string | undefined {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization);
+  if (!match) return undefined;
+  const credentials = Buffer.from(match[1], 'base64').toString('utf8');
+  return credentials.startsWith(':') && credentials.length > 1 ? credentials.slice(1) : undefined;
 }
 
 function firstValue(header: string | string[] | undefined): string | undefined {

@@ -25,5 +25,8 @@ export function registerCors(app: FastifyInstance, origins: string[]): void {
     exposedHeaders: EXPOSED_HEADERS,
     // Browsers cap this (Chrome at 2 h); a day spares a preflight before most requests.
     maxAge: 86_400,
+    // An OPTIONS without Origin or Access-Control-Request-Method (curl, a monitor) would get a
+    // text/plain 400 "Invalid Preflight Request", no OpenAI error: answer it as a preflight.
+    strictPreflight: false,
   });
 }

@@ -1,8 +1,8 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../openai/api-error.ts';
-import { markTimedOut, requestTimedOut } from './request-timeout.ts';
+import { markAnswered, requestTimedOut } from './request-timeout.ts';
 
 // The one place where anything thrown becomes an OpenAI-shaped error on the wire, and where a
 // request too malformed for Node's HTTP parser gets one too.
@@ -20,6 +20,8 @@ export function toApiError(err: unknown): ApiError {
       return new ApiError(415, "Unsupported content type: send 'Content-Type: application/json'.", { code: 'unsupported_media_type' });
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ApiError(400, 'The Content-Length header does not match the body.', { code: 'invalid_content_length' });
+    case 'FST_ERR_BAD_URL':
+      return new ApiError(400, 'The request URL is malformed (a bad percent-encoding).', { code: 'invalid_url' });
   }
   if (err instanceof SyntaxError && fe.statusCode === 400) {
     return new ApiError(400, `We could not parse the JSON body of your request. (${err.message})`, { code: 'invalid_json' });
@@ -47,17 +49,55 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const apiError = toApiError(err);
     logFailure(request.log, err, apiError, apiError.message);
-    // Refused before its body was read (a wrong key, a full body budget): the rest of the body
-    // would have to arrive before the connection could carry another request, and a client
-    // that never sends it would hold the socket until the request timeout. Close it instead.
-    if (!request.raw.complete && hasBody(request.headers)) reply.header('connection', 'close');
+    closeIfBodyUnread(request, reply);
     void reply.code(apiError.status).headers(apiError.headers).send(apiError.toBody());
   });
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0];
-    const err = new ApiError(404, `Unknown request URL: ${request.method} ${path}.${hintFor(path)}`, { code: 'unknown_url' });
-    void reply.code(404).send(err.toBody());
+  // Answered in an onRequest hook of the 404 handler's own scope (so of 404s only), before
+  // Fastify would parse a body for it: a URL Iris does not serve takes no key and no body budget,
+  // so its body must not be read (nor held: up to limits.max_body_bytes each), nor its content
+  // type or JSON judged before its URL. The handler stays for reply.callNotFound(), which runs
+  // no onRequest hook.
+  app.register(async (notFound) => {
+    notFound.addHook('onRequest', (request, reply, _done) => sendNotFound(request, reply));
+    notFound.setNotFoundHandler(sendNotFound);
   });
+}
+
+function sendNotFound(request: FastifyRequest, reply: FastifyReply): void {
+  const path = request.url.split('?')[0];
+  const err = new ApiError(404, `Unknown request URL: ${request.method} ${path}.${hintFor(path)}`, { code: 'unknown_url' });
+  closeIfBodyUnread(request, reply);
+  void reply.code(404).send(err.toBody());
+}
+
+/**
+ * Fastify's frameworkErrors: a URL its router cannot decode (a bad percent-encoding, an overlong
+ * parameter) is answered before any hook runs, in Fastify's own shape unless answered here.
+ */
+export function answerFrameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const apiError = toApiError(err);
+  logFailure(request.log, err, apiError, apiError.message);
+  reply.header('x-request-id', request.id);
+  closeIfBodyUnread(request, reply);
+  void reply.code(apiError.status).send(apiError.toBody());
+}
+
+/** Node's 'checkExpectation': an Expect other than 100-continue, which Node answers 417 with no body. */
+export function answerExpectationFailed(_req: IncomingMessage, res: ServerResponse): void {
+  const body = JSON.stringify(
+    new ApiError(417, "Only 'Expect: 100-continue' is supported.", { type: 'invalid_request_error', code: 'expectation_failed' }).toBody(),
+  );
+  res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
+}
+
+/**
+ * Refused before its body was read (a wrong key, a full body budget, a URL Iris does not serve):
+ * the rest of the body would have to arrive before the connection could carry another request,
+ * and a client that never sends it would hold the socket until the request timeout. Close it instead.
+ */
+function closeIfBodyUnread(request: FastifyRequest, reply: FastifyReply): void {
+  if (!request.raw.complete && hasBody(request.headers)) reply.header('connection', 'close');
 }
 
 function hasBody(headers: { 'content-length'?: string; 'transfer-encoding'?: string }): boolean {
@@ -81,19 +121,22 @@ function hintFor(path: string): string {
 export function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket): void {
   // A reset connection has no one to answer.
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') markTimedOut(socket);
-  // A response has begun on this socket (a pipelined request behind it failed): bytes written
-  // now would land inside it. Only closing is left.
-  if ((socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage?.headersSent) {
-    socket.destroy(err);
-    return;
-  }
   const apiError =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? requestTimedOut()
       : err.code === 'HPE_HEADER_OVERFLOW'
         ? new ApiError(431, 'The request headers are too large.', { type: 'invalid_request_error', code: 'headers_too_large' })
         : new ApiError(400, 'The HTTP request is malformed.', { type: 'invalid_request_error', code: 'invalid_http_request' });
+  // A request whose body is being read sees its connection end: it fails with this, not as
+  // closed by the client. Unless the client did end its side mid-request (an EOF the parser
+  // refuses): then it left.
+  if (err.code !== 'HPE_INVALID_EOF_STATE') markAnswered(socket, apiError);
+  // A response has begun on this socket (a pipelined request behind it failed): bytes written
+  // now would land inside it. Only closing is left.
+  if ((socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage?.headersSent) {
+    socket.destroy(err);
+    return;
+  }
   // Only the code: Node's parser errors carry the raw request bytes (keys, image data).
   this.log.debug({ code: err.code, status: apiError.status }, 'client error');
   const body = JSON.stringify(apiError.toBody());

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
 import { cutLongDataUrls, matchPlaceholders } from '../json/cut-data-urls.ts';
 import { RawBody } from '../json/raw-body.ts';
@@ -48,7 +49,12 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
     if (encoding && encoding.toLowerCase() !== 'identity') return done(unsupportedEncoding(encoding), undefined);
     readBody(payload, Number(request.headers['content-length']), request.routeOptions.bodyLimit, (err, raw) => {
       if (err || !raw) return done(err ?? null, undefined);
+      // JSON is UTF-8 (RFC 8259). Decoding other bytes would replace them with U+FFFD and send
+      // the upstream text the client never wrote; OpenAI refuses such a body. The check is a
+      // SIMD scan that allocates nothing (tens of nanoseconds for a small body). Cut data URLs
+      // are left to the image pipeline's base64 decoder, whose error names the image.
       const cut = cutLongDataUrls(raw);
+      if (!(cut ? isUtf8Outside(raw, cut.spans) : isUtf8(raw))) return done(notUtf8(raw), undefined);
       if (cut) {
         const skeleton = plainParse(cut.skeleton);
         const body = new RawBody(raw);
@@ -59,6 +65,7 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
           return done(null, skeleton.value);
         }
         // Anything unusual: parse the body as it came, so errors name the client's own text.
+        if (!isUtf8(raw)) return done(notUtf8(raw), undefined);
       }
       const text = raw.toString('utf8');
       freeBuffer(raw);
@@ -92,6 +99,22 @@ function unsupportedEncoding(encoding: string): ApiError {
     type: 'invalid_request_error',
     code: 'unsupported_content_encoding',
   });
+}
+
+/** True when the bytes outside the cut spans (their quotes included) are UTF-8. */
+function isUtf8Outside(raw: Buffer, spans: readonly { start: number; end: number }[]): boolean {
+  let at = 0;
+  for (const span of spans) {
+    if (!isUtf8(raw.subarray(at, span.start))) return false;
+    at = span.end + 1;
+  }
+  return isUtf8(raw.subarray(at));
+}
+
+/** The refusal of a body that is not UTF-8; frees the body. */
+function notUtf8(raw: Buffer): ApiError {
+  freeBuffer(raw);
+  return new ApiError(400, 'We could not parse the JSON body of your request: it is not valid UTF-8.', { type: 'invalid_request_error', code: 'invalid_json' });
 }
 
 function forbiddenKey(): ApiError {

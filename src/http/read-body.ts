@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { errorCodes } from 'fastify';
 import { freeBuffer, ownsMemory } from '../memory/free-buffer.ts';
 import { clientClosed } from '../openai/api-error.ts';
-import { requestTimedOut, wasTimedOut } from './request-timeout.ts';
+import { answeredOn } from './request-timeout.ts';
 
 // A request body read into one Buffer, with Fastify's limits and errors (413 past the body
 // limit, 400 when the Content-Length does not match). Unlike Fastify's reader it copies each
@@ -56,9 +56,10 @@ export function readBody(payload: Readable & { socket?: Socket | null }, declare
   };
 
   const onError = (err: Error & { statusCode?: number; code?: string }) => {
-    // The connection ended mid-body: cut by the request timeout (408, as the client was told),
-    // or closed by the client.
-    if (wasTimedOut(payload.socket)) return stop(requestTimedOut());
+    // The connection ended mid-body: cut by Node (the request timeout's 408, a malformed
+    // chunk's 400: what the client was told), or closed by the client.
+    const answered = answeredOn(payload.socket);
+    if (answered) return stop(answered);
     if (err.code === 'ECONNRESET') return stop(clientClosed(err));
     if (!(typeof err.statusCode === 'number' && err.statusCode >= 400)) err.statusCode = 400;
     stop(err);

@@ -49,11 +49,12 @@ export async function sendEventStream(
     started = true;
     reply.hijack();
     // A hijacked reply sends none of the headers hooks set on it (request id, CORS): carry them.
+    // No Connection header of its own: node:http writes keep-alive or close as the client asked
+    // and as it will do, where a `keep-alive` here would keep a connection the client closes.
     res.writeHead(200, {
       ...(reply.getHeaders() as OutgoingHttpHeaders),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
-      connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
   };

@@ -78,6 +78,14 @@ describe('auth with configured keys', () => {
     await expect401(await postChat(stack.iris.origin, { authorization: `Basic ${basic}` }));
   });
 
+  it("accepts the key as Basic auth's password with a blank user name, as OpenAI does (curl -u :KEY)", async () => {
+    const basic = (credentials: string) => `Basic ${Buffer.from(credentials).toString('base64')}`;
+    assert.equal((await postChat(stack.iris.origin, { authorization: basic(`:${stack.iris.apiKey}`) })).status, 200);
+    const error = await expect401(await postChat(stack.iris.origin, { authorization: basic(':sk-wrong-key-0123456789') }));
+    assert.match(error.message, /^Incorrect API key provided/);
+    await expect401(await postChat(stack.iris.origin, { authorization: basic(':') }));
+  });
+
   it('takes the key from the next header when one holds none: a proxy\'s Basic, an empty header', async () => {
     const key = stack.iris.apiKey;
     const basic = `Basic ${Buffer.from('proxy-user:proxy-pass').toString('base64')}`;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { fakePromptTokens, fakeReply } from '../support/fake-openai-upstream.ts';
+import { chatRequestHead, openRawSocket } from '../support/raw-socket.ts';
 import { assertChatCompletion, assertChatCompletionChunk, assertErrorResponse } from '../support/openai-schemas.ts';
 import { chatRequests, startStack, type Stack } from './e2e-setup.ts';
 
@@ -170,6 +171,20 @@ describe('streamed chat completions', () => {
     for (const chunk of chunks) assertChatCompletionChunk(chunk);
     assert.deepEqual(chunks.at(-1)!.choices, []);
     assert.ok(chunks.at(-1)!.usage);
+  });
+
+  it("keeps the connection for the next request, or closes it after the stream when the client says 'Connection: close'", async () => {
+    const body = JSON.stringify({ model: 'gpt-4o-mini', messages, stream: true });
+    for (const [extra, expected] of [['', 'keep-alive'], ['Connection: close\r\n', 'close']]) {
+      const raw = openRawSocket(stack.iris.origin);
+      raw.socket.write(chatRequestHead(raw.hostname, stack.iris.apiKey, Buffer.byteLength(body), extra) + body);
+      const closed = await raw.closedWithin(1_000);
+      raw.socket.destroy();
+      const wire = raw.received();
+      assert.ok(wire.endsWith('data: [DONE]\n\n\r\n0\r\n\r\n'), JSON.stringify(wire.slice(-60)));
+      assert.equal(/^connection: (.*)\r$/im.exec(wire)?.[1].toLowerCase(), expected, 'the Connection header says what happens');
+      assert.equal(closed, expected === 'close', expected === 'close' ? 'Iris closed the connection after the stream' : 'the connection stays open');
+    }
   });
 
   it('streams n > 1 choices, each with its own index, role, text and finish', async () => {

@@ -31,6 +31,14 @@ describe('CORS', () => {
       assert.equal(refused.status, 401);
       assert.equal(refused.headers.get('access-control-allow-origin'), '*', 'a page can read why it was refused');
       assert.deepEqual(refused.headers.get('access-control-expose-headers')?.split(/,\s*/), ['x-request-id', 'retry-after']);
+
+      // An OPTIONS that is no preflight (no Origin, or no Access-Control-Request-Method: curl, a
+      // monitor) is no error: it gets what a preflight gets, never a text/plain 400.
+      for (const headers of [{}, { origin: ORIGIN }, { 'access-control-request-method': 'POST' }] as Record<string, string>[]) {
+        const plain = await fetch(`${running.origin}/v1/chat/completions`, { method: 'OPTIONS', headers });
+        assert.equal(plain.status, 204, `${JSON.stringify(headers)}: ${await plain.text()}`);
+        assert.match(plain.headers.get('access-control-allow-methods') ?? '', /POST/);
+      }
     } finally {
       await running.close();
     }

@@ -50,6 +50,34 @@ describe('models', () => {
     assertErrorResponse(await res.json());
   });
 
+  it('retrieves a model whose name holds slashes (a Hugging Face id), sent raw or encoded, and a long one', async () => {
+    const names = ['meta-llama/Llama-3.2-11B-Vision-Instruct', 'accounts/fireworks/models/llama-v3p2-90b-vision-instruct', `org/${'m'.repeat(150)}`];
+    const slashed = await startStack({ config: { models: names.map((name) => ({ name, provider: 'fake' })) } });
+    try {
+      const headers = { authorization: `Bearer ${slashed.iris.apiKey}` };
+      for (const name of names) {
+        for (const path of [name, encodeURIComponent(name), `${name}/`]) {
+          const res = await fetch(`${slashed.iris.baseURL}/models/${path}`, { headers });
+          const text = await res.text();
+          assert.equal(res.status, 200, `${path}: ${text}`);
+          assert.deepEqual(JSON.parse(text), { id: name, object: 'model', created: JSON.parse(text).created, owned_by: 'fake' });
+        }
+        assert.equal((await slashed.iris.client.models.retrieve(name)).id, name);
+      }
+      for (const missing of ['meta-llama/nope', 'meta-llama', `x${'y'.repeat(500)}`]) {
+        const res = await fetch(`${slashed.iris.baseURL}/models/${missing}`, { headers });
+        const body = await res.json();
+        assert.equal(res.status, 404, missing);
+        assertErrorResponse(body);
+        assert.equal((body as { error: { code: string } }).error.code, 'model_not_found', missing);
+      }
+      const list = await fetch(`${slashed.iris.baseURL}/models/`, { headers });
+      assert.deepEqual(((await list.json()) as { data: { id: string }[] }).data.map((m) => m.id), names, 'a trailing slash is still the list');
+    } finally {
+      await slashed.close();
+    }
+  });
+
   it('/health is 200 with every provider ready, with no key', async () => {
     const res = await fetch(`${stack.iris.origin}/health`);
     assert.equal(res.status, 200);
