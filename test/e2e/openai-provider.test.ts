@@ -106,6 +106,24 @@ describe('upstream errors', () => {
     assert.equal(streamed.headers.get('retry-after-ms'), '250');
   });
 
+  it("an exhausted quota (429 insufficient_quota) tells the SDK not to retry; the upstream's x-should-retry passes on", async () => {
+    // The SDK retries every 429 unless x-should-retry says otherwise; a quota does not come back in seconds.
+    const client = new OpenAI({ baseURL: stack.iris.baseURL, apiKey: stack.iris.apiKey, maxRetries: 2 });
+    const quota = { error: { message: 'You exceeded your current quota, please check your plan and billing details.', type: 'insufficient_quota', param: null, code: 'insufficient_quota' } };
+    for (const headers of [{}, { 'x-should-retry': 'false' }] as Record<string, string>[]) {
+      stack.upstream.reset();
+      stack.upstream.script({ kind: 'error', status: 429, body: quota, headers });
+      await assert.rejects(client.chat.completions.create({ model: 'gpt-4o-mini', messages }), (err: unknown) => {
+        assert.ok(err instanceof OpenAI.RateLimitError);
+        assert.equal(err.headers.get('x-should-retry'), 'false');
+        return true;
+      });
+      assert.equal(chatRequests(stack.upstream).length, 1, 'not retried');
+    }
+    const { res } = await rawError({ kind: 'error', status: 500, headers: { 'x-should-retry': 'true' } });
+    assert.equal(res.headers.get('x-should-retry'), 'true');
+  });
+
   it('a stream whose upstream fails before the first chunk answers with the mapped status', async () => {
     const cases: [Behaviour, number][] = [
       [{ kind: 'error', status: 400 }, 400],

@@ -209,6 +209,80 @@ describe('upstream dialects', () => {
       });
     }
 
+    it('FastAPI servers: a {"detail": …} body is read for its message, a string or validation errors', async () => {
+      // FastAPI's own handlers (vLLM, SGLang, text-generation-webui, Xinference): a route that is not
+      // there (base_url without /v1), and a request validation error.
+      const notFound = await error({ kind: 'raw', status: 404, headers: JSON_HEADERS, body: '{"detail":"Not Found"}' });
+      assert.equal(notFound.status, 404);
+      assert.equal(notFound.body.error.message, 'Not Found');
+      const invalid = await error({
+        kind: 'raw',
+        status: 422,
+        headers: JSON_HEADERS,
+        body: '{"detail":[{"type":"missing","loc":["body","messages"],"msg":"Field required","input":{"model":"m"}},{"type":"float_parsing","loc":["body","temperature"],"msg":"Input should be a valid number","input":"hot"}]}',
+      });
+      assert.equal(invalid.status, 422);
+      assert.equal(invalid.body.error.message, 'body.messages: Field required; body.temperature: Input should be a valid number');
+    });
+
+    it("a proxy's HTML error page is its title, not the markup", async () => {
+      // nginx in front of a model server: the stock page for a body over client_max_body_size.
+      const { status, body } = await error({
+        kind: 'raw',
+        status: 413,
+        headers: { 'content-type': 'text/html', server: 'nginx/1.18.0 (Ubuntu)' },
+        body: '<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx/1.18.0 (Ubuntu)</center>\r\n</body>\r\n</html>\r\n',
+      });
+      assert.equal(status, 413);
+      assert.equal(body.error.message, '413 Request Entity Too Large');
+      const gateway = await error({ kind: 'raw', status: 502, headers: { 'content-type': 'text/html' }, body: '<html><body><h1>Bad   Gateway</h1>\n<p>upstream down</p></body></html>' });
+      assert.equal(gateway.status, 502);
+      assert.match(gateway.body.error.message, /\(HTTP 502\): Bad Gateway upstream down$/);
+    });
+
+    it('Mistral: a validation error whose message is an object with FastAPI\'s detail reads as its text', async () => {
+      // api.mistral.ai: 422 {"object":"error","message":{"detail":[…]},"type":"invalid_request_error",…}.
+      const { status, body } = await error({
+        kind: 'raw',
+        status: 422,
+        headers: JSON_HEADERS,
+        body: '{"object":"error","message":{"detail":[{"type":"extra_forbidden","loc":["body","logit_bias"],"msg":"Extra inputs are not permitted","input":{"50256":-100}}]},"type":"invalid_request_error","param":null,"code":null}',
+      });
+      assert.equal(status, 422);
+      assert.equal(body.error.message, 'body.logit_bias: Extra inputs are not permitted');
+      assert.equal(body.error.type, 'invalid_request_error');
+    });
+
+    it('a server that refuses stream_options (which Iris adds) is asked again without it, and from then on', async () => {
+      const refusal: Behaviour = {
+        kind: 'raw',
+        status: 422,
+        headers: JSON_HEADERS,
+        body: '{"object":"error","message":{"detail":[{"type":"extra_forbidden","loc":["body","stream_options"],"msg":"Extra inputs are not permitted","input":{"include_usage":true}}]},"type":"invalid_request_error","param":null,"code":null}',
+      };
+      const head = '{"id":"c1","object":"chat.completion.chunk","created":1745000000,"model":"mistral-small-latest"';
+      const answer = (): Behaviour => ({
+        kind: 'raw',
+        headers: SSE_HEADERS,
+        body: sse([`${head},"choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"total_tokens":6,"completion_tokens":1}}`, '[DONE]']),
+      });
+      const own = await startStack({ provider: { timeout_ms: 2000 } });
+      try {
+        own.upstream.script([refusal, answer(), answer()]);
+        for (let i = 0; i < 2; i++) {
+          const stream = await own.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } });
+          const got: Chunk[] = [];
+          for await (const chunk of stream) got.push(chunk);
+          assert.equal(got.map((c) => c.choices[0]?.delta.content ?? '').join(''), 'Hi');
+          assert.equal(got.at(-1)!.usage!.prompt_tokens, 5);
+        }
+        const sent = own.upstream.requests.map((r) => (r.body as { stream_options?: unknown }).stream_options);
+        assert.deepEqual(sent, [{ include_usage: true }, undefined, undefined]);
+      } finally {
+        await own.close();
+      }
+    });
+
     it('a 200 with an empty body is a 502, streamed or not', async () => {
       for (const stream of [false, true]) {
         const { status, body } = await error({ kind: 'raw', status: 200, headers: JSON_HEADERS, body: '' }, stream);
@@ -527,6 +601,79 @@ describe('upstream dialects', () => {
       });
       assert.deepEqual([body.usage!.completion_tokens, body.usage!.completion_tokens_details?.reasoning_tokens], [7, 5]);
       assert.equal(body.usage!.total_tokens, body.usage!.prompt_tokens + 7);
+    });
+
+    it("Mistral's reasoning models: content as a list of thinking and text parts is text, the thinking reasoning_content", async () => {
+      // api.mistral.ai, magistral-medium-2509: message.content (and delta.content) a list of chunks.
+      const body = await completion({
+        kind: 'raw',
+        headers: JSON_HEADERS,
+        body: '{"id":"9f1e","object":"chat.completion","created":1758000000,"model":"magistral-medium-2509","choices":[{"index":0,"message":{"role":"assistant","tool_calls":null,"content":[{"type":"thinking","thinking":[{"type":"text","text":"Two plus two."}]},{"type":"text","text":"It is "},{"type":"text","text":"four."}]},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"total_tokens":20,"completion_tokens":10}}',
+      });
+      assert.equal(body.choices[0].message.content, 'It is four.');
+      assert.equal((body.choices[0].message as { reasoning_content?: string }).reasoning_content, 'Two plus two.');
+
+      const head = '{"id":"9f1f","object":"chat.completion.chunk","created":1758000000,"model":"magistral-medium-2509"';
+      const list = await chunks({
+        kind: 'raw',
+        headers: SSE_HEADERS,
+        body: sse([
+          `${head},"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`,
+          `${head},"choices":[{"index":0,"delta":{"content":[{"type":"thinking","thinking":[{"type":"text","text":"Two plus two."}]}]},"finish_reason":null}]}`,
+          `${head},"choices":[{"index":0,"delta":{"content":[{"type":"text","text":"It is "}]},"finish_reason":null}]}`,
+          `${head},"choices":[{"index":0,"delta":{"content":"four."},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"total_tokens":20,"completion_tokens":10}}`,
+          '[DONE]',
+        ]),
+      });
+      assert.equal(text(list), 'It is four.');
+      for (const c of list) for (const choice of c.choices) assert.ok(choice.delta.content == null || typeof choice.delta.content === 'string', JSON.stringify(c));
+      assert.equal(list.map((c) => (c.choices[0]?.delta as { reasoning_content?: string } | undefined)?.reasoning_content ?? '').join(''), 'Two plus two.');
+    });
+
+    it('reasoning sent as `reasoning` (OpenRouter, Ollama, newer vLLM) is reasoning_content too, and counted', async () => {
+      // Ollama /v1 (0.12, think on) without usage asked for: "reasoning" in the message and in deltas.
+      const head = '{"id":"chatcmpl-66","object":"chat.completion.chunk","created":1745000000,"model":"qwen3:8b","system_fingerprint":"fp_ollama"';
+      const list = await chunks(
+        {
+          kind: 'raw',
+          headers: SSE_HEADERS,
+          body: sse([
+            `${head},"choices":[{"index":0,"delta":{"role":"assistant","content":"","reasoning":"Two apples plus two apples"},"finish_reason":null}]}`,
+            `${head},"choices":[{"index":0,"delta":{"role":"assistant","content":"Four."},"finish_reason":null}]}`,
+            `${head},"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":"stop"}]}`,
+            '[DONE]',
+          ]),
+        },
+      );
+      assert.equal(list.map((c) => (c.choices[0]?.delta as { reasoning_content?: string } | undefined)?.reasoning_content ?? '').join(''), 'Two apples plus two apples');
+      const streamed = list.at(-1)!.usage!;
+      assert.deepEqual([streamed.completion_tokens, streamed.completion_tokens_details?.reasoning_tokens], [7, 5]);
+      const body = await completion({
+        kind: 'raw',
+        headers: JSON_HEADERS,
+        body: '{"id":"chatcmpl-67","object":"chat.completion","created":1745000000,"model":"qwen3:8b","system_fingerprint":"fp_ollama","choices":[{"index":0,"message":{"role":"assistant","content":"Four.","reasoning":"Two apples plus two apples"},"finish_reason":"stop"}]}',
+      });
+      assert.equal((body.choices[0].message as { reasoning_content?: string }).reasoning_content, 'Two apples plus two apples');
+      assert.deepEqual([body.usage!.completion_tokens, body.usage!.completion_tokens_details?.reasoning_tokens], [7, 5]);
+    });
+
+    it("Groq: usage in the last chunk's x_groq is the stream's usage", async () => {
+      // api.groq.com/openai/v1: the finishing chunk carries x_groq.usage (with Groq's timings), no usage.
+      const head = '{"id":"chatcmpl-g1","object":"chat.completion.chunk","created":1745000000,"model":"llama-3.3-70b-versatile","system_fingerprint":"fp_3f3b593e33"';
+      const list = await chunks({
+        kind: 'raw',
+        headers: SSE_HEADERS,
+        body: sse([
+          `${head},"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}],"x_groq":{"id":"req_01j"}}`,
+          `${head},"choices":[{"index":0,"delta":{"content":"Hello"},"logprobs":null,"finish_reason":null}]}`,
+          `${head},"choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}],"x_groq":{"id":"req_01j","usage":{"queue_time":0.019,"prompt_tokens":36,"prompt_time":0.002,"completion_tokens":2,"completion_time":0.004,"total_tokens":38,"total_time":0.006}}}`,
+          '[DONE]',
+        ]),
+      });
+      assert.equal(text(list), 'Hello');
+      const usage = list.at(-1)!.usage!;
+      assert.deepEqual([usage.prompt_tokens, usage.completion_tokens, usage.total_tokens], [36, 2, 38]);
+      assert.equal('queue_time' in usage, false, "Groq's timings are not OpenAI's usage");
     });
 
     it('a JSON answer sent as text/plain is read as JSON', async () => {

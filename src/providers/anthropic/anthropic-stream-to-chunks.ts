@@ -23,7 +23,9 @@ type BlockKind =
   | { kind: 'json'; buffer: string };
 
 export async function* anthropicStreamToChunks(
-  events: AsyncIterable<SseMessage>,
+  // finish(): the upstream client's, called at message_stop so the body ends on its own and
+  // its keep-alive connection serves the next call (stopping reading would cancel it).
+  events: AsyncIterable<SseMessage> & { finish?(): void },
   json: AnthropicJsonMode | null,
   created = nowSeconds(),
 ): AsyncGenerator<ChatCompletionChunk> {
@@ -118,6 +120,7 @@ export async function* anthropicStreamToChunks(
         if (event.usage) usage = { ...usage, ...withoutNulls(event.usage) };
         break;
       case 'message_stop': {
+        events.finish?.();
         let finish = mapAnthropicStopReason(stopReason);
         if (json?.mode === 'tool' && finish === 'tool_calls' && toolCount === 0) finish = 'stop';
         yield chunk({}, finish);

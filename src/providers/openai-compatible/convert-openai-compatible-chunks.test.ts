@@ -20,6 +20,13 @@ describe('OpenAICompatibleChunks', () => {
     assert.deepEqual(chunks.closing(), []);
   });
 
+  it("takes no created of 0 (Azure's first chunk, its prompt filter results) for the stream's", () => {
+    const chunks = new OpenAICompatibleChunks(fresh());
+    const filter = chunks.convert(parse('{"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{}}]}'));
+    const next = chunks.convert(parse('{"choices":[{"index":0,"delta":{"role":"assistant","content":"a"},"finish_reason":null}],"created":1745000000,"id":"chatcmpl-az","model":"gpt-4o-2024-11-20","object":"chat.completion.chunk"}'));
+    assert.deepEqual([filter.created, next.created], [1_700_000_000, 1_700_000_000]);
+  });
+
   it("passes a custom tool's call deltas on as sent, numbered", () => {
     const chunks = new OpenAICompatibleChunks(fresh());
     const delta = (text: string) => chunks.convert(parse(text)).choices[0].delta.tool_calls;

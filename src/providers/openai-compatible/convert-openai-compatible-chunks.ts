@@ -1,5 +1,5 @@
-import type { ChatCompletionChunk, ChunkChoice, ToolCallDelta } from '../../openai/types.ts';
-import { argumentsText, nonEmptyString, unixSeconds, type Fresh } from './convert-openai-compatible-response.ts';
+import type { ChatCompletionChunk, ChunkChoice, ToolCallDelta, Usage } from '../../openai/types.ts';
+import { argumentsText, nonEmptyString, readText, unixSeconds, type Fresh } from './convert-openai-compatible-response.ts';
 import { mapOpenAICompatibleFinishReason } from './map-openai-compatible-finish-reason.ts';
 
 // An OpenAI-compatible server's stream chunks → the chunks OpenAI would have sent, one at a
@@ -13,6 +13,8 @@ import { mapOpenAICompatibleFinishReason } from './map-openai-compatible-finish-
 //   call under an index already used (proxies of Gemini), without an id, or with arguments as
 //   an object: OpenAI's first delta of a call has index, id, type and name, the next ones only
 //   index and arguments;
+// - content as a list of parts, reasoning under `reasoning` (readText);
+// - usage in the last chunk's `x_groq` (Groq), beside Groq's timings;
 // - finish_reason words of their own (map-openai-compatible-finish-reason.ts), or none at all
 //   before `[DONE]`: closing() then ends those choices as OpenAI would have.
 
@@ -60,6 +62,7 @@ export class OpenAICompatibleChunks {
     chunk.object = 'chat.completion.chunk';
     chunk.created = this.head.created;
     chunk.model = this.head.model;
+    if (chunk.usage == null && (raw as { x_groq?: unknown }).x_groq) groqUsage(chunk, (raw as { x_groq: { usage?: unknown } }).x_groq);
     if (!Array.isArray(chunk.choices)) chunk.choices = [];
     // In place: a new array only in the rare chunk that loses a choice (this runs per token).
     const choices = chunk.choices;
@@ -95,6 +98,7 @@ export class OpenAICompatibleChunks {
     const delta = choice.delta;
     if (first) delta.role = 'assistant';
     else delete delta.role;
+    readText(delta);
     // `tool_calls: []` (vLLM) or null: OpenAI sends none, and the SDK's stream helper reads
     // whatever is there as calls.
     if (!Array.isArray(delta.tool_calls) || delta.tool_calls.length === 0) delete delta.tool_calls;
@@ -151,6 +155,14 @@ export class OpenAICompatibleChunks {
     for (const [index, call] of state.calls) if (call.id === id) return index;
     return state.calls.size === 0 ? 0 : Math.max(...state.calls.keys()) + 1;
   }
+}
+
+/** Groq's usage, its token counts only (not its queue and compute times). */
+function groqUsage(chunk: ChatCompletionChunk, groq: { usage?: unknown }): void {
+  const usage = groq.usage as Usage | null | undefined;
+  if (!usage || typeof usage !== 'object' || typeof usage.prompt_tokens !== 'number') return;
+  const { prompt_tokens, completion_tokens, total_tokens, prompt_tokens_details, completion_tokens_details } = usage;
+  chunk.usage = { prompt_tokens, completion_tokens, total_tokens, ...(prompt_tokens_details ? { prompt_tokens_details } : {}), ...(completion_tokens_details ? { completion_tokens_details } : {}) };
 }
 
 function isEmptyDelta(delta: unknown): boolean {

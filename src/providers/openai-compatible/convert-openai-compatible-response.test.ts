@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { convertOpenAICompatibleResponse, type Fresh } from './convert-openai-compatible-response.ts';
+import { convertOpenAICompatibleResponse, readText, type Fresh } from './convert-openai-compatible-response.ts';
 
 const fresh: Fresh = { id: () => 'chatcmpl-new', callId: () => 'call_new', now: () => 1_700_000_000 };
 
@@ -25,4 +25,22 @@ it('drops tool_calls: [] and refuses what is not a complete answer', () => {
   assert.deepEqual(convertOpenAICompatibleResponse({ hello: 1 }, fresh), { problem: 'sent a response that is not a chat completion' });
   assert.deepEqual(convertOpenAICompatibleResponse({ choices: [{ message: null }] }, fresh), { problem: 'sent a choice without a message' });
   assert.match((convertOpenAICompatibleResponse({ choices: [{ message: { content: 'a' }, finish_reason: 'abort' }] }, fresh) as { problem: string }).problem, /"abort"/);
+});
+
+it('reads content as a list of parts as its text, thinking and `reasoning` as reasoning_content', () => {
+  const parts = { content: [{ type: 'thinking', thinking: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }] }, { type: 'thinking', thinking: 'c' }, { type: 'reference', reference_ids: [1] }, { type: 'text', text: 'x' }, null] };
+  readText(parts);
+  assert.deepEqual(parts, { content: 'x', reasoning_content: 'abc' });
+  const thinkingOnly: Record<string, unknown> = { content: [{ type: 'thinking', thinking: 'only' }] };
+  readText(thinkingOnly);
+  assert.deepEqual(thinkingOnly, { reasoning_content: 'only' });
+  const named = { content: 'x', reasoning: 'r' };
+  readText(named);
+  assert.deepEqual(named, { content: 'x', reasoning: 'r', reasoning_content: 'r' });
+  const both = { reasoning: 'r', reasoning_content: 'rc' };
+  readText(both);
+  assert.equal(both.reasoning_content, 'rc', 'reasoning_content, when sent, is what it says');
+  const none = { content: null, reasoning: null, reasoning_content: null };
+  readText(none);
+  assert.deepEqual(none, { content: null, reasoning: null, reasoning_content: null });
 });

@@ -5,7 +5,8 @@ import { mapOpenAICompatibleFinishReason } from './map-openai-compatible-finish-
 // Servers leave out what OpenAI always sends (id, created, object, a choice's index, a
 // message's content and refusal, a tool call's id and type), send it empty (TGI: `"id":""`),
 // send `tool_calls: []` (vLLM) or words of their own for finish_reason (see
-// map-openai-compatible-finish-reason.ts). Fields OpenAI does not have are left as they are.
+// map-openai-compatible-finish-reason.ts), content as a list of parts or reasoning under another
+// name (see readText). Fields OpenAI does not have are left as they are.
 
 export type ConvertedResponse = { completion: ChatCompletion } | { problem: string };
 
@@ -32,6 +33,7 @@ export function convertOpenAICompatibleResponse(body: unknown, fresh: Fresh): Co
     if (!Number.isInteger(choice.index)) choice.index = position;
     const message = choice.message;
     message.role = 'assistant';
+    readText(message);
     message.content ??= null;
     message.refusal ??= null;
     // vLLM answers `tool_calls: []`, which OpenAI never sends and refuses in a request: a
@@ -59,6 +61,38 @@ function toolCall(call: ToolCall, fresh: Fresh): ToolCall {
   } as ToolCall;
 }
 
+/**
+ * A message's or a delta's text as OpenAI's clients read it, in place:
+ * - content as a list of parts (Mistral's reasoning models: `thinking` parts, then `text` ones)
+ *   is the text of its text parts (none: left out), the thinking reasoning_content; OpenAI's
+ *   content is a string, which clients append;
+ * - reasoning under `reasoning` (OpenRouter, Ollama, Groq, newer vLLM) is reasoning_content too,
+ *   where Iris sends every provider's reasoning (and counts it); `reasoning` stays for its readers.
+ */
+export function readText(target: { content?: unknown; reasoning?: unknown; reasoning_content?: unknown }): void {
+  if (Array.isArray(target.content)) {
+    let text: string | undefined;
+    let thinking = '';
+    for (const part of target.content as Array<{ type?: unknown; text?: unknown; thinking?: unknown } | null>) {
+      if (part?.type === 'text' && typeof part.text === 'string') text = (text ?? '') + part.text;
+      else if (part?.type === 'thinking') thinking += partsText(part.thinking);
+    }
+    if (text === undefined) delete target.content;
+    else target.content = text;
+    if (thinking) target.reasoning_content = (typeof target.reasoning_content === 'string' ? target.reasoning_content : '') + thinking;
+  }
+  if (typeof target.reasoning === 'string' && typeof target.reasoning_content !== 'string') target.reasoning_content = target.reasoning;
+}
+
+/** A thinking part's text: a string, or text parts. */
+function partsText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (!Array.isArray(value)) return '';
+  let text = '';
+  for (const part of value as Array<{ text?: unknown } | null>) if (typeof part?.text === 'string') text += part.text;
+  return text;
+}
+
 /** Arguments as OpenAI sends them, JSON text (some servers send the object itself). */
 export function argumentsText(value: unknown): string {
   if (typeof value === 'string') return value;
@@ -70,7 +104,7 @@ export function nonEmptyString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** A Unix time in seconds, as OpenAI's `created` is: a non-negative integer. */
+/** A Unix time in seconds, as OpenAI's `created` is: a positive integer (Azure's first chunk says 0, meaning none). */
 export function unixSeconds(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }

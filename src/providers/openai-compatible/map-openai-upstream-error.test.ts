@@ -9,6 +9,16 @@ it('reads every dialect, never passing an HTTP status or "None" on as code or pa
   assert.deepEqual(readErrorBody({ error: { message: 'm', type: 'None', param: 'None', code: '400' } }), { message: 'm', type: undefined, code: null, param: null, status: 400 });
   assert.deepEqual(readErrorBody({ error: 'plain', error_type: 'validation' }), { message: 'plain', type: undefined, code: null, param: null, status: undefined });
   assert.equal(readErrorBody({ error: { message: 'Provider returned error', code: 400, metadata: { raw: 'not json', provider_name: 'X' } } }).message, 'Provider returned error (X: not json)');
+  assert.equal(readErrorBody({ detail: 'Not Found' }).message, 'Not Found');
+  assert.equal(readErrorBody({ detail: [{ loc: ['body', 'n'], msg: 'too big' }, { msg: 'bad' }, 7] }).message, 'body.n: too big; bad');
+  assert.equal(readErrorBody({ detail: [] }).message, undefined);
+});
+
+it('reads a body that is not JSON as text: an HTML page as its title or its text', () => {
+  assert.equal(mapOpenAIUpstreamError('p', 429, ' error code: 1015 ', {}).message, 'error code: 1015');
+  assert.equal(mapOpenAIUpstreamError('p', 403, '<!DOCTYPE html><html><head><title> Attention Required! | Cloudflare </title></head></html>', {}).message, 'Attention Required! | Cloudflare');
+  assert.equal(mapOpenAIUpstreamError('p', 404, '<html><body><h1>Not</h1>\n<p>here</p></body></html>', {}).message, 'Not here');
+  assert.equal(mapOpenAIUpstreamError('p', 400, '', {}).message, 'HTTP 400');
 });
 
 it('maps statuses as OpenAI clients expect', () => {

@@ -3,7 +3,8 @@ import { attributeUpstreamError } from '../upstream/attribute-upstream-error.ts'
 
 // An OpenAI-compatible upstream's error → the error Iris sends its client, in one place.
 // 4xx keep their status and message (429 keeps Retry-After and retry-after-ms, which the
-// openai SDKs read first); 5xx become 502. Bodies in every dialect seen:
+// openai SDKs read first); 5xx become 502. The upstream's x-should-retry passes on (the SDKs
+// obey it before the status), and an exhausted quota says false: the SDKs retry every 429. Bodies in every dialect seen:
 //   OpenAI, Ollama /v1:  {"error":{"message","type","param","code"}}
 //   vLLM:                {"object":"error","message","type":"BadRequestError","param":null,"code":400}
 //                        (newer: the same inside "error")
@@ -12,16 +13,21 @@ import { attributeUpstreamError } from '../upstream/attribute-upstream-error.ts'
 //   LiteLLM proxy:       {"error":{"message","type":"None","param":"None","code":"400"}}
 //   OpenRouter:          {"error":{"code":400,"message":"Provider returned error","metadata":{"raw","provider_name"}}},
 //                        also inside an HTTP 200 answer and inside a stream chunk
-//   proxies, llama.cpp:  plain text or HTML
+//   FastAPI's own:       {"detail":"Not Found"}, {"detail":[{"loc":["body","messages"],"msg":"Field required",…}]}
+//                        (vLLM, SGLang, text-generation-webui: a wrong path, a validation error)
+//   Mistral:             {"object":"error","message":{"detail":[…]},"type":"invalid_request_error",…} (422)
+//   proxies, llama.cpp:  plain text or HTML (an HTML page is its title, or its text)
 // OpenAI's `code` is an identifier or null and its `param` a request path or null: an HTTP
 // status in `code` (number or digits) and Python's "None" become null.
 
 export function mapOpenAIUpstreamError(providerId: string, status: number, bodyText: string, upstreamHeaders: Record<string, string>): ApiError {
   const parsed = parseErrorBody(bodyText);
-  const message = parsed.message ?? (bodyText.trim().slice(0, 500) || `HTTP ${status}`);
+  const message = parsed.message ?? (plainMessage(bodyText) || `HTTP ${status}`);
   const headers: Record<string, string> = {};
   if (upstreamHeaders['retry-after']) headers['retry-after'] = upstreamHeaders['retry-after'];
   if (upstreamHeaders['retry-after-ms']) headers['retry-after-ms'] = upstreamHeaders['retry-after-ms'];
+  const shouldRetry = upstreamHeaders['x-should-retry'] ?? (parsed.code === 'insufficient_quota' || parsed.type === 'insufficient_quota' ? 'false' : undefined);
+  if (shouldRetry) headers['x-should-retry'] = shouldRetry;
   return attributeUpstreamError(providerId, errorFor(providerId, status, { ...parsed, message }, headers));
 }
 
@@ -103,7 +109,12 @@ export function readErrorBody(body: unknown): ParsedError {
   if (!body || typeof body !== 'object') return { code: null, param: null };
   const record = body as Record<string, unknown>;
   const inner = (record.error && typeof record.error === 'object' ? record.error : record) as Record<string, unknown>;
-  const text = typeof inner.message === 'string' ? inner.message : typeof record.error === 'string' ? record.error : undefined;
+  const text =
+    typeof inner.message === 'string'
+      ? inner.message
+      : typeof record.error === 'string'
+        ? record.error
+        : detailMessage(record.detail ?? (inner.message as { detail?: unknown } | null | undefined)?.detail);
   const message = text === undefined ? undefined : withProviderDetail(text, inner.metadata);
   // vLLM puts the HTTP status in `code` and a Python class name in `type`: neither is OpenAI's.
   const code = typeof inner.code === 'string' && !/^\d+$/.test(inner.code) ? inner.code : null;
@@ -111,6 +122,25 @@ export function readErrorBody(body: unknown): ParsedError {
   const type = typeof inner.type === 'string' && /^[a-z_]+$/.test(inner.type) ? inner.type : undefined;
   const param = typeof inner.param === 'string' && inner.param !== 'None' ? inner.param : null;
   return { message, type, code, param, status };
+}
+
+/** FastAPI's `detail`: a string, or validation errors as `loc: msg` (loc joined with dots). */
+function detailMessage(detail: unknown): string | undefined {
+  if (typeof detail === 'string') return detail;
+  if (!Array.isArray(detail)) return undefined;
+  const parts = detail.flatMap((item: { loc?: unknown; msg?: unknown } | null) => {
+    if (typeof item?.msg !== 'string') return [];
+    return [Array.isArray(item.loc) ? `${item.loc.join('.')}: ${item.msg}` : item.msg];
+  });
+  return parts.length > 0 ? parts.join('; ') : undefined;
+}
+
+/** A body that is not JSON as a message: an HTML page (a proxy's) its title or else its text; at most 500 characters. */
+function plainMessage(body: string): string {
+  const text = body.slice(0, 20_000).trim();
+  if (!text.startsWith('<')) return text.slice(0, 500);
+  const title = /<title[^>]*>([^<]*)</i.exec(text)?.[1].trim();
+  return (title || text.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim().slice(0, 500);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ProviderConfig } from '../../config/providers-config.ts';
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.ts';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChunkDelta } from '../../openai/types.ts';
 import type { CallContext, ImageLimits, Provider } from '../provider.ts';
 import { createUpstreamClient, type UpstreamCall, type UpstreamClient } from '../upstream/upstream-client.ts';
 import { OpenAICompatibleChunks } from './convert-openai-compatible-chunks.ts';
@@ -29,6 +29,8 @@ export class OpenAICompatibleProvider implements Provider {
   readonly writesVerbatim = true;
   private readonly client: UpstreamClient;
   private readonly headers: Record<string, string>;
+  /** Cleared for good once the upstream refuses stream_options (servers that reject fields they do not know). */
+  private streamOptions = true;
 
   constructor(id: string, config: OpenAIProviderConfig) {
     this.id = id;
@@ -61,8 +63,7 @@ export class OpenAICompatibleProvider implements Provider {
   }
 
   async *stream(request: ChatCompletionRequest, ctx: CallContext): AsyncGenerator<ChatCompletionChunk> {
-    // Ask for usage always: some servers omit it unless asked, and Iris meters every request.
-    const answer = await this.client.postForEvents(this.call({ ...request, stream: true, stream_options: { ...request.stream_options, include_usage: true } }, ctx));
+    const answer = await this.postStream(request, ctx);
     if (!('events' in answer)) {
       if (answer.status >= 300) throw mapOpenAIUpstreamError(this.id, answer.status, answer.text, answer.headers);
       // A server that ignored `stream` and answered with one JSON body: replay it as chunks.
@@ -74,6 +75,7 @@ export class OpenAICompatibleProvider implements Provider {
     for await (const event of answer.events) {
       if (event.data === '[DONE]') {
         done = true;
+        answer.events.finish(); // the body ends on its own: its connection is kept
         break;
       }
       const body = parseJson(event.data);
@@ -92,6 +94,21 @@ export class OpenAICompatibleProvider implements Provider {
     // alone, or a body that stops before either, is not a complete stream.
     if (done && chunks.begun) yield* chunks.closing();
     else if (!chunks.complete && !ctx.signal.aborted) throw upstreamBadResponse(this.id, 'ended the stream before it was complete');
+  }
+
+  /**
+   * Asks for usage always: some servers omit it unless asked, and Iris meters every request.
+   * A server that refuses the field (a 400 or 422 naming it: nothing was generated) is asked
+   * again without it, and from then on; its usage, if it sends none, is estimated.
+   */
+  private async postStream(request: ChatCompletionRequest, ctx: CallContext) {
+    if (this.streamOptions) {
+      const answer = await this.client.postForEvents(this.call({ ...request, stream: true, stream_options: { ...request.stream_options, include_usage: true } }, ctx));
+      if ('events' in answer || (answer.status !== 400 && answer.status !== 422) || !answer.text.includes('stream_options')) return answer;
+      this.streamOptions = false;
+      ctx.log.warn({ provider: this.id }, 'the upstream refuses stream_options: streams go without it from now on');
+    }
+    return this.client.postForEvents(this.call({ ...request, stream: true, stream_options: undefined }, ctx));
   }
 
   async close(): Promise<void> {
@@ -131,8 +148,12 @@ function parseJson(text: string): unknown {
 export function* completionToChunks(completion: ChatCompletion): Generator<ChatCompletionChunk> {
   const base = { id: completion.id, object: 'chat.completion.chunk' as const, created: completion.created, model: completion.model, system_fingerprint: completion.system_fingerprint };
   for (const choice of completion.choices) {
-    const { content, tool_calls } = choice.message;
-    yield { ...base, choices: [{ index: choice.index, delta: { role: 'assistant', content: content ?? '' }, finish_reason: null }] };
+    const { content, tool_calls, refusal, reasoning_content } = choice.message;
+    const delta: ChunkDelta = { role: 'assistant', content: content ?? '' };
+    // What a stream would have carried beside the content (and what usage counts, when estimated).
+    if (typeof reasoning_content === 'string') delta.reasoning_content = reasoning_content;
+    if (typeof refusal === 'string') delta.refusal = refusal;
+    yield { ...base, choices: [{ index: choice.index, delta, finish_reason: null }] };
     if (tool_calls?.length) {
       yield {
         ...base,

@@ -118,6 +118,28 @@ test('a reader that stops early cancels the upstream request; one that read to t
   assert.deepEqual(whole.calls.cancelled, [], 'a finished body is not aborted (the connection stays reusable)');
 });
 
+test('a reader that finish()es at the end marker drains the body (the connection is kept), unless events wait after it', async () => {
+  const drained: string[] = [];
+  const { calls, source } = recordingSource();
+  const queue = new SseEventQueue({ ...source, drain: () => void drained.push('drain') });
+  queue.feed(bytes('data: 1\n\ndata: [DONE]\n\n'));
+  for await (const e of queue) {
+    if (e.data !== '[DONE]') continue;
+    queue.finish();
+    break;
+  }
+  assert.deepEqual([drained, calls.cancelled], [['drain'], []]);
+  assert.equal(queue.feed(bytes(': more\n\n')), true, 'the rest is read and dropped');
+  queue.end();
+
+  const going = recordingSource();
+  const on = new SseEventQueue({ ...going.source, drain: () => void drained.push('again') });
+  on.feed(bytes('data: [DONE]\n\ndata: 2\n\n'));
+  assert.equal((await on.next()).value?.data, '[DONE]');
+  on.finish();
+  assert.deepEqual([drained.length, going.calls.cancelled], [1, ['the reader of the upstream stream stopped']]);
+});
+
 test('large unread events pause the body by their size, not only by their count', async () => {
   const { calls, source } = recordingSource();
   const queue = new SseEventQueue(source);

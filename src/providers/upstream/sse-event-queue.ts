@@ -8,7 +8,9 @@ import { ApiError } from '../../openai/api-error.ts';
 //
 // Flow control: feed() answers false once HIGH_WATER events (or HIGH_WATER_CHARS of their data)
 // wait unread, which pauses the upstream socket; the reader resumes it when it has caught up.
-// A reader that stops early (break, return, a thrown error) cancels the upstream request.
+// A reader that stops early (break, return, a thrown error) cancels the upstream request; one
+// that stops at the stream's own end marker calls finish() first, which lets the body end on
+// its own instead, so its keep-alive connection can carry the next call.
 //
 // Memory: one event may not grow past maxEventChars (a line never ended, an event never closed
 // by its blank line): past it the stream fails with a 502 and the upstream request is cancelled.
@@ -30,6 +32,11 @@ export interface SseEventSource {
   cancel(reason: Error): void;
   /** An event with content arrived: not a comment, nor Anthropic's `event: ping` heartbeat. */
   received?(): void;
+  /**
+   * The reader is done and the body may end on its own: read it to its end (keeping the
+   * connection), and cancel the request if it does not end soon. Without it, cancel() is used.
+   */
+  drain?(): void;
 }
 
 type Waiter = { resolve: (r: IteratorResult<EventSourceMessage>) => void; reject: (err: unknown) => void };
@@ -84,6 +91,20 @@ export class SseEventQueue implements AsyncIterableIterator<EventSourceMessage> 
     if (this.closed || this.ended || this.failure) return;
     this.failure = { error };
     this.settleWaiter();
+  }
+
+  /**
+   * The reader has all it wants (the stream's end marker, `[DONE]`, came) and stops reading.
+   * Servers end the body in a write after the marker's, which often arrives a moment later:
+   * cancelling then (as a reader that stops does) would cost the connection, and every stream
+   * a new one (a TLS handshake before its first token). So the rest is read and dropped; events
+   * already waiting after the marker mean the body goes on, and the request is cancelled.
+   */
+  finish(): void {
+    if (this.closed || this.ended || this.failure || this.head < this.events.length) return void this.return();
+    this.closed = true;
+    if (this.source.drain) this.source.drain();
+    else this.source.cancel(new Error('the reader of the upstream stream stopped'));
   }
 
   next(): Promise<IteratorResult<EventSourceMessage>> {

@@ -372,3 +372,89 @@ test('a body nested too deeply to serialize is a 400 for the client, not a 502 f
   }
   assert.equal(received, 0);
 });
+
+test('postForEvents: a reader that finish()es at the stream end marker leaves the body to end: the connection is kept', async () => {
+  let connections = 0;
+  const counted = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    // The body's end a moment after the marker, as servers that end the body in a second write.
+    res.write('data: {"n":1}\n\ndata: [DONE]\n\n', () => setTimeout(() => res.end(), 10));
+  });
+  counted.on('connection', () => connections++);
+  counted.listen(0, '127.0.0.1');
+  await once(counted, 'listening');
+  const own = createUpstreamClient({ baseUrl: `http://127.0.0.1:${(counted.address() as AddressInfo).port}`, timeoutMs: 2000, label: 'test upstream' });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const answer = await own.postForEvents(call());
+      assert.ok('events' in answer);
+      for await (const e of answer.events) {
+        if (e.data !== '[DONE]') continue;
+        answer.events.finish();
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    assert.equal(connections, 1, 'one keep-alive connection for the three streams');
+  } finally {
+    await own.close();
+    counted.closeAllConnections();
+    counted.close();
+  }
+});
+
+test('postForEvents: a body that goes on after finish() is cut within a moment', async () => {
+  let closed = false;
+  handler = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: [DONE]\n\n');
+    const timer = setInterval(() => res.write(': still here\n\n'), 20);
+    res.on('close', () => {
+      closed = true;
+      clearInterval(timer);
+    });
+  };
+  const long = createUpstreamClient({ baseUrl: base, timeoutMs: 60_000, label: 'test upstream' });
+  try {
+    const answer = await long.postForEvents(call());
+    assert.ok('events' in answer);
+    assert.equal((await answer.events.next()).value?.data, '[DONE]');
+    answer.events.finish();
+    await waitFor(() => closed);
+  } finally {
+    await long.close();
+  }
+});
+
+test('a call still waiting for a connection (all busy) is bounded by timeoutMs and ends when its caller aborts', async () => {
+  // One connection, taken by a healthy stream that lasts 1.5 s.
+  const one = createUpstreamClient({ baseUrl: base, timeoutMs: 300, label: 'test upstream', connections: 1 });
+  handler = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    let sent = 0;
+    const timer = setInterval(() => (++sent <= 15 ? res.write(`data: ${sent}\n\n`) : (clearInterval(timer), res.end())), 100);
+    res.on('close', () => clearInterval(timer));
+  };
+  try {
+    const busy = await one.postForEvents(call());
+    assert.ok('events' in busy);
+    const reading = (async () => {
+      for await (const _ of busy.events);
+    })();
+    let started = Date.now();
+    await assert.rejects(one.postForText(call()), (err: ApiError) => err.status === 504 && err.code === 'upstream_timeout');
+    let took = Date.now() - started;
+    assert.ok(took < 800, `timed out after ${took} ms, not at timeoutMs`);
+
+    const controller = new AbortController();
+    started = Date.now();
+    setTimeout(() => controller.abort(new Error('client went away')), 50);
+    await assert.rejects(one.postForEvents(call(controller.signal)), (err: ApiError) => err.status === 499);
+    took = Date.now() - started;
+    assert.ok(took < 500, `ended ${took} ms after, not when aborted`);
+    await reading;
+  } finally {
+    await one.close();
+  }
+});

@@ -28,6 +28,12 @@ export interface UpstreamClientOptions {
  */
 export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
+/**
+ * How long a stream's body may take to end after its reader finish()ed at the end marker:
+ * servers end it in their next write, at once; one still sending past this is cut.
+ */
+const DRAIN_MS = 1_000;
+
 export interface UpstreamCall {
   path: string;
   headers: Record<string, string>;
@@ -50,7 +56,12 @@ export interface UpstreamEventsResponse {
   /** Empty: only an error answer's headers are kept. */
   headers: Record<string, string>;
   /** The body's events; a transport failure mid-stream is thrown from here as an ApiError. */
-  events: AsyncIterableIterator<EventSourceMessage>;
+  events: UpstreamEvents;
+}
+
+export interface UpstreamEvents extends AsyncIterableIterator<EventSourceMessage> {
+  /** Call before stopping at the stream's end marker: the connection is kept (SseEventQueue.finish). */
+  finish(): void;
 }
 
 export interface UpstreamClient {
@@ -112,7 +123,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       /** While a 2xx answer to a stream request that is not labelled SSE may still be SSE. */
       let sniffing: (() => void) | null = null;
       let abort: ((reason?: Error) => void) | null = null;
-      const onAbort = () => abort?.(signal.reason as Error);
+      // Before undici hands the request a connection (all are busy, or it is connecting) there
+      // is nothing to abort: the caller hears at once, and onConnect drops the request unsent.
+      const onAbort = () => (abort ? abort(signal.reason as Error) : settleEarly());
       // Every call is bounded by timeoutMs overall, up to its last byte; an event stream only
       // until it is known to be one, after which the same timer bounds the wait for each event:
       // re-armed by every event, not by every byte, so SSE comments (heartbeats, which also keep
@@ -127,7 +140,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         // (undici's bodyTimeout holds off too). Resuming re-arms it.
         if (events?.paused) return void deadline?.refresh();
         timedOut = true;
-        abort?.(new DOMException('The upstream did not answer in time', 'TimeoutError'));
+        if (abort) abort(new DOMException('The upstream did not answer in time', 'TimeoutError'));
+        else settleEarly();
       }, options.timeoutMs);
       const rearm = () => deadline?.refresh();
       // The client's body, held while this call may write it (see src/json/raw-body.ts).
@@ -137,6 +151,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         clearTimeout(deadline);
         deadline = undefined; // a queue resumed after the end re-arms nothing
         releaseBody?.();
+      };
+      /** The caller's answer while undici still holds the request, unsent: the body stays held until undici lets go (onError). */
+      const settleEarly = () => {
+        signal.removeEventListener('abort', onAbort);
+        clearTimeout(deadline);
+        deadline = undefined;
+        reject(failure(signal.aborted ? signal.reason : new DOMException('No connection to the upstream in time', 'TimeoutError'), signal, timedOut));
       };
       const asText = (): UpstreamTextResponse => ({ status, headers, text: Buffer.concat(chunks).toString('utf8') });
       const fail = (err: unknown) => {
@@ -156,6 +177,10 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           },
           cancel: (reason) => abort?.(reason),
           received: rearm,
+          drain: () => {
+            clearTimeout(deadline);
+            deadline = setTimeout(() => abort?.(new Error('the upstream stream went on after its end')), DRAIN_MS);
+          },
         });
         events = queue;
         resolve({ status, headers, events: queue });
@@ -173,12 +198,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           }
           body = serializeJson(call.body, call.verbatim);
         }
+        if (signal.aborted) throw signal.reason;
+        signal.addEventListener('abort', onAbort, { once: true });
         pool.dispatch(requestOptions(call, stream, body), {
           onConnect(abortRequest) {
             abort = abortRequest;
             if (signal.aborted) abortRequest(signal.reason as Error);
             else if (timedOut) abortRequest(new DOMException('The upstream did not answer in time', 'TimeoutError'));
-            else signal.addEventListener('abort', onAbort, { once: true });
           },
           onHeaders(statusCode, rawHeaders, resume) {
             status = statusCode;
@@ -305,7 +331,7 @@ export function eventsOrThrow(
   answer: UpstreamEventsResponse | UpstreamTextResponse,
   providerId: string,
   mapError: (answer: UpstreamTextResponse) => ApiError,
-): AsyncIterableIterator<EventSourceMessage> {
+): UpstreamEvents {
   if ('events' in answer) return answer.events;
   if (answer.status >= 300) throw mapError(answer);
   throw new ApiError(502, `The upstream provider '${providerId}' answered a stream request without an event stream.`, {
