@@ -16,3 +16,8 @@ test('without a question the line that would hold it is dropped', () => {
   assert.match(prompt, /verbatim/);
   assert.equal(renderAnalysisPrompt('Say {question} twice: {question}', 'hi'), 'Say hi twice: hi');
 });
+
+test('the question is put in as written: `$` sequences are not replacement patterns', () => {
+  const question = "Is the price $$5 or $&? And what about $' and $`?";
+  assert.equal(renderAnalysisPrompt('Asked: "{question}". Describe.', question), `Asked: "${question}". Describe.`);
+});

@@ -11,7 +11,9 @@ export const DEFAULT_ANALYSIS_PROMPT = [
 
 /** Fills `{question}`; without a question, the line that holds it is dropped. */
 export function renderAnalysisPrompt(template: string, question: string): string {
-  if (question) return template.replaceAll('{question}', question);
+  // A function, not a string: in a replacement string `$&`, `$'` and `$$` are patterns, and the
+  // user's text ("$$5") must go in as written.
+  if (question) return template.replaceAll('{question}', () => question);
   return template
     .split('\n')
     .filter((line) => !line.includes('{question}'))

@@ -111,7 +111,7 @@ export class AnalysisStep implements RequestStep {
     return { request: replaceImages({ ...request, model: textModel }, images, outcomes), usage: { analysis: usage } };
   }
 
-  /** One job per distinct image and prompt: the same image sent twice is described once. */
+  /** One job per distinct image, prompt and detail: the same image sent twice is described once. */
   private jobsFor(images: FoundImage[], prepared: PreparedImage[], preparedRequest: ChatCompletionRequest): Job[] {
     const byPosition = new Map(prepared.map((p) => [`${p.messageIndex}:${p.partIndex}`, p]));
     const jobs: Job[] = [];
@@ -121,7 +121,7 @@ export class AnalysisStep implements RequestStep {
       const preparedUrl = part?.type === 'image_url' ? part.image_url.url : undefined;
       const source = imageSource(image, byPosition.get(`${image.messageIndex}:${image.partIndex}`), preparedUrl);
       const prompt = renderAnalysisPrompt(this.promptTemplate, image.question);
-      const key = source.sha256 ? descriptionKey(source.sha256, this.deps.analysisModel, prompt) : null;
+      const key = source.sha256 ? descriptionKey(source.sha256, this.deps.analysisModel, prompt, image.detail) : null;
       const same = key ? byKey.get(key) : undefined;
       if (same) {
         same.images.push(image);

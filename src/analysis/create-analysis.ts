@@ -34,10 +34,10 @@ export function createAnalysis(setup: AnalysisSetup): Analysis {
   const analysisModel = config.model ?? setup.engineModelName;
   // The config check (config-schema.ts) has made sure a set analysis.model is served and sees.
   const route = models.get(analysisModel);
-  // Without an analysis model there is nothing to offer `-ocr` with; the step still answers
-  // image requests for text-only models with an error that says what is missing.
-  if (route) registerOcrRoutes(models);
-  else {
+  // Without an analysis model there is nothing to offer `-ocr` with: the routes are not
+  // listed, and the step answers their image requests with an error that says what is missing.
+  registerOcrRoutes(models, route !== undefined);
+  if (!route) {
     // Worth a warning only where a text-only model will meet images.
     const textOnly = models.list().filter((r) => !r.vision).map((r) => r.name);
     log[textOnly.length ? 'warn' : 'debug'](

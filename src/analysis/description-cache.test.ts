@@ -29,6 +29,11 @@ test('keys differ by image, model and prompt', () => {
   assert.notEqual(descriptionKey('abc', 'n', 'p'), base);
   assert.notEqual(descriptionKey('abc', 'm', 'q'), base);
   assert.equal(descriptionKey('abc', 'm', 'p'), base);
+  // Detail: unset and `auto` are one; `low` and `high` each their own.
+  assert.equal(descriptionKey('abc', 'm', 'p', 'auto'), base);
+  const low = descriptionKey('abc', 'm', 'p', 'low');
+  const high = descriptionKey('abc', 'm', 'p', 'high');
+  assert.equal(new Set([base, low, high]).size, 3);
 });
 
 test('tiered: a far hit is copied near; writes go to both', async () => {

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import type { ImageDetail } from '../openai/types.ts';
 
 // Descriptions of images already analysed, keyed by what determines them: the image's
-// bytes (sha256), the analysis model and the exact prompt. A conversation that resends its
-// history therefore pays for each image once.
+// bytes (sha256), the analysis model, the exact prompt and the detail it was seen at (`low`
+// is sent at 512 px, where small print is lost). A conversation that resends its history
+// therefore pays for each image once.
 
 export interface CachedDescription {
   text: string;
@@ -15,8 +17,10 @@ export interface DescriptionCache {
   close?(): Promise<void>;
 }
 
-export function descriptionKey(imageSha256: string, model: string, prompt: string): string {
-  return createHash('sha256').update(`${imageSha256}\n${model}\n${prompt}`).digest('hex');
+export function descriptionKey(imageSha256: string, model: string, prompt: string, detail?: ImageDetail): string {
+  // Unset detail is `auto` (as OpenAI reads it), and keeps the key it had before detail counted.
+  const seenAt = detail === undefined || detail === 'auto' ? '' : `\n${detail}`;
+  return createHash('sha256').update(`${imageSha256}\n${model}\n${prompt}${seenAt}`).digest('hex');
 }
 
 /** Bounded LRU in memory: a Map keeps insertion order, so re-inserting on read marks recency. */

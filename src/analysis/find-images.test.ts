@@ -37,3 +37,12 @@ test('the question does not change when later turns are added to a message that 
   const b = findImages({ model: 'm', messages: [turn1, { role: 'assistant', content: 'done' }, { role: 'user', content: 'Now translate it' }] });
   assert.equal(a[0].question, b[0].question);
 });
+
+test('a long message is cut for the question: its start and its end, not the whole text per image', () => {
+  const pasted = `Here is our contract. ${'Clause text. '.repeat(20_000)}Which clause does the stamp in the photo refer to?`;
+  const [found] = findImages({ model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: pasted }, img('data:x')] }] });
+  assert.ok(found.question.length <= 2100, `${found.question.length} chars`);
+  assert.ok(found.question.startsWith('Here is our contract.'));
+  assert.ok(found.question.endsWith('Which clause does the stamp in the photo refer to?'));
+  assert.match(found.question, /…/);
+});

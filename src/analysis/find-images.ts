@@ -13,7 +13,7 @@ export interface FoundImage {
   detail?: ImageDetail;
   /**
    * The user's text beside the image (its own message, else the next user message with
-   * text). Taken from the conversation around the image, never from the latest turn, so a
+   * text; a long one cut to its start and end). Taken from the conversation around the image, never from the latest turn, so a
    * resent history asks the same question and hits the cache.
    */
   question: string;
@@ -43,7 +43,19 @@ export function hasImages(request: ChatCompletionRequest): boolean {
   return request.messages.some((m) => Array.isArray(m.content) && m.content.some((p) => p.type === 'image_url'));
 }
 
+/**
+ * The question goes into every image's prompt: a long message (a pasted document) would be
+ * paid for once per image and could overflow a small vision model's context, failing the
+ * request. Its start and end (where a question usually is) are enough to focus a description.
+ */
+const QUESTION_HEAD_CHARS = 1000;
+const QUESTION_TAIL_CHARS = 1000;
+
 function questionFor(messages: ChatMessage[], messageIndex: number): string {
+  return bounded(nearestText(messages, messageIndex));
+}
+
+function nearestText(messages: ChatMessage[], messageIndex: number): string {
   const own = textOf(messages[messageIndex]);
   if (own) return own;
   for (let i = messageIndex + 1; i < messages.length; i++) {
@@ -52,6 +64,14 @@ function questionFor(messages: ChatMessage[], messageIndex: number): string {
     if (text) return text;
   }
   return '';
+}
+
+function bounded(text: string): string {
+  if (text.length <= QUESTION_HEAD_CHARS + QUESTION_TAIL_CHARS + 10) return text;
+  // Whole code points: a cut through a surrogate pair would leave half a character.
+  const chars = Array.from(text);
+  if (chars.length <= QUESTION_HEAD_CHARS + QUESTION_TAIL_CHARS + 10) return text;
+  return `${chars.slice(0, QUESTION_HEAD_CHARS).join('').trimEnd()} … ${chars.slice(-QUESTION_TAIL_CHARS).join('').trimStart()}`;
 }
 
 function textOf(message: ChatMessage): string {
