@@ -82,12 +82,52 @@ describe('withImageTokens', () => {
     assert.deepEqual(out.completion_tokens_details, { reasoning_tokens: 4, audio_tokens: 0 });
   });
 
-  it('keeps an upstream total that is not prompt + completion, moved by the tokens it adds', () => {
-    assert.equal(withImageTokens({ prompt_tokens: 20, completion_tokens: 30, total_tokens: 60 }, 765, false).total_tokens, 825);
-    // Some servers leave total_tokens out: it is prompt + completion then.
+  it('total_tokens is prompt + completion, whatever total the upstream sent or left out', () => {
+    // The spec: "Total number of tokens used in the request (prompt + completion)".
+    assert.equal(withImageTokens({ prompt_tokens: 20, completion_tokens: 30, total_tokens: 60 }, 765, false).total_tokens, 815);
     const noTotal = { prompt_tokens: 100, completion_tokens: 5 } as Usage;
     assert.equal(withImageTokens(noTotal, 80, true).total_tokens, 105);
     assert.equal(withImageTokens(noTotal, 80, false).total_tokens, 185);
+  });
+
+  it('reasoning an upstream left out of completion_tokens (xAI: total = prompt + completion + reasoning) is put back in', () => {
+    const xai = usage(10_120, 1499, { total_tokens: 14_428, prompt_tokens_details: { cached_tokens: 128 }, completion_tokens_details: { reasoning_tokens: 2809 } });
+    const out = withImageTokens(xai, 0, true);
+    assert.deepEqual([out.prompt_tokens, out.completion_tokens, out.total_tokens], [10_120, 4308, 14_428]);
+    assert.equal(out.completion_tokens_details?.reasoning_tokens, 2809);
+    // OpenAI's own (reasoning inside completion_tokens) is left as it is.
+    const openai = withImageTokens(usage(100, 50, { completion_tokens_details: { reasoning_tokens: 40 } }), 0, true);
+    assert.deepEqual([openai.completion_tokens, openai.total_tokens], [50, 150]);
+  });
+
+  it('missing or broken counts become 0, so the usage stays the integers the spec requires', () => {
+    const out = withImageTokens({ prompt_tokens: 9 } as Usage, 0, true);
+    assert.deepEqual([out.prompt_tokens, out.completion_tokens, out.total_tokens], [9, 0, 9]);
+    const nulls = withImageTokens({ prompt_tokens: null, completion_tokens: 3, total_tokens: null } as unknown as Usage, 85, false);
+    assert.deepEqual([nulls.prompt_tokens, nulls.completion_tokens, nulls.total_tokens], [85, 3, 88]);
+  });
+
+  it('detail fields an upstream sent as null are left out (the spec types them as integers)', () => {
+    const u = usage(50, 5, {
+      prompt_tokens_details: { cached_tokens: null, audio_tokens: null, text_tokens: null, image_tokens: null },
+      completion_tokens_details: { reasoning_tokens: null, audio_tokens: null, accepted_prediction_tokens: null, rejected_prediction_tokens: 2 },
+    } as unknown as Partial<Usage>);
+    const out = withImageTokens(u, 30, true);
+    assert.deepEqual(out.prompt_tokens_details, { cached_tokens: 0, text_tokens: 20, image_tokens: 30 });
+    assert.deepEqual(out.completion_tokens_details, { rejected_prediction_tokens: 2, reasoning_tokens: 0 });
+  });
+
+  it('cached tokens are part of the text and image tokens, not beside them', () => {
+    const out = withImageTokens(usage(1000, 5, { prompt_tokens_details: { cached_tokens: 800 } }), 765, true);
+    assert.deepEqual(out.prompt_tokens_details, { cached_tokens: 800, text_tokens: 235, image_tokens: 765 });
+  });
+
+  it('text, image and audio tokens never add up to more than prompt_tokens', () => {
+    const audio = withImageTokens(usage(300, 1, { prompt_tokens_details: { audio_tokens: 100 } }), 765, true);
+    assert.deepEqual(audio.prompt_tokens_details, { audio_tokens: 100, cached_tokens: 0, image_tokens: 200, text_tokens: 0 });
+    // An upstream's own text count stands; the image estimate gets what it leaves.
+    const text = withImageTokens(usage(1000, 1, { prompt_tokens_details: { text_tokens: 900 } }), 765, true);
+    assert.deepEqual(text.prompt_tokens_details, { cached_tokens: 0, text_tokens: 900, image_tokens: 100 });
   });
 
   it('does not change its input', () => {

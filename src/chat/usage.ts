@@ -9,28 +9,50 @@ import type { ChatCompletion, ChatCompletionRequest, Usage } from '../openai/typ
 /**
  * `imagesCounted`: whether `usage.prompt_tokens` already includes the images (what an upstream
  * reports does; the local engine's count and estimateUsage() do not, so the estimate is added).
+ * The result keeps OpenAI's invariants: text + image + audio ≤ prompt (cached tokens are part
+ * of them, not beside them), reasoning inside completion, total = prompt + completion.
  */
 export function withImageTokens(usage: Usage, imageTokens: number, imagesCounted: boolean): Usage {
-  const reported = usage.prompt_tokens_details;
-  let prompt = usage.prompt_tokens;
+  const reported = countsOf(usage.prompt_tokens_details);
+  const audio = count(reported?.audio_tokens);
+  let prompt = count(usage.prompt_tokens);
   let image = reported?.image_tokens;
   if (image == null) {
     if (!imagesCounted) prompt += imageTokens;
-    image = Math.min(imageTokens, prompt);
+    // The estimate is what the upstream's own counts leave room for, at most.
+    image = Math.min(imageTokens, Math.max(0, prompt - audio - (imagesCounted ? count(reported?.text_tokens) : 0)));
   }
+  const reasoning = count(usage.completion_tokens_details?.reasoning_tokens);
+  let completion = count(usage.completion_tokens);
+  // xAI counts reasoning beside completion_tokens (its total = prompt + completion + reasoning);
+  // OpenAI counts it inside.
+  if (reasoning > 0 && usage.total_tokens === usage.prompt_tokens + completion + reasoning) completion += reasoning;
   return {
     ...usage,
     prompt_tokens: prompt,
-    // Some servers leave total_tokens out.
-    total_tokens: (usage.total_tokens ?? usage.prompt_tokens + usage.completion_tokens) + prompt - usage.prompt_tokens,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
     prompt_tokens_details: {
       ...reported,
       cached_tokens: reported?.cached_tokens ?? 0,
-      text_tokens: reported?.text_tokens ?? Math.max(0, prompt - image - (reported?.audio_tokens ?? 0)),
+      text_tokens: reported?.text_tokens ?? Math.max(0, prompt - image - audio),
       image_tokens: image,
     },
-    completion_tokens_details: { ...usage.completion_tokens_details, reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens ?? 0 },
+    completion_tokens_details: { ...countsOf(usage.completion_tokens_details), reasoning_tokens: reasoning },
   };
+}
+
+/** The counts of a details object; the nulls some servers send for what they do not count are left out. */
+function countsOf<T extends object>(details: T | null | undefined): Partial<T> | undefined {
+  if (details == null) return undefined;
+  // The common case, all counts, costs no copy (this runs for every answer).
+  if (Object.values(details).every((v) => typeof v === 'number' && Number.isFinite(v))) return details;
+  return Object.fromEntries(Object.entries(details).filter(([, v]) => typeof v === 'number' && Number.isFinite(v))) as Partial<T>;
+}
+
+/** A token count as the spec types it (an integer ≥ 0): what a server left out or sent broken is 0. */
+function count(n: number | null | undefined): number {
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n) : 0;
 }
 
 // The o200k tokenizer (GPT-4o's) is large: it loads on the first request that needs it.

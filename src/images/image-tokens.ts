@@ -15,23 +15,32 @@ export type TokenFormula =
       /** First fit within this square (2048). */
       fitEdge: number;
     }
-  | {
+  | ({
       kind: 'patches';
-      /** Patch budget (1536 in the older guide; 2500 / 6144 for newer models). */
-      cap: number;
       multiplier: number;
-      /** Newer revision: first fit within this square; null: no pre-fit. */
-      fitEdge: number | null;
-    }
+      /** Newer models: other limits at some detail levels (gpt-5.4 low, gpt-5.5 and 5.6 auto). */
+      byDetail?: Partial<Record<ImageDetail, PatchLimits>>;
+    } & PatchLimits)
   | { kind: 'anthropic'; maxEdge: number; maxPixels: number; pixelsPerToken: number }
-  | { kind: 'gemini'; perTile: number; smallEdge: number }
+  /** perImage: Gemini 3's media_resolution budget, spent whatever the size; null: tiles. */
+  | { kind: 'gemini'; perTile: number; smallEdge: number; perImage: number | null }
   | { kind: 'none' };
 
+export interface PatchLimits {
+  /** Patch budget (1536 in the older guide; 2500 / 6144 / 10,000 for newer models; Infinity: none). */
+  cap: number;
+  /** Newer revision: first fit within this square; null: no pre-fit. */
+  fitEdge: number | null;
+}
+
 const TILES = (base: number, perTile: number, shortSide = 768): TokenFormula => ({ kind: 'tiles', base, perTile, shortSide, fitEdge: 2048 });
-const PATCHES = (multiplier: number, cap = 1536, fitEdge: number | null = null): TokenFormula => ({ kind: 'patches', cap, multiplier, fitEdge });
+const PATCHES = (multiplier: number, cap = 1536, fitEdge: number | null = null, byDetail?: Partial<Record<ImageDetail, PatchLimits>>): TokenFormula =>
+  ({ kind: 'patches', cap, multiplier, fitEdge, ...(byDetail ? { byDetail } : {}) });
 /** Long edge 1568; 784×1568 is the largest size Anthropic lists as not resized. */
 const ANTHROPIC: TokenFormula = { kind: 'anthropic', maxEdge: 1568, maxPixels: 784 * 1568, pixelsPerToken: 750 };
-const GEMINI: TokenFormula = { kind: 'gemini', perTile: 258, smallEdge: 384 };
+const GEMINI: TokenFormula = { kind: 'gemini', perTile: 258, smallEdge: 384, perImage: null };
+/** Iris sends no media_resolution, so Gemini 3 spends its default on each image: HIGH, 1120 tokens. */
+const GEMINI_3: TokenFormula = { ...GEMINI, perImage: 1120 };
 
 /** Most specific first; matched against the upstream model id without any `vendor/` prefix. */
 const MODEL_DEFAULTS: Array<[RegExp, TokenFormula]> = [
@@ -46,10 +55,15 @@ const MODEL_DEFAULTS: Array<[RegExp, TokenFormula]> = [
   [/^gpt-image-1/, TILES(65, 129, 512)],
   [/^gpt-5-mini/, PATCHES(1.2, 1536, 2048)],
   [/^gpt-5-nano/, PATCHES(1.5, 1536, 2048)],
-  [/^gpt-5\.[456]/, PATCHES(1.2, 2500, 2048)],
+  // Detail levels differ from gpt-5.4 on (the reference's "limits per model family"); the
+  // `high` limits are the default, and gpt-5.5 says nothing of `low`.
+  [/^gpt-5\.4/, PATCHES(1.2, 2500, 2048, { low: { cap: 6144, fitEdge: 2048 } })],
+  [/^gpt-5\.5/, PATCHES(1.2, 2500, 2048, { auto: { cap: 10_000, fitEdge: 6000 } })],
+  [/^gpt-5\.6/, PATCHES(1.2, 2500, 2048, { low: { cap: Infinity, fitEdge: 512 }, auto: { cap: Infinity, fitEdge: 65_535 } })],
   [/^gpt-5\.[23]/, PATCHES(1.2, 6144, 2048)],
   [/^gpt-5/, TILES(70, 140)],
   [/claude/, ANTHROPIC],
+  [/gemini-(?:[3-9]|\d{2,})(?:[.-]|$)/, GEMINI_3],
   [/gemini/, GEMINI],
 ];
 
@@ -76,10 +90,14 @@ export function resolveFormula(upstreamModel: string, config?: ImageTokensConfig
   switch (base.kind) {
     case 'tiles':
       return { ...base, base: config.base ?? base.base, perTile: config.per_tile ?? base.perTile };
-    case 'patches':
-      return { ...base, cap: config.patch_cap ?? base.cap, multiplier: config.multiplier ?? base.multiplier };
+    case 'patches': {
+      const multiplier = config.multiplier ?? base.multiplier;
+      // A configured budget holds at every detail level.
+      return config.patch_cap == null ? { ...base, multiplier } : { kind: 'patches', cap: config.patch_cap, fitEdge: base.fitEdge, multiplier };
+    }
     case 'gemini':
-      return { ...base, perTile: config.per_tile ?? base.perTile };
+      // A configured tile cost means tiles, on Gemini 3 too.
+      return config.per_tile == null ? base : { ...base, perTile: config.per_tile, perImage: null };
     default:
       return base;
   }
@@ -91,7 +109,7 @@ export function estimateImageTokens(formula: TokenFormula, width: number, height
     case 'tiles':
       return tiles(formula, width, height, detail);
     case 'patches':
-      return patches(formula, width, height);
+      return patches(formula.byDetail?.[detail] ?? formula, formula.multiplier, width, height);
     case 'anthropic':
       return anthropic(formula, width, height);
     case 'gemini':
@@ -130,7 +148,7 @@ function tiles(f: Extract<TokenFormula, { kind: 'tiles' }>, width: number, heigh
   return f.base + Math.ceil(w / 512) * Math.ceil(h / 512) * f.perTile;
 }
 
-function patches(f: Extract<TokenFormula, { kind: 'patches' }>, width: number, height: number): number {
+function patches(f: PatchLimits, multiplier: number, width: number, height: number): number {
   let w = width;
   let h = height;
   if (f.fitEdge !== null && Math.max(w, h) > f.fitEdge) {
@@ -140,22 +158,26 @@ function patches(f: Extract<TokenFormula, { kind: 'patches' }>, width: number, h
   }
   let count = ceilish(w / 32) * ceilish(h / 32);
   if (count > f.cap) {
-    // Shrink to the budget, then to a whole number of patches along the tighter side.
+    // Shrink to the budget, then to a whole number of patches along the tighter side (at
+    // least one: a sliver's short side can end up under a patch, which would make it free).
     let r = Math.sqrt((32 * 32 * f.cap) / (w * h));
-    r *= Math.min(Math.floor((w * r) / 32) / ((w * r) / 32), Math.floor((h * r) / 32) / ((h * r) / 32));
+    const whole = (side: number) => Math.max(1, Math.floor((side * r) / 32)) / ((side * r) / 32);
+    r *= Math.min(whole(w), whole(h));
     count = Math.min(f.cap, ceilish((w * r) / 32) * ceilish((h * r) / 32));
   }
-  return Math.ceil(count * f.multiplier - 1e-9);
+  return Math.ceil(count * multiplier - 1e-9);
 }
 
 function anthropic(f: Extract<TokenFormula, { kind: 'anthropic' }>, width: number, height: number): number {
   const s = Math.min(1, f.maxEdge / Math.max(width, height), Math.sqrt(f.maxPixels / (width * height)));
-  const w = s < 1 ? Math.floor(width * s) : width;
-  const h = s < 1 ? Math.floor(height * s) : height;
+  // At least 1 px: a resized sliver is still an image.
+  const w = s < 1 ? Math.max(1, Math.floor(width * s)) : width;
+  const h = s < 1 ? Math.max(1, Math.floor(height * s)) : height;
   return Math.ceil((w * h) / f.pixelsPerToken);
 }
 
 function gemini(f: Extract<TokenFormula, { kind: 'gemini' }>, width: number, height: number): number {
+  if (f.perImage !== null) return f.perImage;
   if (width <= f.smallEdge && height <= f.smallEdge) return f.perTile;
   // Crop unit from the short side, kept within 256–768 px (our bound: without it a thin
   // strip would count hundreds of tiles) — tiles of at most 768×768 as Google describes.

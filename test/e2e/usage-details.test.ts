@@ -16,7 +16,12 @@ function assertBreakdown(usage: OpenAI.CompletionUsage | null | undefined, withI
   assert.equal(typeof usage.completion_tokens_details?.reasoning_tokens, 'number', 'completion_tokens_details.reasoning_tokens');
   if (withImage) assert.ok(details!.image_tokens > 0, 'the image is counted');
   else assert.equal(details!.image_tokens, 0);
-  assert.ok(details!.text_tokens + details!.image_tokens <= usage.prompt_tokens);
+  // As OpenAI reports them: text, image and audio tokens make up the prompt (cached tokens are
+  // among them), reasoning is part of the completion, and the total is the two added.
+  assert.equal(details!.text_tokens + details!.image_tokens + (details!.audio_tokens ?? 0), usage.prompt_tokens, 'text + image + audio = prompt');
+  assert.ok(details!.cached_tokens <= usage.prompt_tokens);
+  assert.ok(usage.completion_tokens_details!.reasoning_tokens! <= usage.completion_tokens);
+  assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
 }
 
 for (const descriptor of PROVIDERS) {
@@ -55,9 +60,28 @@ for (const descriptor of PROVIDERS) {
         }
         assert.ok(chunks.every((c) => /^fp_/.test(c.system_fingerprint ?? '')), 'every chunk has a fingerprint');
         assert.equal(chunks[0].choices[0].delta.role, 'assistant');
+        // include_usage: one extra chunk at the end with empty choices; usage null on all others.
+        assert.deepEqual(chunks.at(-1)!.choices, []);
+        assert.ok(chunks.slice(0, -1).every((c) => c.usage === null), 'usage is null on every other chunk');
         assertBreakdown(chunks.at(-1)!.usage, withImage);
       });
     }
+
+    it('n = 2: the same breakdown, streamed or not; an upstream that answers n itself bills the prompt once', async () => {
+      const one = await iris.client.chat.completions.create({ model: harness.model, messages: ask(true) });
+      const two = await iris.client.chat.completions.create({ model: harness.model, messages: ask(true), n: 2 });
+      assert.equal(two.choices.length, 2);
+      assertBreakdown(two.usage, true);
+      // Anthropic has no n: Iris makes n calls and (for now) adds up their prompts too.
+      if (descriptor.nativeN) {
+        assert.equal(two.usage!.prompt_tokens, one.usage!.prompt_tokens, 'the prompt is counted once');
+        assert.deepEqual(two.usage!.prompt_tokens_details, one.usage!.prompt_tokens_details);
+      }
+      const stream = await iris.client.chat.completions.create({ model: harness.model, messages: ask(true), n: 2, stream: true, stream_options: { include_usage: true } });
+      let last: OpenAI.Chat.Completions.ChatCompletionChunk | undefined;
+      for await (const chunk of stream) last = chunk;
+      assertBreakdown(last?.usage, true);
+    });
 
     it("one log line per request carries the answer's model, provider and tokens, streamed or not", async () => {
       const plain = await iris.client.chat.completions.create({ model: harness.model, messages: ask(true) }).withResponse();

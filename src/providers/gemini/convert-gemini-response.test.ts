@@ -75,3 +75,12 @@ test('logprobsResult becomes choice.logprobs: chosen tokens with their top alter
   });
   assert.equal(convertGeminiResponse(fixture('text.json'), { model: 'g' }).choices[0].logprobs, null, 'none asked for, none sent');
 });
+
+test('a response without usageMetadata has no usage (Iris estimates it), not zeros', () => {
+  const out = convertGeminiResponse(
+    { candidates: [{ index: 0, content: { role: 'model', parts: [{ text: 'Hi' }] }, finishReason: 'STOP' }] } as GeminiResponse,
+    { model: 'gemini-2.5-flash', created: 1700000000 },
+  );
+  assert.equal(out.choices[0].message.content, 'Hi');
+  assert.equal(out.usage, undefined);
+});

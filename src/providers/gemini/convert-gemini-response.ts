@@ -25,7 +25,8 @@ export function convertGeminiResponse(res: GeminiResponse, context: GeminiRespon
     created: context.created ?? Math.floor(Date.now() / 1000),
     model: res.modelVersion ?? context.model,
     choices,
-    usage: convertGeminiUsage(res.usageMetadata),
+    // None sent: left out, so Iris estimates it rather than reporting zeros as counted.
+    ...(res.usageMetadata ? { usage: convertGeminiUsage(res.usageMetadata) } : {}),
   };
 }
 

@@ -25,3 +25,12 @@ test('missing counts are zero; tool-use prompt tokens are prompt tokens', () => 
   assert.equal(usage.total_tokens, 15);
   assert.deepEqual(convertGeminiUsage(undefined).total_tokens, 0);
 });
+
+test('tool-use prompt tokens are text: text + image tokens make up prompt_tokens', () => {
+  const usage = convertGeminiUsage({
+    promptTokenCount: 1300, toolUsePromptTokenCount: 40, candidatesTokenCount: 10,
+    promptTokensDetails: [{ modality: 'TEXT', tokenCount: 10 }, { modality: 'IMAGE', tokenCount: 1290 }],
+  });
+  assert.equal(usage.prompt_tokens, 1340);
+  assert.deepEqual(usage.prompt_tokens_details, { cached_tokens: 0, text_tokens: 50, image_tokens: 1290 });
+});

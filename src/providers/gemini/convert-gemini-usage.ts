@@ -2,7 +2,8 @@ import type { Usage } from '../../openai/types.ts';
 import type { GeminiUsageMetadata } from './gemini-wire.ts';
 
 // Gemini usageMetadata → OpenAI usage. Thinking tokens count as completion tokens (as
-// OpenAI counts reasoning), and tool-use prompt tokens as prompt tokens.
+// OpenAI counts reasoning), and tool-use prompt tokens as prompt (text) tokens. Cached
+// content is already inside promptTokenCount, as OpenAI's cached_tokens is inside prompt_tokens.
 
 export function convertGeminiUsage(meta: GeminiUsageMetadata | null | undefined): Usage {
   const prompt = (meta?.promptTokenCount ?? 0) + (meta?.toolUsePromptTokenCount ?? 0);
@@ -10,7 +11,9 @@ export function convertGeminiUsage(meta: GeminiUsageMetadata | null | undefined)
   const completion = (meta?.candidatesTokenCount ?? 0) + thoughts;
   const byModality = (name: string) => meta?.promptTokensDetails?.find((d) => d.modality === name)?.tokenCount;
   const image = byModality('IMAGE');
-  const text = byModality('TEXT');
+  // promptTokensDetails leaves the tool-use prompt out; it is text (tool results).
+  const textModality = byModality('TEXT');
+  const text = textModality == null ? undefined : textModality + (meta?.toolUsePromptTokenCount ?? 0);
   const usage: Usage = {
     prompt_tokens: prompt,
     completion_tokens: completion,

@@ -61,3 +61,14 @@ test('each event’s logprobsResult rides on its content chunk', async () => {
     { content: [{ token: '!', logprob: -1, bytes: [33], top_logprobs: [] }], refusal: null },
   ]);
 });
+
+test('a stream that carries no usageMetadata ends without a usage chunk (Iris estimates, not zeros)', async () => {
+  async function* events() {
+    yield { data: JSON.stringify({ responseId: 'r1', modelVersion: 'gemini-2.5-flash', candidates: [{ index: 0, content: { role: 'model', parts: [{ text: 'Hi' }] }, finishReason: 'STOP' }] }), event: '', id: '' };
+  }
+  const chunks: ChatCompletionChunk[] = [];
+  for await (const c of geminiStreamToChunks(events(), { model: 'gemini-x', created: 1700000000 })) chunks.push(c);
+  assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? '').join(''), 'Hi');
+  assert.equal(chunks.at(-1)!.choices[0].finish_reason, 'stop');
+  assert.ok(chunks.every((c) => c.usage == null));
+});

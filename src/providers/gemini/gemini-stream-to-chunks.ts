@@ -83,7 +83,8 @@ export async function* geminiStreamToChunks(
   if (!complete) {
     throw new ApiError(502, 'The Gemini stream ended before every candidate finished', { type: 'upstream_error', code: 'upstream_stream_truncated' });
   }
-  yield { id: id!, object: 'chat.completion.chunk', created, model, choices: [], usage: convertGeminiUsage(usage) };
+  // No usageMetadata at all: no usage, so Iris estimates it rather than reporting zeros as counted.
+  if (usage) yield { id: id!, object: 'chat.completion.chunk', created, model, choices: [], usage: convertGeminiUsage(usage) };
 }
 
 function parseEvent(message: SseMessage): GeminiResponse | null {
