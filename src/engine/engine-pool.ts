@@ -17,6 +17,11 @@ export interface EnginePoolOptions {
    * refused (EngineBusyError); one admitted brings all its images in, even past the bound.
    */
   maxQueue: number;
+  /**
+   * A worker failed outside any task (an error thrown in an idle worker). Piscina starts a new
+   * one; without a listener, its 'error' event would end the whole process. Default: stderr.
+   */
+  onWorkerError?: (err: Error) => void;
 }
 
 interface Waiting {
@@ -56,6 +61,8 @@ export class EnginePool {
       // each worker's heap from ballooning between collections (RSS budget: 700 MB at 16 requests).
       resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 },
     });
+    const onWorkerError = options.onWorkerError ?? ((err: Error) => console.error(`recognition worker failed: ${err.stack ?? err.message}`));
+    this.piscina.on('error', onWorkerError);
     // One warm-up task per thread: each worker takes one, so all are loaded when all resolve.
     this.readyPromise = Promise.all(Array.from({ length: this.threads }, () => this.piscina.run({ warmup: true }))).then(() => {
       this.ready = true;

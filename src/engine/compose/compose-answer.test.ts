@@ -121,6 +121,58 @@ describe('composeAnswer', () => {
   });
 });
 
+describe('composeAnswer: everyday phrasings and edge cases', () => {
+  it('answers "how many are there?" with everything it counted, and never says "no" to "anything?"', () => {
+    assert.equal(composeAnswer([dogs], 'How many are there?'), 'I can see 2 dogs and a bicycle.');
+    assert.equal(composeAnswer([people], 'How many objects are there?'), 'I can see 2 people (2 faces visible) and a tie.');
+    assert.equal(composeAnswer([findings()], 'How many are there?'), "I don't recognise any everyday objects or people in it.");
+    assert.equal(composeAnswer([dogs], 'Is there anything in the picture?'), 'Yes, I can see 2 dogs and a bicycle.');
+    // A painting holds things, just none of the 80 kinds: not "No".
+    assert.equal(composeAnswer([findings()], 'Is there anything in the picture?'), "I don't recognise any everyday objects or people in it.");
+  });
+
+  it('answers for every thing named in "dogs and cats" / "a cat or a dog"', () => {
+    assert.equal(composeAnswer([dogs], 'How many dogs and cats are there?'), 'I can see 2 dogs and no cats.');
+    assert.equal(composeAnswer([dogs], 'Is there a cat or a dog?'), 'Yes, I can see 2 dogs, but no cats.');
+    assert.match(composeAnswer([people], 'Is there a cat or a dog?'), /^No, I don't see any cats or dogs\. I can see 2 people/);
+    assert.equal(composeAnswer([people], 'How many people and dogs?'), 'I can see 2 people and no dogs.');
+    assert.equal(composeAnswer([people], 'How many cats and dogs?'), "I don't see any cats or dogs. I can see 2 people (2 faces visible) and a tie.");
+  });
+
+  it('names the animals when asked which animals are there', () => {
+    const farm = findings({ objects: [{ label: 'dog', count: 1, confidence: 0.4 }, { label: 'horse', count: 1, confidence: 0.3 }, { label: 'person', count: 1, confidence: 0.6 }], people: 1 });
+    assert.equal(composeAnswer([farm], 'What animals are there?'), 'I can see 2 animals: a dog and a horse.');
+    assert.match(composeAnswer([people], 'What animals are in the picture?'), /^I don't see any animals\./);
+  });
+
+  it('says nothing it cannot finish when the image has no dominant colour', () => {
+    const mixed = findings({ colours: [] });
+    for (const q of ['What colour is the car?', 'What colour is the tree?']) {
+      const a = composeAnswer([mixed], q);
+      assert.doesNotMatch(a, /are \.|are $/, a);
+      assert.match(a, /very mixed/, a);
+    }
+  });
+
+  it('never says it does not see a thing it saw whose area has no dominant colour', () => {
+    const bike = findings({ objects: [{ label: 'bicycle', count: 1, confidence: 0.5 }], detections: [{ label: 'bicycle', score: 0.5, box: [0.1, 0.1, 0.3, 0.3], colour: null }] });
+    const a = composeAnswer([bike], 'What colour is the bicycle?');
+    assert.doesNotMatch(a, /don't see/, a);
+    assert.match(a, /^I can see a bicycle, but the area where I see it has no dominant colour\./, a);
+  });
+
+  it('answers how big a face is from the faces it found', () => {
+    assert.match(composeAnswer([people], 'How big is the face?'), /^The largest face takes up about 6% of the picture/);
+    assert.equal(composeAnswer([dogs], 'How big are the faces?'), "I don't see any faces.");
+  });
+
+  it('starts no line with a space after the text of a description', () => {
+    const a = composeAnswer([doc], 'Describe this image.');
+    assert.match(a, /Second line\nThe main colours are white/);
+    assert.doesNotMatch(a, /\n /);
+  });
+});
+
 describe('findingsJson', () => {
   it('returns the findings and the answer as JSON, without timings', () => {
     const parsed = JSON.parse(findingsJson([dogs, doc], 'answer text'));

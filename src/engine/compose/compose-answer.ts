@@ -26,7 +26,7 @@ export function answerImage(f: ImageFindings, intents: Intent[]): string {
     .filter((intent) => !describing || !saidByDescription(f, intent))
     .map((intent) => (intent.kind === 'describe' ? describe(f, wholeText ? Infinity : 12) : answerIntent(f, intent)))
     .join(' ')
-    .replace(/ \n/g, '\n');
+    .replace(/ ?\n ?/g, '\n');
 }
 
 function saidByDescription(f: ImageFindings, intent: Intent): boolean {
@@ -63,10 +63,11 @@ export function describe(f: ImageFindings, textLines = 12): string {
   const documentLike = f.text !== null && f.text.lines.length >= 2 && f.objects.length === 0;
   parts.push(`This is ${article(f.orientation)} ${f.orientation} ${formatName(f)} image, ${f.width}×${f.height} pixels${documentLike ? ', which looks like a document or a text graphic' : ''}.`);
   if (f.objects.length || f.people) parts.push(`I can see ${objectList(f)}.`);
-  else if (!f.text) parts.push("I don't recognise any everyday objects or people in it.");
+  else if (!f.text) parts.push(NOTHING_KNOWN);
   if (f.text) parts.push(textBlock(f, textLines));
   if (f.colours.length) parts.push(`The main colours are ${colourList(f)}.`);
-  return parts.join(' ').replace(/ \n/g, '\n');
+  // The text block ends in a newline: no space on either side of it.
+  return parts.join(' ').replace(/ ?\n ?/g, '\n');
 }
 
 function answerCount(f: ImageFindings, subject: Subject): string {
@@ -75,10 +76,17 @@ function answerCount(f: ImageFindings, subject: Subject): string {
     return n ? `I can see ${n} ${n === 1 ? 'face' : 'faces'}.` : "I don't see any faces.";
   }
   if (!subject.classes) return `I can't count ${subject.words}: ${notKnown(subject)} What I can see: ${seen(f)}.`;
+  if (subject.generic) return f.objects.length || f.people ? `I can see ${objectList(f)}.` : NOTHING_KNOWN;
   const found = matching(f, subject.classes);
   const total = found.reduce((s, c) => s + c.count, 0);
-  if (!total) return `I don't see any ${subject.words}.${f.objects.length ? ` I can see ${objectList(f)}.` : ''}`;
-  if (subject.classes.length > 1) return `I can see ${total} ${subject.words}: ${joinList(found.map((c) => countPhrase(c.label, c.count)))}.`;
+  if (!total && subject.joined) return `I don't see any ${joinList(subject.classes.map(plural), 'or')}.${f.objects.length ? ` I can see ${objectList(f)}.` : ''}`;
+  // A group word may come singular ("what animal is there?"): said in the plural.
+  const group = subject.classes.length > 1 && !/s$/.test(subject.words) ? `${subject.words}s` : subject.words;
+  if (!total) return `I don't see any ${group}.${f.objects.length ? ` I can see ${objectList(f)}.` : ''}`;
+  // "dogs and cats": each one's count, the missing ones as "no cats".
+  if (subject.joined) return `I can see ${joinList(subject.classes.map((label) => classPhrase(f, label)))}.`;
+  const list = joinList(found.map((c) => classPhrase(f, c.label)));
+  if (subject.classes.length > 1) return total === 1 ? `I can see ${list}.` : `I can see ${total} ${group}: ${list}.`;
   const label = subject.classes[0]!;
   const n = label === 'person' ? f.people : total;
   return n === 1 ? `There is one ${singular(label)}.` : `There are ${n} ${plural(label)}.`;
@@ -90,12 +98,15 @@ function answerPresence(f: ImageFindings, subject: Subject): string {
     return n ? `Yes, I can see ${n} ${n === 1 ? 'face' : 'faces'}.` : "No, I don't see any faces.";
   }
   if (!subject.classes) return `I can't tell whether there ${/s$/.test(subject.words) ? 'are' : 'is'} ${withArticle(subject.words)}: ${notKnown(subject)} What I can see: ${seen(f)}.`;
+  // "Anything?": what it recognises, never "no" (a painting holds things, just none of the 80 kinds).
+  if (subject.generic) return f.objects.length || f.people ? `Yes, I can see ${objectList(f)}.` : NOTHING_KNOWN;
   const found = matching(f, subject.classes);
   if (found.length) {
-    const list = found.map((c) => (c.label === 'person' ? peoplePhrase(f.people) : countPhrase(c.label, c.count)));
-    return `Yes, I can see ${joinList(list)}.`;
+    const list = found.map((c) => classPhrase(f, c.label));
+    const missing = subject.joined ? subject.classes.filter((label) => !found.some((c) => c.label === label)) : [];
+    return `Yes, I can see ${joinList(list)}${missing.length ? `, but no ${joinList(missing.map(plural), 'or')}` : ''}.`;
   }
-  const none = subject.classes.length === 1 ? plural(subject.classes[0]!) : subject.words;
+  const none = subject.joined ? joinList(subject.classes.map(plural), 'or') : subject.classes.length === 1 ? plural(subject.classes[0]!) : subject.words;
   return `No, I don't see any ${none}.${f.objects.length ? ` I can see ${objectList(f)}.` : ''}`;
 }
 
@@ -106,18 +117,36 @@ function answerText(f: ImageFindings): string {
 
 function answerColours(f: ImageFindings, subject: Subject | null): string {
   if (subject && !subject.faces) {
-    if (!subject.classes) return `I can't pick out ${withArticle(subject.words, 'the')} in the image: ${notKnown(subject)} The image's main colours are ${colourList(f)}.`;
-    const ds = f.detections.filter((d) => subject.classes!.includes(d.label) && d.colour);
-    if (!ds.length) return `I don't see ${withArticle(subject.words, 'any')}, so I can't tell its colour. The image's main colours are ${colourList(f)}.`;
+    if (!subject.classes) return `I can't pick out ${withArticle(subject.words, 'the')} in the image: ${notKnown(subject)} ${imageColours(f)}`;
+    const seenThere = f.detections.filter((d) => subject.classes!.includes(d.label));
+    if (!seenThere.length) return `I don't see ${withArticle(subject.words, 'any')}, so I can't tell its colour. ${imageColours(f)}`;
+    const ds = seenThere.filter((d) => d.colour);
+    // Seen, but its area too mixed to name: it is there all the same.
+    if (!ds.length) {
+      const one = seenThere.length === 1;
+      return `I can see ${one ? `${article(singular(seenThere[0]!.label))} ${singular(seenThere[0]!.label)}` : `${seenThere.length} ${plural(seenThere[0]!.label)}`}, but the area where I see ${one ? 'it' : 'them'} has no dominant colour. ${imageColours(f)}`;
+    }
     const unique = [...new Set(ds.map((d) => d.colour!))];
     const name = ds.length === 1 ? singular(ds[0]!.label) : plural(ds[0]!.label);
     return `I can't measure the colour of the ${name} on ${ds.length === 1 ? 'its' : 'their'} own; the area where I see ${ds.length === 1 ? 'it' : 'them'} is mostly ${joinList(unique, 'or')}.`;
   }
-  if (!f.colours.length) return "I can't name a dominant colour: the image is very mixed.";
+  if (!f.colours.length) return MIXED;
   return `The main colours are ${colourList(f)}.`;
 }
 
+const MIXED = "I can't name a dominant colour: the image is very mixed.";
+
+/** The image's colours after an answer about one thing's: none may be dominant. */
+function imageColours(f: ImageFindings): string {
+  return f.colours.length ? `The image's main colours are ${colourList(f)}.` : MIXED;
+}
+
 function answerSize(f: ImageFindings, subject: Subject | null): string {
+  if (subject?.faces) {
+    if (!f.faces.length) return "I don't see any faces.";
+    const share = Math.max(...f.faces.map((face) => face.box[2] * face.box[3]));
+    return `The ${f.faces.length === 1 ? 'face' : 'largest face'} takes up about ${Math.max(1, Math.round(share * 100))}% of the picture.`;
+  }
   if (subject && subject.classes) {
     const ds = f.detections.filter((d) => subject.classes!.includes(d.label));
     if (!ds.length) return `I don't see ${withArticle(subject.words, 'any')}.`;
@@ -148,6 +177,14 @@ function objectList(f: ImageFindings): string {
   for (const c of f.objects) if (c.label !== 'person') items.push(countPhrase(c.label, c.count));
   return joinList(items);
 }
+
+/** "2 dogs", "no cats", "one person": a class as counted in the findings (people: bodies or faces). */
+function classPhrase(f: ImageFindings, label: string): string {
+  if (label === 'person' && f.people) return peoplePhrase(f.people);
+  return countPhrase(label, matching(f, [label])[0]?.count ?? 0);
+}
+
+const NOTHING_KNOWN = "I don't recognise any everyday objects or people in it.";
 
 function peoplePhrase(n: number): string {
   return n === 1 ? 'one person' : `${n} people`;

@@ -1,4 +1,4 @@
-import { classesFor } from './coco-vocabulary.ts';
+import { classesFor, COCO_CLASSES } from './coco-vocabulary.ts';
 
 // What the user asks, as intents the engine can answer from its findings. A message may ask
 // several things ("How many dogs are there? What colours?"), so it is read sentence by
@@ -10,6 +10,10 @@ export interface Subject {
   words: string;
   classes: string[] | null;
   faces?: boolean;
+  /** No kind named ("how many are there?", "anything?"): whatever the engine can see. */
+  generic?: boolean;
+  /** Several things named ("dogs and cats"): each is answered, not their sum. */
+  joined?: boolean;
 }
 
 export type Intent =
@@ -24,6 +28,13 @@ export type Intent =
   | { kind: 'unknown'; question: string };
 
 const IMAGE_WORDS = /^(?:the |this |that |your )?(?:image|picture|photo|photograph|pic|scan|screenshot|file|it|one|thing|here)$/;
+/** What is left of "how many … are there?" when it names no kind of thing. */
+const GENERIC_WORDS = /^(?:are|is|do|does|can|could|were|was|there|here|you|of them|of these|of those|objects?|things?|items?|anything|something|everything|stuff)?$/;
+/** "and this one?" after a new image: the user wants the same done for it; a description is what it gets. */
+const THIS_ONE = /^(?:and |what about |how about )?(?:this|that|these|those|this one|that one|the other one|the next one|the next|here)$/;
+/** Subjects that are the image's text, answered by the text intent. */
+const TEXT_WORDS = /\b(?:text|writing|written|printed|words?|letters?)\b/;
+const PRONOUN_START = /^(?:it|this|that|these|those|there|here|he|she|they|you|i|we)\b/;
 const FILLER_TAIL =
   /\s+(?:(?:are|is|do|does|did|can|could|were|was|will|would|have|has)\b.*|(?:in|on|at|inside|within|from|of)\s+(?:the|this|that|these|my|your)\s+(?:image|picture|photo|photograph|pic|scan|screenshot|shot|frame|scene)s?\b.*|(?:there|here|visible|shown|present|around|total|altogether|in total)\b.*)$/;
 
@@ -49,7 +60,11 @@ function isQuestion(sentence: string): boolean {
 }
 
 function parseSentence(raw: string): Intent[] | null {
-  const s = ` ${raw.toLowerCase().replace(/[“”"']/g, (c) => (c === "'" ? "'" : ' ')).replace(/[?!.,;:]+/g, ' ').replace(/\s+/g, ' ').trim()} `;
+  const s = ` ${expandContractions(raw.toLowerCase().replace(/[‘’]/g, "'"))
+    .replace(/[“”"]/g, ' ')
+    .replace(/[?!.,;:]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()} `;
   const out: Intent[] = [];
   const subject = (words: string): Subject => makeSubject(words);
 
@@ -58,7 +73,8 @@ function parseSentence(raw: string): Intent[] | null {
     out.push({ kind: 'size', subject: null });
   } else {
     const big = /\bhow (?:big|large|small) (?:is|are) (?:the |this |that |these |those )?([a-z][a-z -]*?) $/.exec(s);
-    if (big) out.push({ kind: 'size', subject: IMAGE_WORDS.test(big[1]!.trim()) ? null : subject(big[1]!) });
+    const named = big && !IMAGE_WORDS.test(big[1]!.trim()) ? subject(big[1]!) : null;
+    if (big) out.push({ kind: 'size', subject: named?.generic ? null : named });
   }
   if (/\b(?:file )?format\b|\bfile ?type\b|\bwhat kind of file\b|\b(?:is it|is this) (?:a |an )?(?:jpe?g|png|webp|gif|tiff?)\b/.test(s)) out.push({ kind: 'format' });
   if (/\b(?:orientation|portrait or landscape|landscape or portrait|upside down|rotated)\b/.test(s)) out.push({ kind: 'orientation' });
@@ -66,16 +82,21 @@ function parseSentence(raw: string): Intent[] | null {
   const count =
     /\bhow many (?!pixels)([a-z][a-z -]*?)(?:$| (?:are|is|do|does|can|could|were|was|in|on|at|there|here|you|visible|shown|present|appear|total)\b)/.exec(s.trim()) ??
     /\b(?:count|number of) (?:the |all |any )?([a-z][a-z -]*?)(?:$| (?:in|on|that|there|visible|shown)\b)/.exec(s.trim());
-  if (count) out.push({ kind: 'count', subject: subject(count[1]!) });
+  if (count) out.push({ kind: 'count', subject: subjectOfList(count[1]!) });
+  // "What animals are there?": the group counted and named ("what kind of dog" stays unknown).
+  const which = count ? null : /^ ?(?:what|which) ([a-z]+) (?:is|are) (?:this|that|these|those|there|here|shown|visible|in|on)\b/.exec(s);
+  const group = which ? makeSubject(which[1]!) : null;
+  if (group?.classes && group.classes.length > 1 && !group.generic) out.push({ kind: 'count', subject: group });
 
   const presence =
     /\b(?:is|are) there (?:an? |any |some |more than one )?([a-z][a-z -]*?) *$/.exec(strip(s)) ??
     /\b(?:do|can|could) you (?:see|spot|find|detect|notice) (?:an? |any |some )?([a-z][a-z -]*?) *$/.exec(strip(s)) ??
     /\b(?:does|do) (?:it|this|that|the (?:image|picture|photo)|this (?:image|picture|photo)) (?:contain|have|show|include|depict|feature)s? (?:an? |any |some )?([a-z][a-z -]*?) *$/.exec(strip(s)) ??
     /^ ?(?:is|are) (?:this|it|that|these|those) (?:an? |some )([a-z][a-z -]*?) *$/.exec(strip(s)) ??
-    /\bany ([a-z][a-z -]*?) *$/.exec(strip(s));
-  if (presence && !count && !IMAGE_WORDS.test(presence[1]!.trim()) && !/\b(?:text|writing|words?)\b/.test(presence[1]!)) {
-    out.push({ kind: 'presence', subject: subject(presence[1]!) });
+    /\bany ([a-z][a-z -]*?) *$/.exec(strip(s)) ??
+    placedThing(s);
+  if (presence && !count && !IMAGE_WORDS.test(presence[1]!.trim()) && !TEXT_WORDS.test(presence[1]!)) {
+    out.push({ kind: 'presence', subject: subjectOfList(presence[1]!) });
   }
 
   if (/\b(?:text|say|says|said|written|writing|read|reads|words?|letters|transcribe|transcription|ocr|caption says|sign says|printed)\b/.test(s)) {
@@ -84,12 +105,17 @@ function parseSentence(raw: string): Intent[] | null {
   const colour = /\bcolou?rs?\b/.test(s);
   if (colour) {
     const of = /\bcolou?rs? (?:is|are|of) (?:the |this |that |these |those )?([a-z][a-z -]*?) *$/.exec(strip(s));
-    out.push({ kind: 'colours', subject: of && !IMAGE_WORDS.test(of[1]!.trim()) ? subject(of[1]!) : null });
+    const named = of && !IMAGE_WORDS.test(of[1]!.trim()) ? subject(of[1]!) : null;
+    out.push({ kind: 'colours', subject: named?.generic ? null : named });
   }
-  if (
+  // "Describe the image and …": asked in so many words, a description is given beside whatever
+  // else the sentence asks ("describe the colours" is a question about colours).
+  if (/\b(?:describe|summari[sz]e|caption) (?:the |this |that |my )?(?:image|picture|photo|photograph|pic|scan|screenshot|scene|it)\b|\bdescription\b/.test(s)) out.unshift({ kind: 'describe' });
+  else if (
     !out.length &&
     (/\b(?:describe|description|what do you see|what can you see|what (?:is|s) (?:this|that|it|here|in|on|shown|happening|going on|the (?:image|picture|photo))|what are (?:these|those|they)|tell me (?:about|what)|summari[sz]e|caption|explain|analy[sz]e|identify|look at|what is it|whats this|what s this)\b/.test(s) ||
-      /^ ?(?:what|what's|whats) ?$/.test(s))
+      /^ ?(?:what|what's|whats) ?$/.test(s) ||
+      THIS_ONE.test(s.trim()))
   ) {
     out.push({ kind: 'describe' });
   }
@@ -107,7 +133,40 @@ function strip(s: string): string {
 export function makeSubject(words: string): Subject {
   const clean = words.trim().replace(FILLER_TAIL, '').replace(/^(?:the|a|an|any|some|all) /, '').trim();
   if (/^faces?$/.test(clean)) return { words: clean, classes: null, faces: true };
+  if (GENERIC_WORDS.test(clean)) return { words: 'things', classes: [...COCO_CLASSES], generic: true };
   return { words: clean, classes: classesFor(clean) };
+}
+
+/**
+ * "dogs and cats", "a cat or a dog": every class named, when every part is a thing the engine
+ * knows. Otherwise the phrase as a whole ("black and white dog" → dog; "dogs or trees" is
+ * unknown, so neither half gets a yes or no).
+ */
+export function subjectOfList(words: string): Subject {
+  const whole = makeSubject(words);
+  const parts = whole.words.split(/\s*(?:,|&|\band\b|\bor\b)\s*/).filter(Boolean);
+  if (parts.length < 2) return whole;
+  const subjects = parts.map(makeSubject);
+  if (subjects.some((p) => !p.classes || p.faces || p.generic)) return whole;
+  const classes = [...new Set(subjects.flatMap((p) => p.classes!))];
+  return classes.length > 1 ? { words: whole.words, classes, joined: true } : { words: whole.words, classes };
+}
+
+/** "what's" → "what is": the patterns above are written for the full words. */
+function expandContractions(s: string): string {
+  return s.replace(/\b(what|that|it|there|here|who|where|how)'s\b/g, '$1 is').replace(/\b(what|there|who|where)'re\b/g, '$1 are');
+}
+
+/**
+ * "Is a dog in the picture?", "Is anyone there?": a thing placed in the image. Only for things
+ * the engine knows, so "is it sunny in the picture?" stays a question it cannot answer.
+ */
+function placedThing(s: string): RegExpExecArray | null {
+  const stripped = strip(s);
+  if (stripped.trim() === s.trim()) return null;
+  const m = /^ ?(?:is|are) (?:an? |any |some |the )?([a-z][a-z -]*?) *$/.exec(stripped);
+  if (!m || PRONOUN_START.test(m[1]!) || !makeSubject(m[1]!).classes) return null;
+  return m;
 }
 
 function dedupe(intents: Intent[]): Intent[] {

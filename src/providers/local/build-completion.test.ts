@@ -16,6 +16,18 @@ describe('shapeAnswer', () => {
     assert.ok(answer.startsWith(s.content));
     assert.equal(countTokens(shapeAnswer(answer, { max_tokens: 50, max_completion_tokens: 3 }).content), 3);
   });
+  it('cuts on a character boundary: no broken characters, never more tokens than the limit', () => {
+    // o200k splits rare characters over several tokens; a cut between them must not leave half of one.
+    const text = 'The text reads: "a 🦩🪼 b ꙮ c", 768×576 pixels…';
+    for (let limit = 1; limit <= countTokens(text); limit++) {
+      const s = shapeAnswer(text, { max_tokens: limit });
+      assert.ok(!s.content.includes('\uFFFD'), `${limit}: ${JSON.stringify(s.content)}`);
+      assert.ok(text.startsWith(s.content), `${limit}: ${JSON.stringify(s.content)}`);
+      assert.ok(countTokens(s.content) <= limit, `${limit}: ${countTokens(s.content)} tokens`);
+      assert.equal(s.finishReason, limit < countTokens(text) ? 'length' : 'stop');
+    }
+  });
+
   it('cuts at the first stop sequence', () => {
     assert.deepEqual(shapeAnswer(answer, { stop: ['colours', '.'] }), { content: 'There are 4 horses', finishReason: 'stop' });
     assert.deepEqual(shapeAnswer(answer, { stop: 'zebra' }), { content: answer, finishReason: 'stop' });

@@ -24,11 +24,21 @@ export function shapeAnswer(answer: string, request: Pick<ChatCompletionRequest,
   }
   if (cut >= 0) content = content.slice(0, cut);
   const limit = request.max_completion_tokens ?? request.max_tokens;
-  if (typeof limit === 'number' && limit >= 0) {
-    const t = truncateToTokens(content, limit);
-    if (t.truncated) return { content: t.text, finishReason: 'length' };
-  }
+  if (typeof limit === 'number' && limit >= 0 && countTokens(content) > limit) return { content: cutToTokens(content, limit), finishReason: 'length' };
   return { content, finishReason: 'stop' };
+}
+
+/**
+ * The longest prefix of `text` within `limit` tokens that ends on a whole character. o200k splits
+ * rare characters (emoji, uncommon scripts) over several byte tokens: a cut between them would
+ * decode to U+FFFD and re-count to more tokens than the limit.
+ */
+function cutToTokens(text: string, limit: number): string {
+  for (let n = limit; n > 0; n--) {
+    const cut = truncateToTokens(text, n).text;
+    if (text.startsWith(cut) && countTokens(cut) <= limit) return cut;
+  }
+  return '';
 }
 
 export function completionId(): string {

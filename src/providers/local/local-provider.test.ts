@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import pino from 'pino';
 import sharp from 'sharp';
+import { EnginePool } from '../../engine/engine-pool.ts';
 import { charAccuracy } from '../../engine/eval/char-accuracy.ts';
 import { ApiError } from '../../openai/api-error.ts';
 import type { ChatCompletionChunk, ChatCompletionRequest, ContentPart } from '../../openai/types.ts';
@@ -12,6 +13,7 @@ import { createLocalProvider, type LocalProvider } from './local-provider.ts';
 const log = pino({ level: 'silent' });
 const ctx = () => ({ requestId: 't', signal: new AbortController().signal, log });
 let provider: LocalProvider;
+let pool: EnginePool;
 
 const TEXT_LINES = ['Quarterly report for the garden club', 'Meeting moved to Thursday at noon', 'Bring your own gloves and seeds'];
 
@@ -30,7 +32,8 @@ const ask = (text: string, urls: string[], extra: Partial<ChatCompletionRequest>
 
 describe('local provider (real engine)', () => {
   before(async () => {
-    provider = createLocalProvider({ enabled: true, model_name: 'Image-Recognition', threads: 1, max_queue: 1 }, log);
+    pool = new EnginePool({ threads: 1, maxQueue: 1 });
+    provider = createLocalProvider({ enabled: true, model_name: 'Image-Recognition', threads: 1, max_queue: 1 }, log, { pool });
     assert.equal(provider.isReady(), false);
     const started = performance.now();
     await provider.whenReady();
@@ -38,6 +41,20 @@ describe('local provider (real engine)', () => {
     assert.ok(performance.now() - started < 10_000);
   });
   after(() => provider.close());
+
+  it('a worker failing outside any task is reported, not the end of the process, and the engine still answers', async () => {
+    const piscina = (pool as unknown as { piscina: import('node:events').EventEmitter }).piscina;
+    const stderr = mock.method(console, 'error', () => undefined);
+    try {
+      // What piscina emits when an idle worker throws; with no listener, emit() would throw.
+      piscina.emit('error', new Error('worker blew up between tasks'));
+      assert.match(String(stderr.mock.calls[0]?.arguments[0]), /recognition worker failed: Error: worker blew up between tasks/);
+    } finally {
+      stderr.mock.restore();
+    }
+    const c = await provider.complete(ask('What colours are there?', [dataUrl(await shapes().png().toBuffer())]), ctx());
+    assert.match(c.choices[0]!.message.content!, /blue|red/i);
+  });
 
   it('reads document text line by line', async () => {
     const c = await provider.complete(ask('What does the text say?', [dataUrl(await documentPng())]), ctx());
@@ -120,5 +137,88 @@ describe('local provider (real engine)', () => {
     controller.abort(new Error('client went away'));
     await assert.rejects(second, /client went away/);
     await first;
+  });
+
+  it('drops the result of a request aborted while its image is analysed, and frees its worker', async () => {
+    const controller = new AbortController();
+    const pending = provider.complete(ask('What does the text say?', [dataUrl(await documentPng())]), { ...ctx(), signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(provider.load().running, 1);
+    controller.abort(new Error('client went away'));
+    await assert.rejects(pending, /client went away/);
+    // The worker finishes the image (killing it would cost a model reload), then is free again.
+    const deadline = performance.now() + 10_000;
+    while (provider.load().running > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual({ running: provider.load().running, queued: provider.load().queued }, { running: 0, queued: 0 });
+  });
+
+  it('fails a request whose worker dies mid-analysis with a 5xx, and the pool recovers', async () => {
+    const url = dataUrl(await documentPng());
+    const pending = provider.complete(ask('What does the text say?', [url]), ctx());
+    await new Promise((r) => setTimeout(r, 50));
+    // A crash (out of memory, a native fault) as piscina sees it: the worker thread ends mid-task.
+    await (pool as unknown as { piscina: { threads: { terminate(): Promise<number> }[] } }).piscina.threads[0]!.terminate();
+    await assert.rejects(pending, (err: unknown) => {
+      assert.ok(err instanceof ApiError);
+      assert.ok(err.status >= 500 && err.status < 600, String(err.status));
+      assert.equal(err.type, 'server_error');
+      assert.match(err.message, /recognition engine/);
+      return true;
+    });
+    const again = await provider.complete(ask('What does the text say?', [url]), ctx());
+    assert.match(again.choices[0]!.message.content!, /Quarterly report/);
+  });
+
+  it('refuses a forced tool call and an unfillable JSON schema before analysing anything', async () => {
+    const url = dataUrl(await shapes().png().toBuffer());
+    const tools: ChatCompletionRequest['tools'] = [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: {} } } }];
+    await assert.rejects(provider.complete(ask('What is this?', [url], { tools, tool_choice: 'required' }), ctx()), (err: unknown) => err instanceof ApiError && err.status === 400 && err.param === 'tool_choice');
+    const schema = { type: 'object', properties: { count: { type: 'integer' } }, required: ['count'], additionalProperties: false };
+    await assert.rejects(
+      provider.complete(ask('How many?', [url], { response_format: { type: 'json_schema', json_schema: { name: 'n', strict: true, schema } } }), ctx()),
+      (err: unknown) => err instanceof ApiError && err.status === 400 && err.param === 'response_format.json_schema.schema',
+    );
+    // With tools it may still answer in text.
+    const c = await provider.complete(ask('What is this?', [url], { tools, tool_choice: 'auto' }), ctx());
+    assert.equal(c.choices[0]!.finish_reason, 'stop');
+    assert.match(c.choices[0]!.message.content!, /PNG image/);
+  });
+
+  it('fills a strict JSON schema with the fields it names', async () => {
+    const url = dataUrl(await shapes().png().toBuffer());
+    const schema = {
+      type: 'object',
+      additionalProperties: false,
+      required: ['answer', 'images'],
+      properties: {
+        answer: { type: 'string' },
+        images: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['width', 'height'], properties: { width: { type: 'integer' }, height: { type: 'integer' } } } },
+      },
+    };
+    const c = await provider.complete(ask('What size is it?', [url], { response_format: { type: 'json_schema', json_schema: { name: 'size', strict: true, schema } } }), ctx());
+    const json = JSON.parse(c.choices[0]!.message.content!);
+    assert.deepEqual(Object.keys(json), ['answer', 'images']);
+    assert.match(json.answer, /^The image is 320×200 pixels/);
+    assert.deepEqual(json.images, [{ width: 320, height: 200 }]);
+  });
+});
+
+describe('local provider (engine that failed to start)', () => {
+  it('answers 503 engine_unavailable, also to the chat core waiting for it', async () => {
+    const failed = Promise.reject(new Error('centernet.json: no such file'));
+    failed.catch(() => undefined);
+    const fake = {
+      threads: 1,
+      maxQueue: 1,
+      load: { running: 0, queued: 0 },
+      isReady: () => false,
+      whenReady: () => failed,
+      close: async () => undefined,
+    } as unknown as EnginePool;
+    const broken = createLocalProvider({ enabled: true, model_name: 'Image-Recognition', threads: 1, max_queue: 1 }, log, { pool: fake });
+    const is503 = (err: unknown) => err instanceof ApiError && err.status === 503 && err.code === 'engine_unavailable' && /failed to start/.test(err.message);
+    // The chat core awaits whenReady() before it calls the provider: that must fail as clearly.
+    await assert.rejects(broken.whenReady(), is503);
+    await assert.rejects(broken.complete(ask('What is this?', [dataUrl(await shapes().png().toBuffer())]), ctx()), is503);
   });
 });

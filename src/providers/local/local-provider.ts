@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../../config/engine-config.ts';
 import { composeAnswer } from '../../engine/compose/compose-answer.ts';
-import { findingsJson } from '../../engine/compose/findings-json.ts';
+import { findingsDocument } from '../../engine/compose/findings-json.ts';
 import { needsText, parseQuestion } from '../../engine/compose/question-intent.ts';
 import { EngineBusyError, EngineClosedError, InvalidImageError } from '../../engine/engine-errors.ts';
 import { EnginePool } from '../../engine/engine-pool.ts';
@@ -11,11 +11,14 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from 
 import type { CallContext, ImageLimits, Provider } from '../provider.ts';
 import { buildChunks, buildCompletion, choiceCount, completionId, makeUsage, shapeAnswer, type Shaped } from './build-completion.ts';
 import { promptTokens } from '../../chat/count-tokens.ts';
+import { refuseForcedTool } from './forced-tool.ts';
+import { answerForSchema, checkResponseSchema } from './json-schema-answer.ts';
 import { readRequest, type RequestImage } from './read-request.ts';
 
 // The embedded recognition engine as a provider (model `Image-Recognition` by default).
 // Workers start loading as soon as the provider is created; requests wait for them.
-// The engine cannot call tools: with `tools` in the request it still answers in text.
+// The engine cannot call tools: with `tools` in the request it still answers in text, and a
+// request that forces a tool call is refused (forced-tool.ts).
 
 export const LOCAL_IMAGE_LIMITS: ImageLimits = {
   acceptsUrls: false,
@@ -34,22 +37,34 @@ export interface LocalProvider extends Provider {
   load(): { running: number; queued: number; threads: number; maxQueue: number };
 }
 
-export function createLocalProvider(config: EngineConfig, log: Logger): LocalProvider {
+/** `pool`: tests pass their own, to reach its workers. */
+export function createLocalProvider(config: EngineConfig, log: Logger, options: { pool?: EnginePool } = {}): LocalProvider {
   const started = performance.now();
-  const pool = new EnginePool({ threads: config.threads, maxQueue: config.max_queue });
+  const pool =
+    options.pool ??
+    new EnginePool({ threads: config.threads, maxQueue: config.max_queue, onWorkerError: (err) => log.error({ err }, 'recognition worker failed outside a task; a new one takes its place') });
   pool.whenReady().then(
     () => log.info({ threads: pool.threads, ms: Math.round(performance.now() - started) }, 'recognition engine ready'),
     (err: unknown) => log.error({ err }, 'recognition engine failed to start'),
   );
+  // The chat core awaits whenReady() before calling the provider: a failed start must reach the
+  // client as the engine's 503 there too, not as an unexplained 500.
+  const ready = pool.whenReady().catch((err: unknown) => {
+    throw engineUnavailable(err);
+  });
+  ready.catch(() => undefined);
 
   async function answer(request: ChatCompletionRequest, ctx: CallContext): Promise<{ shaped: Shaped; n: number; prompt: number }> {
+    // What the engine cannot honour is refused before any image is analysed.
+    refuseForcedTool(request);
+    checkResponseSchema(request.response_format);
     const input = readRequest(request);
     const intents = parseQuestion(input.question);
     await waitReady(pool, ctx.signal);
     const findings = await analyseAll(pool, input.images, needsText(intents) ? 'always' : 'auto', ctx.signal);
     ctx.log.debug({ images: findings.map((f) => f.timingsMs) }, 'engine findings');
     const prose = composeAnswer(findings, input.question);
-    const text = input.json ? findingsJson(findings, prose) : prose;
+    const text = input.json ? answerForSchema(findingsDocument(findings, prose), request.response_format) : prose;
     return { shaped: shapeAnswer(text, request), n: choiceCount(request), prompt: promptTokens(request) };
   }
 
@@ -58,7 +73,7 @@ export function createLocalProvider(config: EngineConfig, log: Logger): LocalPro
     type: 'local',
     imageLimits: LOCAL_IMAGE_LIMITS,
     isReady: () => pool.isReady(),
-    whenReady: () => pool.whenReady(),
+    whenReady: () => ready,
     close: () => pool.close(),
     load: () => ({ ...pool.load, threads: pool.threads, maxQueue: pool.maxQueue }),
 
@@ -92,7 +107,7 @@ async function waitReady(pool: EnginePool, signal: AbortSignal): Promise<void> {
       },
       (err: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        reject(new ApiError(503, 'The recognition engine failed to start.', { type: 'server_error', code: 'engine_unavailable', cause: err }));
+        reject(engineUnavailable(err));
       },
     );
   });
@@ -109,6 +124,10 @@ async function analyseAll(pool: EnginePool, images: RequestImage[], ocr: 'auto' 
   const failed = settled.findIndex((s) => s.status === 'rejected');
   if (failed >= 0) throw toApiError((settled[failed] as PromiseRejectedResult).reason, images[failed]!.param, signal);
   return settled.map((s) => (s as PromiseFulfilledResult<ImageFindings>).value);
+}
+
+function engineUnavailable(cause: unknown): ApiError {
+  return new ApiError(503, 'The recognition engine failed to start.', { type: 'server_error', code: 'engine_unavailable', cause });
 }
 
 function toApiError(err: unknown, param: string | null, signal: AbortSignal): unknown {

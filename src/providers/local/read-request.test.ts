@@ -35,6 +35,29 @@ describe('readRequest', () => {
     assert.equal(r.json, false);
   });
 
+  it('takes the question from the message just before when the last one is an image alone', () => {
+    // Some clients send the question and the image as two user messages.
+    const r = readRequest({
+      model: 'm',
+      messages: [
+        { role: 'user', content: 'How many dogs are there?' },
+        { role: 'user', content: [{ type: 'image_url', image_url: { url: png } }] },
+      ],
+    });
+    assert.equal(r.question, 'How many dogs are there?');
+    assert.deepEqual(r.images.map((i) => i.param), ['messages[1].content[0].image_url.url']);
+    // Not across an answer: a picture sent after one is a new request to describe it.
+    const later = readRequest({
+      model: 'm',
+      messages: [
+        { role: 'user', content: 'How many dogs are there?' },
+        { role: 'assistant', content: 'I need an image to answer.' },
+        { role: 'user', content: [{ type: 'image_url', image_url: { url: png } }] },
+      ],
+    });
+    assert.equal(later.question, '');
+  });
+
   it('rejects a URL that is not inline with invalid_image and its param', () => {
     assert.throws(
       () => readRequest({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.jpg' } }] }] }),

@@ -9,6 +9,10 @@ import { ImageProblem } from '../../images/image-problem.ts';
 // Images: those of the last user message. When it has none (a follow-up such as "and how
 // many dogs?"), the images of the most recent earlier user message that has some, so a
 // conversation about one picture keeps working.
+//
+// Question: the text of the last user message. When it has none (some clients send the
+// question and then the image as two user messages), the text of the user messages just
+// before it, back to the last answer.
 
 export interface RequestImage {
   /** e.g. `messages[0].content[1].image_url.url` */
@@ -25,7 +29,8 @@ export interface EngineRequest {
 export function readRequest(request: ChatCompletionRequest): EngineRequest {
   const messages = request.messages ?? [];
   const lastUser = findLastIndex(messages, (m) => m.role === 'user');
-  const question = lastUser >= 0 ? textOf(messages[lastUser]!) : '';
+  let question = '';
+  for (let i = lastUser; i >= 0 && !question.trim() && messages[i]!.role === 'user'; i--) question = textOf(messages[i]!);
   let images: RequestImage[] = [];
   for (let i = lastUser; i >= 0 && !images.length; i--) {
     if (messages[i]!.role === 'user') images = imagesOf(messages[i]!, i);
