@@ -1,7 +1,7 @@
 import type { ImagePipeline, PreparedRequest } from '../images/image-pipeline.ts';
 import { expandPlaceholders } from '../json/expand-placeholders.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from '../openai/types.ts';
-import type { CallContext } from '../providers/provider.ts';
+import type { CallContext, Provider } from '../providers/provider.ts';
 import { attributeStreamFailure } from '../providers/upstream/attribute-upstream-error.ts';
 import type { ModelRegistry, Route } from './model-registry.ts';
 import { routeFingerprint } from './system-fingerprint.ts';
@@ -48,7 +48,7 @@ export class ChatService {
     const prepared = await this.prepare(request, ctx);
     try {
       const { route, upstream, images } = prepared;
-      await route.provider.whenReady?.();
+      await untilReady(route.provider, ctx.signal);
       const completion = await route.provider.complete(upstream, ctx);
       completion.model = prepared.model;
       completion.system_fingerprint ??= routeFingerprint(route);
@@ -70,7 +70,7 @@ export class ChatService {
     const prepared = await this.prepare(request, ctx);
     try {
       const { route, upstream } = prepared;
-      await route.provider.whenReady?.();
+      await untilReady(route.provider, ctx.signal);
       const includeUsage = request.stream_options?.include_usage === true;
       let upstreamUsage: Usage | null = null;
       let text = ''; // what the model generated, for estimateUsage() should no usage come
@@ -142,6 +142,20 @@ export class ChatService {
     const imagesCounted = reported && prepared.route.provider.type !== 'local';
     return { ...withImageTokens(usage, prepared.images.imageTokens, imagesCounted), ...prepared.extraUsage };
   }
+}
+
+/**
+ * Waits while the provider loads (the engine's models), but not past the client: a request
+ * whose client leaves while it waits ends then, not when loading is done. Ready providers pay nothing.
+ */
+function untilReady(provider: Provider, signal: AbortSignal): Promise<void> | void {
+  if (!provider.whenReady || provider.isReady?.() === true) return;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    provider.whenReady!().then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** The answer's model and tokens: on the request's own log line where there is one (one write, not two). */
