@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { availableParallelism, constants as osConstants } from 'node:os';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { composeAnswer } from './engine/compose/compose-answer.ts';
@@ -7,6 +8,7 @@ import { findingsJson } from './engine/compose/findings-json.ts';
 import { needsText, parseQuestion } from './engine/compose/question-intent.ts';
 import { EnginePool } from './engine/engine-pool.ts';
 import type { ImageFindings } from './engine/findings.ts';
+import { formatBytes } from './format-bytes.ts';
 
 // `iris describe FILE|URL…` runs the recognition engine right here, no server needed;
 // `iris serve` starts the server.
@@ -29,22 +31,29 @@ describe options:
   -p, --prompt TEXT   ask a question instead of describing, e.g.
                       --prompt "How many dogs are there?"  --prompt "What does the text say?"
       --json          print the findings (objects, counts, faces, text, colours, size) as JSON,
-                      one object per line and image (JSON Lines)
+                      one object per line and image (JSON Lines); {"source", "error"} for
+                      an image that could not be described
   -t, --threads N     worker threads (default: one per core)
       --no-progress   no progress bar (it is shown on a terminal for more than one image)
 
-FILE is a local image (JPEG, PNG, WebP, GIF, TIFF, AVIF...); URL is http(s), fetched
-from this machine. Everything runs offline on the CPU: objects (80 COCO classes) with
-counts, people and faces, printed text (OCR), dominant colours, format and size.
+FILE is a local image (JPEG, PNG, WebP, GIF, TIFF, AVIF...; up to 50 MB), or - for
+standard input; URL is http(s), fetched from this machine. Everything runs offline on the
+CPU: objects (80 COCO classes) with counts, people and faces, printed text (OCR), dominant
+colours, format and size. An image that cannot be described is named on stderr, the others
+are still described, and the status is 1; Ctrl-C prints what is done and stops.
 
 Examples:
   iris describe photo.jpg
   iris describe --prompt "How many people are there?" team.jpg
   iris describe --json scans/*.png > findings.jsonl
-  npm run iris -- describe https://example.com/cat.jpg
+  curl -s https://example.com/cat.jpg | iris describe -
 `;
 
-const MAX_URL_BYTES = 50_000_000;
+/** The most an input may be, as the server's own body limit: past it, it is not read at all. */
+const MAX_IMAGE_BYTES = 50_000_000;
+const FETCH_TIMEOUT_S = 30;
+/** After a one-line mistake, where the whole story is. */
+const SEE_HELP = 'Run "iris --help" for the commands and their options.\n';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -62,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'serve') return serveCommand(rest);
   if (command === 'describe') return describeCommand(rest);
-  process.stderr.write(`iris: unknown command "${command}"\n\n${HELP}`);
+  process.stderr.write(`iris: unknown command "${command}" (commands: describe, serve, help)\n${SEE_HELP}`);
   return 2;
 }
 
@@ -75,7 +84,7 @@ async function serveCommand(args: string[]): Promise<number> {
       options: { host: { type: 'string' }, port: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     }));
   } catch (err) {
-    process.stderr.write(`iris serve: ${(err as Error).message}\n\n${HELP}`);
+    process.stderr.write(`iris serve: ${(err as Error).message}\n${SEE_HELP}`);
     return 2;
   }
   if (values.help) {
@@ -88,6 +97,8 @@ async function serveCommand(args: string[]): Promise<number> {
   await import('./main.ts');
   return 0;
 }
+
+type Result = { ok: true; findings: ImageFindings } | { ok: false; message: string };
 
 async function describeCommand(args: string[]): Promise<number> {
   let parsed;
@@ -104,7 +115,7 @@ async function describeCommand(args: string[]): Promise<number> {
       },
     });
   } catch (err) {
-    process.stderr.write(`iris: ${(err as Error).message}\n\n${HELP}`);
+    process.stderr.write(`iris describe: ${(err as Error).message}\n${SEE_HELP}`);
     return 2;
   }
   const { values, positionals: sources } = parsed;
@@ -113,54 +124,109 @@ async function describeCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (!sources.length) {
-    process.stderr.write(`iris describe: give at least one image file or URL\n\n${HELP}`);
+    process.stderr.write(`iris describe: give at least one image file or URL\n${SEE_HELP}`);
     return 2;
   }
-  const threads = values.threads ? Number(values.threads) : undefined;
+  if (sources.filter((s) => s === '-').length > 1) {
+    process.stderr.write('iris describe: - (standard input) can be given once\n');
+    return 2;
+  }
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  // Number('') is 0, so an empty value is refused too.
   if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
     process.stderr.write('iris describe: --threads takes a positive whole number\n');
     return 2;
   }
   const prompt = values.prompt ?? '';
+  const json = values.json === true;
   const ocr = needsText(parseQuestion(prompt)) ? 'always' : 'auto';
-  const pool = new EnginePool({ threads, maxQueue: sources.length });
+  // Inputs are read a few at a time, as the workers can take them: all at once, a folder of
+  // scans would all be in memory before the first is done.
+  const lanes = 2 * (threads ?? availableParallelism());
+  // Started by the first input that loads: a run whose inputs all fail says so at once.
+  let pool: EnginePool | undefined;
   const showBar = sources.length > 1 && process.stderr.isTTY && !values['no-progress'];
   const bar = showBar ? new cliProgress.SingleBar({ format: 'describing {bar} {value}/{total} images | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
   bar?.start(sources.length, 0);
 
   // Results print in the order given; with a bar on screen they wait until it is done.
-  const results: ({ ok: true; findings: ImageFindings } | { ok: false; message: string } | undefined)[] = new Array(sources.length);
+  const results: (Result | undefined)[] = new Array(sources.length).fill(undefined);
   let printed = 0;
-  const flush = () => {
-    while (printed < sources.length && results[printed]) {
-      print(sources[printed]!, results[printed]!, sources.length, prompt, values.json === true, printed);
-      printed++;
+  const flush = (skipPending = false) => {
+    for (; printed < sources.length; printed++) {
+      const result = results[printed];
+      if (result) print(sources[printed]!, result, sources.length, prompt, json);
+      else if (!skipPending) return;
+    }
+  };
+  // Ctrl-C (or a SIGTERM): the terminal gets its cursor back, and what was done is not lost.
+  let interrupted = false;
+  const onInterrupt = (signal: NodeJS.Signals) => {
+    if (interrupted) return; // a wrapper's copy of the same Ctrl-C
+    interrupted = true;
+    bar?.stop();
+    const pending = results.filter((r) => r === undefined).length;
+    flush(true);
+    process.stderr.write(`iris: interrupted: ${pending} of ${sources.length} images not described\n`);
+    process.exit(128 + osConstants.signals[signal]);
+  };
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
+
+  // An engine that cannot start (its model files missing or broken) ends the run in one line,
+  // not a stack per worker and a wait for ever.
+  let workerError: Error | undefined;
+  const startPool = () => {
+    const started = new EnginePool({ threads, maxQueue: lanes, onWorkerError: (err) => (workerError ??= err) });
+    // Until it is ready, the event loop has only the workers: were they to die, the run would end mid-await.
+    const keepAlive = setInterval(() => undefined, 60_000);
+    started.whenReady().then(
+      () => clearInterval(keepAlive),
+      (err: unknown) => {
+        bar?.stop();
+        flush(true);
+        process.stderr.write(`iris: the recognition engine failed to start: ${rootCause(workerError ?? err)}\n`);
+        process.exit(1);
+      },
+    );
+    return started;
+  };
+
+  let next = 0;
+  const lane = async () => {
+    while (next < sources.length) {
+      const i = next++;
+      try {
+        const bytes = await load(sources[i]!);
+        pool ??= startPool();
+        results[i] = { ok: true, findings: await pool.analyse(bytes, ocr) };
+      } catch (err) {
+        results[i] = { ok: false, message: (err as Error).message };
+      }
+      bar?.increment();
+      if (!bar) flush();
     }
   };
   try {
-    await Promise.all(
-      sources.map(async (source, i) => {
-        try {
-          const bytes = await load(source);
-          results[i] = { ok: true, findings: await pool.analyse(bytes, ocr) };
-        } catch (err) {
-          results[i] = { ok: false, message: (err as Error).message };
-        }
-        bar?.increment();
-        if (!bar) flush();
-      }),
-    );
+    await Promise.all(Array.from({ length: Math.min(lanes, sources.length) }, lane));
   } finally {
     bar?.stop();
-    await pool.close();
+    await pool?.close();
   }
   flush();
+  process.off('SIGINT', onInterrupt);
+  process.off('SIGTERM', onInterrupt);
   return results.every((r) => r?.ok) ? 0 : 1;
 }
 
-function print(source: string, result: { ok: true; findings: ImageFindings } | { ok: false; message: string }, total: number, prompt: string, json: boolean, index: number): void {
+/** Whether an answer is on stdout already: the next one's header gets a blank line before it. */
+let printedAny = false;
+
+function print(source: string, result: Result, total: number, prompt: string, json: boolean): void {
   if (!result.ok) {
     process.stderr.write(`iris: ${source}: ${result.message}\n`);
+    // A line for every image, so a reader of the JSON Lines knows which one failed and why.
+    if (json) process.stdout.write(`${JSON.stringify({ source, error: result.message })}\n`);
     return;
   }
   const answer = composeAnswer([result.findings], prompt);
@@ -169,19 +235,91 @@ function print(source: string, result: { ok: true; findings: ImageFindings } | {
     process.stdout.write(`${JSON.stringify({ source, ...JSON.parse(findingsJson([result.findings], answer)) })}\n`);
     return;
   }
-  if (total > 1) process.stdout.write(`${index ? '\n' : ''}== ${source} ==\n`);
+  if (total > 1) process.stdout.write(`${printedAny ? '\n' : ''}== ${source} ==\n`);
+  printedAny = true;
   process.stdout.write(`${answer}\n`);
 }
 
+/** An input's bytes: `-` is standard input, http(s) a URL, anything else a file. */
 async function load(source: string): Promise<Buffer> {
-  if (!/^https?:\/\//i.test(source)) return readFile(source);
-  const response = await fetch(source, { signal: AbortSignal.timeout(30_000), headers: { 'user-agent': 'iris-cli' } });
-  if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
-  const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > MAX_URL_BYTES) throw new Error(`larger than ${MAX_URL_BYTES / 1e6} MB`);
-  const bytes = Buffer.from(await response.arrayBuffer());
-  if (bytes.length > MAX_URL_BYTES) throw new Error(`larger than ${MAX_URL_BYTES / 1e6} MB`);
-  return bytes;
+  if (source === '-') return readCapped(process.stdin);
+  if (/^https?:\/\//i.test(source)) return fetchImage(source);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) throw new Error('only http and https URLs are fetched');
+  let size: number;
+  try {
+    const stats = await stat(source);
+    if (stats.isDirectory()) throw new Error('is a directory, not an image');
+    size = stats.size;
+  } catch (err) {
+    throw new Error(fileError(err));
+  }
+  if (size > MAX_IMAGE_BYTES) throw new Error(`${formatBytes(size)}, larger than ${formatBytes(MAX_IMAGE_BYTES)}`);
+  try {
+    return await readFile(source);
+  } catch (err) {
+    throw new Error(fileError(err));
+  }
 }
+
+/** The message at the end of a chain of causes: what actually went wrong. */
+function rootCause(err: unknown): string {
+  while (err instanceof Error && err.cause instanceof Error) err = err.cause;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Node's words for a file that cannot be read, as a person would say them. */
+function fileError(err: unknown): string {
+  const { code, message } = err as NodeJS.ErrnoException;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory, not an image';
+  return message;
+}
+
+async function fetchImage(url: string): Promise<Buffer> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_S * 1000), headers: { 'user-agent': 'iris-cli' } });
+  } catch (err) {
+    if ((err as Error).name === 'TimeoutError') throw new Error(`no answer within ${FETCH_TIMEOUT_S} s`);
+    // fetch says only "fetch failed": the reason (refused, not found, too many redirects) is its cause.
+    throw new Error(rootCause(err));
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new Error(`HTTP ${response.status} ${response.statusText}`.trimEnd());
+  }
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > MAX_IMAGE_BYTES) {
+    await response.body?.cancel();
+    throw new Error(`${formatBytes(declared)}, larger than ${formatBytes(MAX_IMAGE_BYTES)}`);
+  }
+  if (!response.body) return Buffer.alloc(0);
+  try {
+    return await readCapped(response.body);
+  } catch (err) {
+    if ((err as Error).name === 'TimeoutError') throw new Error(`not received within ${FETCH_TIMEOUT_S} s`);
+    throw err;
+  }
+}
+
+/** Reads a stream whole, but stops (and lets go of it) once it outgrows the limit. */
+async function readCapped(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (size > MAX_IMAGE_BYTES) throw new Error(`larger than ${formatBytes(MAX_IMAGE_BYTES)}`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+// A reader that has had enough (`| head -1`) closes the pipe: stop quietly, as a process killed
+// by SIGPIPE would (status 141), not with a stack for EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(128 + osConstants.signals.SIGPIPE);
+});
 
 process.exitCode = await main(process.argv.slice(2));

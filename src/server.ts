@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeys, loadOrCreateStoredKeys } from './access/api-keys.ts';
@@ -20,6 +22,11 @@ export interface Iris {
   /** A key created on this first start (to show once), if any. */
   createdKey: string | null;
   /**
+   * Forgets the key created on this start (its hash in the data directory), for a start that
+   * ends before the key was shown: the next start then creates one and shows it.
+   */
+  discardCreatedKey(): void;
+  /**
    * Stops gracefully: no new connections, in-flight requests finish; after `graceMs` (default 0:
    * at once) whatever is still open is cut.
    */
@@ -27,8 +34,30 @@ export interface Iris {
 }
 
 export async function createIris(config: IrisConfig, log: Logger): Promise<Iris> {
+  // Loaded before the keys, so that from the keys on start-up runs without a pause in which a
+  // signal could end it between creating a key and handing it back to be shown.
+  const local = config.engine.enabled ? await import('./providers/local/local-provider.ts') : null;
   // Keys first: a data directory that cannot be used stops start-up before workers start.
   const { keys, createdKey } = resolveKeys(config);
+  const discardCreatedKey = () => {
+    if (createdKey) rmSync(join(config.data_dir, 'api-keys.json'), { force: true });
+  };
+  try {
+    return wire(config, log, local, keys, createdKey, discardCreatedKey);
+  } catch (err) {
+    discardCreatedKey();
+    throw err;
+  }
+}
+
+function wire(
+  config: IrisConfig,
+  log: Logger,
+  local: typeof import('./providers/local/local-provider.ts') | null,
+  keys: ApiKeys | null,
+  createdKey: string | null,
+  discardCreatedKey: () => void,
+): Iris {
   const created = Math.floor(Date.now() / 1000);
   const providers = new Map<string, Provider>();
   for (const [id, providerConfig] of Object.entries(config.providers)) providers.set(id, createProvider(id, providerConfig));
@@ -38,9 +67,8 @@ export async function createIris(config: IrisConfig, log: Logger): Promise<Iris>
   // its model name free).
   const models = new ModelRegistry();
   let engine: Provider | null = null;
-  if (config.engine.enabled) {
-    const { createLocalProvider } = await import('./providers/local/local-provider.ts');
-    engine = createLocalProvider(config.engine, log.child({ component: 'engine' }));
+  if (local) {
+    engine = local.createLocalProvider(config.engine, log.child({ component: 'engine' }));
     models.add({ name: config.engine.model_name, provider: engine, upstreamModel: config.engine.model_name, vision: true, created, ownedBy: 'iris' });
   }
   for (const model of config.models) models.add(routeFromConfig(model, providers.get(model.provider)!, created));
@@ -76,6 +104,7 @@ export async function createIris(config: IrisConfig, log: Logger): Promise<Iris>
     app,
     models,
     createdKey,
+    discardCreatedKey,
     async close(graceMs = 0) {
       const cancelCut = cutAfter(app, graceMs, (requests) =>
         log.warn({ requests }, `shutdown grace of ${graceMs} ms over: stopped ${requests} request(s) still running`),

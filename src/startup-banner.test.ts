@@ -6,7 +6,7 @@ import { bannerText, SAMPLE_IMAGE_DATA_URL, type BannerInfo } from './startup-ba
 
 function banner(overrides: Partial<BannerInfo> = {}, raw: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): string {
   const config = loadConfig({ raw, env });
-  return bannerText({ config, host: config.server.host, port: 8080, models: ['Image-Recognition'], createdKey: null, ...overrides });
+  return bannerText({ config, host: config.server.host, port: 8080, models: [{ name: 'Image-Recognition', vision: true }], createdKey: null, ...overrides });
 }
 
 describe('bannerText', () => {
@@ -65,11 +65,49 @@ describe('bannerText', () => {
   });
 
   it("sends the sample image to the first model, in a body a shell's single quotes keep whole", () => {
-    const body = /-d '(.+)'/.exec(banner({ models: ['first', 'second'] }))?.[1];
+    const body = /-d '(.+)'/.exec(banner({ models: [{ name: 'first', vision: true }, { name: 'second', vision: true }] }))?.[1];
     assert.ok(body);
     const request = JSON.parse(body) as { model: string; messages: { content: { image_url?: { url: string } }[] }[] };
     assert.equal(request.model, 'first');
     assert.equal(request.messages[0].content[1].image_url?.url, SAMPLE_IMAGE_DATA_URL);
+  });
+
+  /** The JSON body of the banner's curl line, as the shell passes it on. */
+  const curlBody = (text: string) => {
+    const quoted = /-d '((?:[^']|'\\'')*)'\n/.exec(text)?.[1];
+    assert.ok(quoted, text);
+    return JSON.parse(quoted.replaceAll("'\\''", "'")) as { model: string; messages: { content: string | { type: string }[] }[] };
+  };
+
+  it('sends the sample image to the first model that sees: a text-only one would refuse it', () => {
+    const request = curlBody(banner({ models: [{ name: 'llama', vision: false }, { name: 'llava', vision: true }] }));
+    assert.equal(request.model, 'llava');
+    assert.ok(Array.isArray(request.messages[0].content) && request.messages[0].content.some((part) => part.type === 'image_url'));
+  });
+
+  it('asks a text-only question when no model sees images', () => {
+    const request = curlBody(banner({ models: [{ name: 'llama', vision: false }, { name: 'mistral', vision: false }] }));
+    assert.equal(request.model, 'llama');
+    assert.equal(typeof request.messages[0].content, 'string');
+  });
+
+  it("keeps the curl line whole for a model name with a single quote in it", () => {
+    assert.equal(curlBody(banner({ models: [{ name: "o'brien", vision: true }] })).model, "o'brien");
+  });
+
+  it('says which models are still loading', () => {
+    const text = banner({ models: [{ name: 'Image-Recognition', vision: true, loading: true }, { name: 'gpt-4o', vision: true }] });
+    assert.match(text, /\n {2}models: {2}Image-Recognition \(loading\), gpt-4o\n/);
+    assert.match(banner(), /\n {2}models: {2}Image-Recognition\n/);
+  });
+
+  it('says whether Redis (REDIS_URL) answers, without its password', () => {
+    const shared = banner({ redis: { url: 'redis://:hunter22@127.0.0.1:6379/0', error: null } });
+    assert.match(shared, /\n {2}cache: {3}shared in Redis at redis:\/\/127\.0\.0\.1:6379\/0\n/);
+    assert.equal(shared.includes('hunter22'), false);
+    const down = banner({ redis: { url: 'redis://127.0.0.1:1', error: 'connect ECONNREFUSED 127.0.0.1:1' } });
+    assert.match(down, /\n {2}cache: {3}in memory: Redis at redis:\/\/127\.0\.0\.1:1 does not answer \(connect ECONNREFUSED 127\.0\.0\.1:1\); shared once it does \(REDIS_URL \/ redis_url\)\n/);
+    assert.doesNotMatch(banner(), /cache:/);
   });
 
   it('has a sample image that is a small, valid, solid-colour PNG', async () => {

@@ -20,38 +20,38 @@ const provider = { type: 'openai', base_url: 'http://127.0.0.1:8000/v1' };
 
 describe('substituteEnv', () => {
   it('replaces ${NAME} in every string, nested in objects and arrays', () => {
-    const out = substituteEnv({ a: 'x-${A}-y', list: ['${B}', 3, true, null], deep: { k: '${A}${B}' } }, { A: '1', B: 'two' }, '');
+    const out = substituteEnv({ a: 'x-${A}-y', list: ['${B}', 3, true, null], deep: { k: '${A}${B}' } }, { A: '1', B: 'two' });
     assert.deepEqual(out, { a: 'x-1-y', list: ['two', 3, true, null], deep: { k: '1two' } });
   });
 
   it('uses ${NAME:-default} when NAME is unset or empty, the value otherwise', () => {
-    assert.equal(substituteEnv('${X:-fallback}', {}, ''), 'fallback');
-    assert.equal(substituteEnv('${X:-fallback}', { X: '' }, ''), 'fallback');
-    assert.equal(substituteEnv('${X:-fallback}', { X: 'set' }, ''), 'set');
-    assert.equal(substituteEnv('${X:-}', {}, ''), '');
+    assert.equal(substituteEnv('${X:-fallback}', {}), 'fallback');
+    assert.equal(substituteEnv('${X:-fallback}', { X: '' }), 'fallback');
+    assert.equal(substituteEnv('${X:-fallback}', { X: 'set' }), 'set');
+    assert.equal(substituteEnv('${X:-}', {}), '');
   });
 
   it('throws naming the key and the variable when a variable is unset', () => {
-    assert.throws(() => substituteEnv({ providers: { p: { api_key: '${OPENAI_KEY}' } } }, {}, ''), (err: unknown) => {
+    assert.throws(() => substituteEnv({ providers: { p: { api_key: '${OPENAI_KEY}' } } }, {}), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
       assert.match(err.message, /^providers\.p\.api_key: /);
       assert.match(err.message, /OPENAI_KEY/);
       return true;
     });
-    assert.throws(() => substituteEnv({ models: [{ name: 'a' }, { name: '${M}' }] }, {}, ''), /models\[1\]\.name: .*M is not set/);
-    assert.throws(() => substituteEnv({ k: '${EMPTY}' }, { EMPTY: '' }, ''), /EMPTY is not set/);
+    assert.throws(() => substituteEnv({ models: [{ name: 'a' }, { name: '${M}' }] }, {}), /models\[1\]\.name: .*M is not set/);
+    assert.throws(() => substituteEnv({ k: '${EMPTY}' }, { EMPTY: '' }), /EMPTY is not set/);
   });
 
   it('keeps what it substitutes as text, whatever it looks like', () => {
-    assert.deepEqual(substituteEnv({ a: '${N}', b: '${B}', c: '${N:-7}' }, { N: '12345678', B: 'true' }, ''), { a: '12345678', b: 'true', c: '12345678' });
+    assert.deepEqual(substituteEnv({ a: '${N}', b: '${B}', c: '${N:-7}' }, { N: '12345678', B: 'true' }), { a: '12345678', b: 'true', c: '12345678' });
   });
 
   it('reads $${ as a literal ${, with no variable needed', () => {
-    assert.equal(substituteEnv('pa$${SS}word and ${A}', { A: 'x' }, ''), 'pa${SS}word and x');
+    assert.equal(substituteEnv('pa$${SS}word and ${A}', { A: 'x' }), 'pa${SS}word and x');
   });
 
   it('leaves $NAME without braces and malformed references alone', () => {
-    assert.equal(substituteEnv('$HOME and ${1BAD} and ${}', { HOME: '/h' }, ''), '$HOME and ${1BAD} and ${}');
+    assert.equal(substituteEnv('$HOME and ${1BAD} and ${}', { HOME: '/h' }), '$HOME and ${1BAD} and ${}');
   });
 });
 
@@ -178,6 +178,35 @@ describe('loadConfig', () => {
       assert.ok(err instanceof ConfigError);
       assert.match(err.message, new RegExp(`invalid configuration in ${join(dir, 'b.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
       assert.match(err.message, /server\.port/);
+      return true;
+    });
+  });
+
+  it('gives the line of the key at fault in a YAML or JSON file', () => {
+    const fails = (name: string, text: string, env: NodeJS.ProcessEnv = {}) => {
+      writeFileSync(join(dir, name), text);
+      try {
+        loadConfig({ env: { IRIS_CONFIG: join(dir, name), ...env } });
+      } catch (err) {
+        assert.ok(err instanceof ConfigError, String(err));
+        return err.message;
+      }
+      return assert.fail('expected a ConfigError');
+    };
+    assert.match(fails('line-port.yaml', 'engine:\n  enabled: false\nserver:\n  host: 127.0.0.1\n  port: 70000\n'), /^ {2}line 5: server\.port: must be 0–65535$/m);
+    assert.match(fails('line-key.yaml', 'server:\n  host: 127.0.0.1\n  prot: 8080\n'), /^ {2}line 3: server: Unrecognized key: "prot"$/m);
+    assert.match(fails('line-model.yaml', 'providers:\n  up: {type: openai, base_url: "http://127.0.0.1:1/v1"}\nmodels:\n  - {name: a, provider: up}\n  - name: b\n    provider: nope\n'), /^ {2}line 6: models\[1\]\.provider: unknown provider "nope"/m);
+    assert.match(fails('line.json', '{\n  "server": {\n    "port": "x"\n  }\n}\n'), /^ {2}line 3: server\.port: /m);
+    // A value set by an environment variable is not in the file: no line for it.
+    assert.match(fails('line-env.yaml', 'server:\n  host: 127.0.0.1\n', { PORT: '99999' }), /^ {2}PORT \(server\.port\): must be 0–65535$/m);
+  });
+
+  it('names the file and the line of a ${VAR} that is not set', () => {
+    const file = join(dir, 'unset.yaml');
+    writeFileSync(file, 'engine:\n  enabled: false\nproviders:\n  p: {type: openai, base_url: "${IRIS_UNSET_BASE}"}\n');
+    assert.throws(() => loadConfig({ env: { IRIS_CONFIG: file } }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.message, `invalid configuration in ${file}:\n  line 4: providers.p.base_url: environment variable IRIS_UNSET_BASE is not set`);
       return true;
     });
   });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parse as parseYaml, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
 import { configSchema, type IrisConfig } from './config-schema.ts';
 import { formatKeyPath } from './format-key-path.ts';
@@ -32,15 +32,35 @@ export function loadConfig(options: LoadOptions = {}): IrisConfig & ConfigOrigin
   const cwd = options.cwd ?? process.cwd();
   let raw: unknown = options.raw ?? {};
   let source: string | null = null;
+  let lineOf: LineOf = () => undefined;
   if (options.raw === undefined) {
     source = configPath(env, cwd);
-    if (source) raw = readConfigFile(source);
+    if (source) ({ data: raw, lineOf } = readConfigFile(source));
   }
-  raw = substituteEnv(raw, env, '');
+  try {
+    raw = substituteEnv(raw, env);
+  } catch (err) {
+    if (!(err instanceof UnsetVariableError)) throw err;
+    throw new ConfigError(`invalid configuration${source ? ` in ${source}` : ''}:\n  ${atLine(lineOf(err.keys))}${err.message}`);
+  }
   const { config, fromEnv } = applyEnvOverrides(raw, env);
   const result = configSchema.safeParse(config);
-  if (!result.success) throw new ConfigError(formatIssues(result.error, source, fromEnv));
+  if (!result.success) throw new ConfigError(formatIssues(result.error, source, fromEnv, lineOf));
   return { ...result.data, source, keysFrom: fromEnv.has('auth.keys') ? 'IRIS_API_KEYS' : 'auth.keys' };
+}
+
+/** The line (1-based) in the config file where a key is written, when it is written there. */
+type LineOf = (keys: readonly PropertyKey[]) => number | undefined;
+
+const atLine = (line: number | undefined) => (line === undefined ? '' : `line ${line}: `);
+
+/** A `${VAR}` with no value and no default; `keys` is where it is written. */
+class UnsetVariableError extends ConfigError {
+  readonly keys: readonly PropertyKey[];
+  constructor(message: string, keys: readonly PropertyKey[]) {
+    super(message);
+    this.keys = keys;
+  }
 }
 
 /** The file named by IRIS_CONFIG, else ./iris.config.yaml (or .yml) when present, else null. */
@@ -58,7 +78,7 @@ function configPath(env: NodeJS.ProcessEnv, cwd: string): string | null {
 
 const DEFAULT_FILES = ['iris.config.yaml', 'iris.config.yml'];
 
-function readConfigFile(path: string): Record<string, unknown> {
+function readConfigFile(path: string): { data: Record<string, unknown>; lineOf: LineOf } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -73,11 +93,35 @@ function readConfigFile(path: string): Record<string, unknown> {
   } catch (err) {
     throw new ConfigError(`cannot parse ${path}: ${(err as Error).message}`);
   }
-  if (parsed === null || parsed === undefined) return {}; // an empty file (or only comments): all defaults
+  if (parsed === null || parsed === undefined) return { data: {}, lineOf: () => undefined }; // an empty file (or only comments): all defaults
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError(`${path}: the config file must be a mapping of settings (key: value), not ${Array.isArray(parsed) ? 'a list' : 'plain text'}`);
   }
-  return parsed as Record<string, unknown>;
+  return { data: parsed as Record<string, unknown>, lineOf: lineFinder(text) };
+}
+
+/** Where each key is written, read from the YAML document (JSON is YAML too); for error messages only. */
+function lineFinder(text: string): LineOf {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  const lineAt = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : undefined);
+  return (keys) => {
+    // The deepest key that is written in the file: a missing setting is reported where its parent is.
+    let node: unknown = doc.contents;
+    let line: number | undefined;
+    for (const key of keys) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => String(isScalar(p.key) ? p.key.value : p.key) === String(key));
+        if (!pair) break;
+        line = lineAt(pair.key as Node) ?? line;
+        node = pair.value;
+      } else if (isSeq(node) && typeof key === 'number' && node.items[key]) {
+        node = node.items[key];
+        line = lineAt(node as Node) ?? line;
+      } else break;
+    }
+    return line;
+  };
 }
 
 /**
@@ -85,21 +129,19 @@ function readConfigFile(path: string): Record<string, unknown> {
  * is an error. `$${` stands for a literal `${`. The result is text: fields that want a number
  * or a boolean read it as one (scalar-fields.ts), every other field keeps it as written.
  */
-export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: string): unknown {
+export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, keys: readonly PropertyKey[] = []): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, literal: string | undefined, name: string, fallback: string | undefined) => {
       if (literal) return literal;
       const found = env[name];
       if (found !== undefined && found !== '') return found;
       if (fallback !== undefined) return fallback;
-      throw new ConfigError(`${path || 'config'}: environment variable ${name} is not set`);
+      throw new UnsetVariableError(`${formatKeyPath(keys) || 'config'}: environment variable ${name} is not set`, keys);
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, `${path}[${i}]`));
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, [...keys, i]));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, path ? `${path}.${k}` : k)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, [...keys, k])]));
   }
   return value;
 }
@@ -134,16 +176,18 @@ function portNumber(text: string): number {
   return Number(text);
 }
 
-function formatIssues(error: z.ZodError, source: string | null, fromEnv: Map<string, string>): string {
+function formatIssues(error: z.ZodError, source: string | null, fromEnv: Map<string, string>, lineOf: LineOf): string {
   const where = source ? ` in ${source}` : '';
   const lines = error.issues.map((issue) => {
     const path = formatKeyPath(issue.path) || '(root)';
     // A value set by an environment variable is named by it: that is where it gets fixed.
     const variable = [...fromEnv].find(([key]) => path === key || path.startsWith(`${key}[`))?.[1];
     const key = variable ? `${variable} (${path})` : path;
+    // An unknown key is reported on its parent: point at the first unknown key itself.
+    const line = variable ? undefined : lineOf(issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path);
     // A record key's own rule (e.g. what provider ids may contain) is nested one level down.
     const nested = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
-    return `  ${key}: ${nested ? `${issue.message}: ${nested}` : issue.message}`;
+    return `  ${atLine(line)}${key}: ${nested ? `${issue.message}: ${nested}` : issue.message}`;
   });
   return `invalid configuration${where}:\n${lines.join('\n')}`;
 }

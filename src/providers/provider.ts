@@ -81,5 +81,7 @@ export interface Provider {
   isReady?(): boolean;
   /** Resolves when ready; requests wait on it. */
   whenReady?(): Promise<void>;
+  /** Why the provider could not start (it never will be ready), or null; /health reports it. */
+  startFailure?(): string | null;
   close?(): Promise<void>;
 }

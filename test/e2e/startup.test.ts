@@ -2,14 +2,49 @@
 // the banner it prints, config mistakes that stop it, and the first-start API key.
 
 import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai-upstream.ts';
 import { cleanEnv, type Exited, LAUNCHER, REPO, run, startFails, startMain } from '../support/run-main.ts';
+
+const hasCurl = (() => {
+  try {
+    execFileSync('curl', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** Whether a Redis server answers a PING on 127.0.0.1:6379. */
+function redisAnswers(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(6379, '127.0.0.1');
+    socket.setTimeout(1000, () => socket.destroy());
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      resolve(data.toString().startsWith('+PONG'));
+      socket.destroy();
+    });
+    socket.once('close', () => resolve(false));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Resolves once `condition` holds; fails after 10 s. */
+async function until(condition: () => boolean, message: string): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  while (!condition()) {
+    if (performance.now() > deadline) assert.fail(message);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /**
  * The banner's curl command as a shell would run it: its URL, its -H headers and its -d body,
@@ -178,7 +213,7 @@ describe('npm start', () => {
         says: [/models\[0\]\.provider/, /nope/],
       },
       { name: 'a port out of range', file: 'bad-port.yaml', text: 'engine: {enabled: false}\nserver:\n  port: 70000\n', env: { PORT: '' }, says: [/server\.port/] },
-      { name: 'an unknown key', file: 'bad-key.yaml', text: 'engine: {enabled: false}\nserver:\n  prot: 8080\n', says: [/server/, /prot/] },
+      { name: 'an unknown key', file: 'bad-key.yaml', text: 'engine: {enabled: false}\nserver:\n  prot: 8080\n', says: [/bad-key\.yaml/, /line 3: server: Unrecognized key: "prot"/] },
       {
         name: 'an unknown provider type',
         file: 'bad-type.yaml',
@@ -195,7 +230,7 @@ describe('npm start', () => {
         name: 'an unset environment variable',
         file: 'bad-env.yaml',
         text: 'engine: {enabled: false}\nproviders:\n  p: {type: openai, base_url: "${IRIS_TEST_UNSET_URL}"}\n',
-        says: [/providers\.p\.base_url/, /IRIS_TEST_UNSET_URL/],
+        says: [/bad-env\.yaml/, /line 3: providers\.p\.base_url: environment variable IRIS_TEST_UNSET_URL is not set/],
       },
       { name: 'YAML that does not parse', file: 'bad-syntax.yaml', text: 'server:\n  port: [1, 2\n', says: [/cannot parse/, /bad-syntax\.yaml/] },
       { name: 'a JSON file that does not parse', file: 'bad.json', text: '{"server": ', says: [/cannot parse/, /bad\.json/] },
@@ -267,6 +302,27 @@ describe('npm start', () => {
       }
     });
 
+    it('a first start that fails to listen keeps no key nobody saw: the next start creates and prints one', async () => {
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      const { port } = taken.address() as AddressInfo;
+      const config = join(dir, 'first-in-use.yaml');
+      writeFileSync(config, 'engine: {enabled: false}\n');
+      const dataDir = join(dir, 'data-first-in-use');
+      try {
+        oneLine(await startFails(cleanEnv({ IRIS_CONFIG: config, IRIS_DATA_DIR: dataDir, PORT: String(port) })));
+      } finally {
+        taken.close();
+      }
+      const iris = await startMain(cleanEnv({ IRIS_CONFIG: config, IRIS_DATA_DIR: dataDir }));
+      try {
+        assert.match(iris.stderr(), /shown only this once/);
+        assert.match(iris.stderr(), /^\s+iris-[A-Za-z0-9_-]{32}$/m);
+      } finally {
+        assert.equal(await iris.stop(), 0);
+      }
+    });
+
     it('the key file in the data directory is corrupt', async () => {
       const config = join(dir, 'corrupt-keys.yaml');
       writeFileSync(config, 'engine: {enabled: false}\n');
@@ -285,7 +341,9 @@ describe('npm start', () => {
     const iris = await startMain(cleanEnv({ IRIS_DATA_DIR: join(cwd, 'data') }), cwd);
     try {
       const banner = iris.stderr();
-      assert.match(banner, /models:\s+Image-Recognition\n/);
+      // The engine loads for about a second after Iris listens: the banner says so, then says when it is ready.
+      assert.match(banner, /models:\s+Image-Recognition \(loading\)\n/);
+      await until(() => /^ {2}Image-Recognition is ready\.$/m.test(iris.stderr()), `a ready line in:\n${iris.stderr()}`);
       const curl = curlFromBanner(banner, {});
       assert.match(curl.headers.authorization, /^Bearer iris-[A-Za-z0-9_-]{32}$/, 'the key created on this start');
       const res = await fetch(curl.url, { method: 'POST', headers: curl.headers, body: curl.body });
@@ -294,6 +352,52 @@ describe('npm start', () => {
       const completion = JSON.parse(text) as { model: string; choices: { message: { content: string } }[] };
       assert.equal(completion.model, 'Image-Recognition');
       assert.match(completion.choices[0].message.content, /red/);
+    } finally {
+      assert.equal(await iris.stop(), 0);
+    }
+  });
+
+  it("the banner's curl line, run by a shell, reaches a model that sees when the first one is text-only", { skip: !hasCurl && 'needs curl' }, async () => {
+    const config = join(dir, 'text-first.yaml');
+    writeFileSync(
+      config,
+      ['engine: {enabled: false}', 'providers:', '  up: {type: openai, base_url: "${UPSTREAM_URL}"}', 'models:', '  - {name: writer, provider: up, vision: false}', '  - {name: looker, provider: up}', ''].join('\n'),
+    );
+    upstream.reset();
+    const iris = await startMain(cleanEnv({ IRIS_CONFIG: config, IRIS_DATA_DIR: join(dir, 'data-text-first'), IRIS_API_KEYS: 'sk-text-first-key-123', UPSTREAM_URL: upstream.url }));
+    try {
+      const command = /^\s+(curl .+?)\n\s*\n/ms.exec(iris.stderr())?.[1];
+      assert.ok(command, iris.stderr());
+      // Not execFileSync: the fake upstream answers from this process.
+      const { stdout: out } = await promisify(execFile)('bash', ['-c', `${command} -sS`], { env: { PATH: process.env.PATH, IRIS_API_KEY: 'sk-text-first-key-123' }, encoding: 'utf8' });
+      const completion = JSON.parse(out) as { model: string; choices: { message: { content: string } }[] };
+      assert.equal(completion.model, 'looker', out);
+      assert.equal(completion.choices[0].message.content, 'I see 1 image. You said: What is in this image?');
+    } finally {
+      assert.equal(await iris.stop(), 0);
+    }
+  });
+
+  it('REDIS_URL that does not answer: Iris starts, caches in memory, and the banner says so', async () => {
+    const config = join(dir, 'redis-down.yaml');
+    writeFileSync(config, 'engine: {enabled: false}\n');
+    const iris = await startMain(cleanEnv({ IRIS_CONFIG: config, IRIS_DATA_DIR: join(dir, 'data-redis'), IRIS_API_KEYS: 'sk-redis-key-12345678', REDIS_URL: 'redis://:pw-secret@127.0.0.1:1' }));
+    try {
+      assert.match(iris.stderr(), /\n {2}cache: {3}in memory: Redis at redis:\/\/127\.0\.0\.1:1 does not answer \(.*ECONNREFUSED.*\); shared once it does \(REDIS_URL \/ redis_url\)\n/);
+      assert.equal(iris.stderr().includes('pw-secret'), false, 'no password on screen');
+      assert.equal((await fetch(`${iris.origin}/health`)).status, 200);
+    } finally {
+      assert.equal(await iris.stop(), 0);
+    }
+  });
+
+  it('REDIS_URL that answers: the banner says the cache is shared', async (t) => {
+    if (!(await redisAnswers())) return t.skip('needs Redis on 127.0.0.1:6379');
+    const config = join(dir, 'redis-up.yaml');
+    writeFileSync(config, 'engine: {enabled: false}\n');
+    const iris = await startMain(cleanEnv({ IRIS_CONFIG: config, IRIS_DATA_DIR: join(dir, 'data-redis'), IRIS_API_KEYS: 'sk-redis-key-12345678', REDIS_URL: 'redis://127.0.0.1:6379' }));
+    try {
+      assert.match(iris.stderr(), /\n {2}cache: {3}shared in Redis at redis:\/\/127\.0\.0\.1:6379\n/);
     } finally {
       assert.equal(await iris.stop(), 0);
     }

@@ -49,7 +49,9 @@ export function createLocalProvider(config: EngineConfig, log: Logger, options: 
   );
   // The chat core awaits whenReady() before calling the provider: a failed start must reach the
   // client as the engine's 503 there too, not as an unexplained 500.
+  let failure: string | null = null;
   const ready = pool.whenReady().catch((err: unknown) => {
+    failure = err instanceof Error ? err.message : String(err);
     throw engineUnavailable(err);
   });
   ready.catch(() => undefined);
@@ -74,6 +76,7 @@ export function createLocalProvider(config: EngineConfig, log: Logger, options: 
     imageLimits: LOCAL_IMAGE_LIMITS,
     isReady: () => pool.isReady(),
     whenReady: () => ready,
+    startFailure: () => failure,
     close: () => pool.close(),
     load: () => ({ ...pool.load, threads: pool.threads, maxQueue: pool.maxQueue }),
 
