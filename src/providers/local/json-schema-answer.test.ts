@@ -84,3 +84,19 @@ it('serves schemas that share an $id, from different clients, each by its own sh
   assert.equal(answerForSchema(doc, withId({ answer: { type: 'string' } }, ['answer'])), '{"answer":"Two people."}');
   assert.equal(answerForSchema(doc, withId({ images: { type: 'array' } }, ['images'])), '{"images":[]}');
 });
+
+it('refuses regular expressions anywhere in a schema (they would run on the main thread, on text the client controls), and huge schemas', () => {
+  const strict = (schema: Record<string, unknown>): ResponseFormat => ({ type: 'json_schema', json_schema: { name: 's', strict: true, schema } });
+  const cases = [
+    { type: 'object', properties: { answer: { type: 'string', pattern: '(a|a)+$' } }, required: ['answer'], additionalProperties: false },
+    { type: 'object', properties: { images: { type: 'array', items: { type: 'object', patternProperties: { '^(a+)+$': {} } } } }, required: ['images'], additionalProperties: false },
+    { type: 'object', $defs: { A: { type: 'string', pattern: 'x' } }, properties: { answer: { $ref: '#/$defs/A' } }, required: ['answer'], additionalProperties: false },
+  ];
+  for (const schema of cases) {
+    assert.throws(() => checkResponseSchema(strict(schema)), (err: ApiError) => err.status === 400 && err.param === 'response_format.json_schema.schema' && /regular expressions/.test(err.message));
+  }
+  // A field called "pattern" is only a name.
+  checkResponseSchema(strict({ type: 'object', properties: { answer: { type: 'string' }, pattern: { type: 'string' } }, required: ['answer'], additionalProperties: false }));
+  const huge = { type: 'object', properties: { answer: { type: 'string', description: 'x'.repeat(70_000) } }, required: ['answer'], additionalProperties: false };
+  assert.throws(() => checkResponseSchema(strict(huge)), (err: ApiError) => err.status === 400 && /larger than 64 KB/.test(err.message));
+});

@@ -24,10 +24,21 @@ const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: fals
 const compiled = new Map<string, { validate: ValidateFunction; schema: Schema }>();
 const MAX_COMPILED = 64;
 
+/**
+ * Schemas are compiled and run on the main thread, against text read off the client's own image:
+ * a `pattern` such as (a|a)+$ would take seconds per character (ReDoS), so regular expressions
+ * are refused, and so are schemas too large to be an answer's shape.
+ */
+const MAX_SCHEMA_CHARS = 64 * 1024;
+const REGEX_KEYWORDS = new Set(['pattern', 'patternProperties']);
+
 /** Before any image is analysed: refuses a schema that cannot be valid JSON Schema or that requires fields the engine has no value for. */
 export function checkResponseSchema(format: ResponseFormat | undefined): void {
   const schema = schemaOf(format);
   if (!schema) return;
+  if (JSON.stringify(schema).length > MAX_SCHEMA_CHARS) throw refused(`it is larger than ${MAX_SCHEMA_CHARS / 1024} KB`);
+  const keyword = regexKeyword(schema, 0);
+  if (keyword) throw refused(`it uses ${keyword}, and the engine does not run the client's regular expressions`);
   validatorFor(schema);
   if (schema.type !== undefined && schema.type !== 'object') throw refused(`it asks for ${JSON.stringify(schema.type)}, not an object`);
   const required = Array.isArray(schema.required) ? (schema.required as unknown[]) : [];
@@ -43,6 +54,20 @@ export function answerForSchema(doc: Record<string, unknown>, format: ResponseFo
   const fitted = project(doc, schema, schema);
   if (!validate(fitted)) throw refused(`the answer would not validate: ${describe(validate.errors?.[0])}`);
   return JSON.stringify(fitted);
+}
+
+/** Keywords whose value maps names (of fields, of definitions) to schemas: its keys are not keywords. */
+const NAME_MAPS = new Set(['properties', '$defs', 'definitions', 'dependentSchemas']);
+
+/** The first regular-expression keyword anywhere in the schema, or null. */
+function regexKeyword(node: unknown, depth: number, namesOnly = false): string | null {
+  if (!node || typeof node !== 'object' || depth > 64) return null;
+  for (const [key, value] of Object.entries(node)) {
+    if (!namesOnly && !Array.isArray(node) && REGEX_KEYWORDS.has(key)) return `"${key}"`;
+    const found = regexKeyword(value, depth + 1, !namesOnly && NAME_MAPS.has(key));
+    if (found) return found;
+  }
+  return null;
 }
 
 function schemaOf(format: ResponseFormat | undefined): Schema | null {
