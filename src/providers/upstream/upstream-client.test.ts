@@ -430,7 +430,13 @@ test('postForEvents: a body that goes on after finish() is cut within a moment',
 test('a call still waiting for a connection (all busy) is bounded by timeoutMs and ends when its caller aborts', async () => {
   // One connection, taken by a healthy stream that lasts 1.5 s.
   const one = createUpstreamClient({ baseUrl: base, timeoutMs: 300, label: 'test upstream', connections: 1 });
+  let connections = 0;
+  let requests = 0;
+  const count = () => connections++;
+  server.on('connection', count);
+  after(() => server.off('connection', count));
   handler = (_req, res) => {
+    requests++;
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     let sent = 0;
     const timer = setInterval(() => (++sent <= 15 ? res.write(`data: ${sent}\n\n`) : (clearInterval(timer), res.end())), 100);
@@ -454,7 +460,48 @@ test('a call still waiting for a connection (all busy) is bounded by timeoutMs a
     took = Date.now() - started;
     assert.ok(took < 500, `ended ${took} ms after, not when aborted`);
     await reading;
+    // The calls that gave up never start when the connection frees up, and do not cost it:
+    // the next call goes out on the same keep-alive connection.
+    handler = (_req, res) => {
+      requests++;
+      res.end('{}');
+    };
+    assert.equal((await one.postForText(call())).status, 200);
+    assert.equal(connections, 1, `${connections} connections: the given-up calls opened or killed one`);
+    assert.equal(requests, 2, 'only the stream and the last call reached the server');
   } finally {
+    await one.close();
+  }
+});
+
+test('a call that gives up while queued lets go of the client body at once (it no longer counts against the budget)', async () => {
+  const one = createUpstreamClient({ baseUrl: base, timeoutMs: 200, label: 'test upstream', connections: 1 });
+  let finish: () => void = () => {};
+  handler = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    // Events keep the busy stream within its per-event deadline while the other call waits.
+    const timer = setInterval(() => res.write('data: 1\n\n'), 50);
+    finish = () => {
+      clearInterval(timer);
+      res.end();
+    };
+  };
+  try {
+    const busy = await one.postForEvents(call());
+    assert.ok('events' in busy);
+    const raw = Buffer.from(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: `data:image/png;base64,${'A'.repeat(40_000)}` } }] }] }));
+    const cut = cutLongDataUrls(raw)!;
+    const body = new RawBody(raw);
+    const verbatim = matchPlaceholders(JSON.parse(cut.skeleton), cut, body)!;
+    const queued = one.postForText({ ...call(), body: JSON.parse(cut.skeleton), verbatim });
+    body.release(); // the request's own hold ends (its response closed): the call's hold remains
+    assert.equal(raw.buffer.detached, false);
+    await assert.rejects(queued, (err: ApiError) => err.status === 504);
+    assert.equal(raw.buffer.detached, true, 'freed when the call gave up, not when the connection came free');
+    finish();
+    for await (const _ of busy.events);
+  } finally {
+    finish();
     await one.close();
   }
 });

@@ -124,7 +124,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       let sniffing: (() => void) | null = null;
       let abort: ((reason?: Error) => void) | null = null;
       // Before undici hands the request a connection (all are busy, or it is connecting) there
-      // is nothing to abort: the caller hears at once, and onConnect drops the request unsent.
+      // is nothing to abort: the caller hears at once, and onConnect refuses the request unsent.
+      let settled = false;
       const onAbort = () => (abort ? abort(signal.reason as Error) : settleEarly());
       // Every call is bounded by timeoutMs overall, up to its last byte; an event stream only
       // until it is known to be one, after which the same timer bounds the wait for each event:
@@ -152,11 +153,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         deadline = undefined; // a queue resumed after the end re-arms nothing
         releaseBody?.();
       };
-      /** The caller's answer while undici still holds the request, unsent: the body stays held until undici lets go (onError). */
+      /**
+       * The caller's answer while undici still holds the request, unsent. Its body is let go now
+       * (it counts against the body budget no more): onConnect refuses to start the request, so
+       * nothing will read it.
+       */
       const settleEarly = () => {
-        signal.removeEventListener('abort', onAbort);
-        clearTimeout(deadline);
-        deadline = undefined;
+        settled = true;
+        done();
         reject(failure(signal.aborted ? signal.reason : new DOMException('No connection to the upstream in time', 'TimeoutError'), signal, timedOut));
       };
       const asText = (): UpstreamTextResponse => ({ status, headers, text: Buffer.concat(chunks).toString('utf8') });
@@ -202,6 +206,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         signal.addEventListener('abort', onAbort, { once: true });
         pool.dispatch(requestOptions(call, stream, body), {
           onConnect(abortRequest) {
+            // Given up while queued: thrown, not abortRequest(), so undici drops the request
+            // before writing it and keeps the connection (abortRequest would destroy it).
+            if (settled) throw signal.aborted ? signal.reason : new DOMException('No connection to the upstream in time', 'TimeoutError');
             abort = abortRequest;
             if (signal.aborted) abortRequest(signal.reason as Error);
             else if (timedOut) abortRequest(new DOMException('The upstream did not answer in time', 'TimeoutError'));
