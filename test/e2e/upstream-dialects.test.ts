@@ -268,8 +268,14 @@ describe('upstream dialects', () => {
       });
       const own = await startStack({ provider: { timeout_ms: 2000 } });
       try {
-        own.upstream.script([refusal, answer(), answer()]);
-        for (let i = 0; i < 2; i++) {
+        // First, a client's own option that the server refuses: that is the client's 422, and
+        // changes nothing for the requests after it.
+        own.upstream.script([refusal, answer(), refusal, answer(), answer()]);
+        await assert.rejects(
+          own.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true, include_obfuscation: false } }),
+          (err: InstanceType<typeof OpenAI.APIError>) => err.status === 422,
+        );
+        for (let i = 0; i < 3; i++) {
           const stream = await own.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } });
           const got: Chunk[] = [];
           for await (const chunk of stream) got.push(chunk);
@@ -277,7 +283,7 @@ describe('upstream dialects', () => {
           assert.equal(got.at(-1)!.usage!.prompt_tokens, 5);
         }
         const sent = own.upstream.requests.map((r) => (r.body as { stream_options?: unknown }).stream_options);
-        assert.deepEqual(sent, [{ include_usage: true }, undefined, undefined]);
+        assert.deepEqual(sent, [{ include_usage: true, include_obfuscation: false }, { include_usage: true }, { include_usage: true }, undefined, undefined]);
       } finally {
         await own.close();
       }

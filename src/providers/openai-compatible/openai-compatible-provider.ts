@@ -98,13 +98,17 @@ export class OpenAICompatibleProvider implements Provider {
 
   /**
    * Asks for usage always: some servers omit it unless asked, and Iris meters every request.
-   * A server that refuses the field (a 400 or 422 naming it: nothing was generated) is asked
-   * again without it, and from then on; its usage, if it sends none, is estimated.
+   * A server that refuses the field Iris added (a 400 or 422 naming it: nothing was generated)
+   * is asked again without it, and from then on; its usage, if it sends none, is estimated.
+   * (include_usage is Iris's to honour either way.) Other stream_options a client sends are its
+   * own business: a refusal of those goes back to it, and changes nothing for other requests.
    */
   private async postStream(request: ChatCompletionRequest, ctx: CallContext) {
-    if (this.streamOptions) {
+    const clientsOwn = Object.keys(request.stream_options ?? {}).some((key) => key !== 'include_usage');
+    if (this.streamOptions || clientsOwn) {
       const answer = await this.client.postForEvents(this.call({ ...request, stream: true, stream_options: { ...request.stream_options, include_usage: true } }, ctx));
-      if ('events' in answer || (answer.status !== 400 && answer.status !== 422) || !answer.text.includes('stream_options')) return answer;
+      if ('events' in answer || clientsOwn) return answer;
+      if ((answer.status !== 400 && answer.status !== 422) || !answer.text.includes('stream_options')) return answer;
       this.streamOptions = false;
       ctx.log.warn({ provider: this.id }, 'the upstream refuses stream_options: streams go without it from now on');
     }
