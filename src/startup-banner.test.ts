@@ -102,6 +102,16 @@ describe('bannerText', () => {
   });
 
   it('says whether Redis (REDIS_URL) answers, without its password', () => {
+    // Passwords holding '@' or '/' (the first is a URL, the second not even that).
+    for (const [url, shown] of [
+      ['redis://:p@ss@127.0.0.1:6379/0', 'redis://127.0.0.1:6379/0'],
+      ['rediss://default:hunter22@127.0.0.1:6379/0', 'rediss://127.0.0.1:6379/0'],
+      ['redis://user:pa/ss@127.0.0.1:6379/0', '(REDIS_URL)'],
+    ]) {
+      const text = banner({ redis: { url, error: null } });
+      assert.doesNotMatch(text, /p@ss|pa\/ss|hunter22|default:/, url);
+      assert.ok(text.includes(`shared in Redis at ${shown}\n`), text);
+    }
     const shared = banner({ redis: { url: 'redis://:hunter22@127.0.0.1:6379/0', error: null } });
     assert.match(shared, /\n {2}cache: {3}shared in Redis at redis:\/\/127\.0\.0\.1:6379\/0\n/);
     assert.equal(shared.includes('hunter22'), false);

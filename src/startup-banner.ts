@@ -45,7 +45,7 @@ export function bannerText({ config, host, port, models, createdKey, redis }: Ba
   );
   if (redis) {
     // The URL may hold a password.
-    const where = `Redis at ${redis.url.replace(/\/\/[^@/]*@/, '//')}`;
+    const where = `Redis at ${withoutCredentials(redis.url)}`;
     lines.push(`  cache:   ${redis.error === null ? `shared in ${where}` : `in memory: ${where} does not answer (${redis.error}); shared once it does (REDIS_URL / redis_url)`}`);
   }
   if (!config.auth.enabled) lines.push('  auth:    OFF (auth.enabled: false) - anyone who can reach this port can use it');
@@ -85,4 +85,17 @@ export function printBanner(info: BannerInfo): void {
 
 function keysFrom(config: ConfigOrigin): string {
   return config.keysFrom === 'IRIS_API_KEYS' || !config.source ? config.keysFrom : `auth.keys in ${config.source}`;
+}
+
+/** The Redis URL to show: never its user or password (which may hold '@' or '/'). */
+export function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    // Not a URL (a socket path, say): shown only if it cannot be hiding credentials.
+    return url.includes('@') ? '(REDIS_URL)' : url;
+  }
 }
