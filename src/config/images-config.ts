@@ -1,23 +1,14 @@
 import { z } from 'zod';
+import { isHostEntry } from '../images/host-rules.ts';
 import { bool, num } from './scalar-fields.ts';
 
 // The image ingest pipeline (src/images/).
 
-// An entry of images.fetch.allow_hosts / deny_hosts (src/images/host-rules.ts): a host name,
-// `*.domain`, an IP address, each with an optional port. A URL or a CIDR range would match no
-// host at all, which in a deny list fails open: refused here instead.
-const HOST_ENTRY = /^(\*\.)?[a-z0-9._-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$|^[0-9a-f:]*:[0-9a-f:.]*$/i;
+// An entry of images.fetch.allow_hosts / deny_hosts: what src/images/host-rules.ts can match.
 const hostEntry = z
   .string()
   .trim()
-  .regex(HOST_ENTRY, 'must be a host name, *.domain or IP address, with an optional :port (e.g. images.example.com, *.example.com, 10.0.0.5:8080, [::1]:8080); no scheme, path or CIDR range')
-  .refine(portInRange, 'the port must be 1–65535');
-
-/** `host:port` or `[v6]:port` has a port in range; a bare IPv6 address has no port. */
-function portInRange(entry: string): boolean {
-  const port = /^(?:\[[^\]]*\]|[^:]*):(\d+)$/.exec(entry)?.[1];
-  return port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
-}
+  .refine(isHostEntry, 'must be a host name, *.domain or IP address, with an optional :port 1–65535 (e.g. images.example.com, *.example.com, 10.0.0.5:8080, [::1]:8080); no scheme, path or CIDR range');
 
 export const imagesConfigSchema = z
   .object({

@@ -132,7 +132,7 @@ describe('loadConfig', () => {
     const good = ['images.example.com', '*.example.com', 'cdn.example.com:8443', '10.0.0.5', '10.0.0.5:8080', '[::1]', '[::1]:8080', '::1', 'fe80::1', 'LOCALHOST.'];
     assert.deepEqual(loadConfig({ raw: { images: { fetch: { deny_hosts: good, allow_hosts: [' a.example '] } } }, env: {} }).images.fetch.allow_hosts, ['a.example']);
     // Each would match no host, so a deny list holding it would fail open.
-    for (const bad of ['https://evil.example', 'evil.example/path', 'user@evil.example', '10.0.0.0/8', 'evil example', '', 'a.example:0', 'a.example:70000', '[::1]:99999']) {
+    for (const bad of ['https://evil.example', 'evil.example/path', 'user@evil.example', '10.0.0.0/8', 'evil example', '', 'a.example:0', 'a.example:70000', '[::1]:99999', 'dead:beef', 'a:b:c', '[1.2.3.4]']) {
       assert.match(failure({ images: { fetch: { deny_hosts: ['ok.example', bad] } } }), /^ {2}images\.fetch\.deny_hosts\[1\]: /m, bad);
     }
     assert.match(failure({ images: { fetch: { allow_hosts: ['http://127.0.0.1:8080'] } } }), /allow_hosts\[0\]: must be a host name, \*\.domain or IP address/);

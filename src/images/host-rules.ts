@@ -35,6 +35,24 @@ function addressKey(host: string): string | null {
   return isIP(host) ? (parseAddress(host)?.toString() ?? null) : null;
 }
 
+/**
+ * Whether `entry` is one this module can match: a host name, `*.domain` or IP address, with
+ * an optional port (1–65535). Anything else (a URL, a CIDR range, a typo such as `dead:beef`)
+ * would match no host, which in a deny list fails open: the config refuses it.
+ */
+export function isHostEntry(entry: string): boolean {
+  const text = entry.trim().toLowerCase();
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracketed) return isIP(bracketed[1]) === 6 && portInRange(bracketed[2]);
+  if (isIP(text) === 6) return true; // a bare IPv6 address takes no port
+  const named = /^(?:\*\.)?[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?(?::(\d+))?$/.exec(text);
+  return named !== null && portInRange(named[1]);
+}
+
+function portInRange(port: string | undefined): boolean {
+  return port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
+}
+
 export function parseHostEntry(entry: string): HostEntry {
   const text = entry.trim().toLowerCase();
   let host = text;
