@@ -9,6 +9,7 @@ import { needsText, parseQuestion } from './engine/compose/question-intent.ts';
 import { EnginePool } from './engine/engine-pool.ts';
 import type { ImageFindings } from './engine/findings.ts';
 import { formatBytes } from './format-bytes.ts';
+import { rootCause } from './root-cause.ts';
 
 // `iris describe FILE|URL…` runs the recognition engine right here, no server needed;
 // `iris serve` starts the server.
@@ -261,11 +262,6 @@ async function load(source: string): Promise<Buffer> {
   }
 }
 
-/** The message at the end of a chain of causes: what actually went wrong. */
-function rootCause(err: unknown): string {
-  while (err instanceof Error && err.cause instanceof Error) err = err.cause;
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** Node's words for a file that cannot be read, as a person would say them. */
 function fileError(err: unknown): string {

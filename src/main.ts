@@ -5,6 +5,7 @@ import type { IrisConfig } from './config/config-schema.ts';
 import { explainStartupFailure } from './startup-failure.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { printBanner } from './startup-banner.ts';
+import { rootCause } from './root-cause.ts';
 
 // `npm start`: read config once, build Iris, listen, say how to use it, stop cleanly.
 
@@ -80,12 +81,6 @@ async function main(): Promise<void> {
       (err: unknown) => process.stderr.write(`iris: ${names.join(', ')} failed to load (${rootCause(err)}): its requests get 503${others}\n`),
     );
   }
-}
-
-/** The message of the error at the end of a chain of causes: what actually went wrong. */
-function rootCause(err: unknown): string {
-  while (err instanceof Error && err.cause instanceof Error) err = err.cause;
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**

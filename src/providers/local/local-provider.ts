@@ -47,8 +47,9 @@ export function createLocalProvider(config: EngineConfig, log: Logger, options: 
     () => log.info({ threads: pool.threads, ms: Math.round(performance.now() - started) }, 'recognition engine ready'),
     (err: unknown) => log.error({ err }, 'recognition engine failed to start'),
   );
-  // The chat core awaits whenReady() before calling the provider: a failed start must reach the
-  // client as the engine's 503 there too, not as an unexplained 500.
+  // The chat core waits on whenReady() (and the client's signal) before calling the provider,
+  // so answer() runs on a ready pool; a failed start must reach the client as the engine's 503
+  // there too, not as an unexplained 500.
   let failure: string | null = null;
   const ready = pool.whenReady().catch((err: unknown) => {
     failure = err instanceof Error ? err.message : String(err);
@@ -62,7 +63,9 @@ export function createLocalProvider(config: EngineConfig, log: Logger, options: 
     checkResponseSchema(request.response_format);
     const input = readRequest(request);
     const intents = parseQuestion(input.question);
-    await waitReady(pool, ctx.signal);
+    // Ready already when the chat core calls (it waits, watching the client); a direct caller
+    // waits here, and hears the engine's 503 if it failed to start.
+    if (!pool.isReady()) await ready;
     const findings = await analyseAll(pool, input.images, needsText(intents) ? 'always' : 'auto', ctx.signal);
     ctx.log.debug({ images: findings.map((f) => f.timingsMs) }, 'engine findings');
     const prose = composeAnswer(findings, input.question);
@@ -95,25 +98,6 @@ export function createLocalProvider(config: EngineConfig, log: Logger, options: 
       }
     },
   };
-}
-
-async function waitReady(pool: EnginePool, signal: AbortSignal): Promise<void> {
-  if (pool.isReady()) return;
-  signal.throwIfAborted();
-  await new Promise<void>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    pool.whenReady().then(
-      () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(engineUnavailable(err));
-      },
-    );
-  });
 }
 
 async function analyseAll(pool: EnginePool, images: RequestImage[], ocr: 'auto' | 'always', signal: AbortSignal): Promise<ImageFindings[]> {
