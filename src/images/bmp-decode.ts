@@ -33,6 +33,7 @@ export function decodeBmp(b: Buffer): RawImage {
     palette = b.subarray(14 + dib, 14 + dib + colours * 4);
   }
   const out = Buffer.allocUnsafe(width * height * channels);
+  let alphaSeen = 0; // OR of all alpha bytes: 0 means the fourth byte is unused padding
   for (let y = 0; y < height; y++) {
     const row = offset + (topDown ? y : height - 1 - y) * stride;
     let o = y * width * channels;
@@ -47,10 +48,13 @@ export function decodeBmp(b: Buffer): RawImage {
         out[o++] = b[p + 2];
         out[o++] = b[p + 1];
         out[o++] = b[p];
-        if (channels === 4) out[o++] = b[p + 3];
+        if (channels === 4) alphaSeen |= out[o++] = b[p + 3];
       }
     }
   }
+  // Most 32-bit bitmaps (BI_RGB, and BI_BITFIELDS without an alpha mask) leave the fourth byte
+  // zero: read as alpha, the picture would be wholly transparent. Such a bitmap is opaque.
+  if (channels === 4 && alphaSeen === 0) for (let i = 3; i < out.length; i += 4) out[i] = 255;
   return { data: out, width, height, channels };
 }
 

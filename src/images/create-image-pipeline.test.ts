@@ -12,6 +12,7 @@ import type { CallContext, ImageLimits } from '../providers/provider.ts';
 import { createImagePipeline, type ImagePipelineHandle, type PreparedImageDetails } from './create-image-pipeline.ts';
 import type { ImageTarget, PreparedImage } from './image-pipeline.ts';
 import { InflightBudget } from './inflight-budget.ts';
+import { TransformSlots } from './transform-slots.ts';
 import { dataUrl, makeAnimatedGif, makeBmp, makeHeicLike, makeImage, makePngBomb } from './testing/test-images.ts';
 
 const log = pino({ level: 'silent' });
@@ -124,6 +125,21 @@ describe('data URLs that already fit', () => {
     await p.close();
   });
 
+  test('an uppercase data URL header is sent on as data:image/png (upstream parsers match it case-sensitively)', async () => {
+    const p = pipeline();
+    const png = await makeImage('png', 100, 80);
+    const payload = png.toString('base64');
+    for (const head of ['DATA:IMAGE/PNG;BASE64,', 'Data:image/png;base64,', 'data:Image/Png; base64,']) {
+      const out = await p.prepare(request(head + payload), target(), ctx());
+      const url = urlAt(out.request);
+      assert.equal(url.slice(0, url.indexOf(',') + 1), 'data:image/png;base64,', head);
+      assert.ok(url.endsWith(`,${payload}`) && url.length === 22 + payload.length, head);
+      assert.deepEqual((out.images[0] as Image).changes, []);
+      out.release();
+    }
+    await p.close();
+  });
+
   test('tokens follow the target model: Anthropic, Gemini, patches; summed over images', async () => {
     const p = pipeline();
     const url = dataUrl(await makeImage('png', 960, 540));
@@ -211,6 +227,27 @@ describe('preparing for the upstream', () => {
       assert.deepEqual([meta.format, meta.width, meta.height], [mediaType.slice(6), 120, 90]);
       out.release();
     }
+    await p.close();
+  });
+
+  test('a 32-bit BMP whose fourth byte is unused (all zero) converts opaque, not fully transparent', async () => {
+    const p = pipeline();
+    const [w, h] = [4, 2];
+    const bmp = Buffer.alloc(54 + w * h * 4);
+    bmp.write('BM', 0, 'latin1');
+    bmp.writeUInt32LE(bmp.length, 2);
+    bmp.writeUInt32LE(54, 10);
+    bmp.writeUInt32LE(40, 14);
+    bmp.writeInt32LE(w, 18);
+    bmp.writeInt32LE(h, 22);
+    bmp.writeUInt16LE(1, 26);
+    bmp.writeUInt16LE(32, 28);
+    for (let i = 54; i < bmp.length; i += 4) bmp[i + 2] = 255; // BGRx: red, x = 0
+    const out = await p.prepare(request(dataUrl(bmp, 'image/bmp')), target(), ctx());
+    const { data, info } = await sharp(bytesOf(urlAt(out.request))).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([info.width, info.height], [w, h]);
+    assert.deepEqual([...data.subarray(0, 4)], [255, 0, 0, 255]);
+    out.release();
     await p.close();
   });
 
@@ -417,6 +454,21 @@ describe('a client that leaves', () => {
 });
 
 describe('memory budget', () => {
+  test('one bad image stops the re-encodes its sibling data URLs still wait for (slots go to other requests)', async () => {
+    const slots = new TransformSlots(1, 5000);
+    let started = 0;
+    const run = slots.run.bind(slots);
+    slots.run = (fn, signal) => run(() => (started++, fn()), signal);
+    const config = imagesConfigSchema.parse({ fetch: { allow_hosts: [new URL(base).host] } });
+    const p = createImagePipeline(config, log, { slots });
+    const big = dataUrl(await makeImage('png', 1500, 1500));
+    await rejects(p.prepare(request(dataUrl(Buffer.from('not an image at all')), big, big, big), target({ maxEdge: 256 }), ctx()), 'invalid_image');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(started <= 1, `${started} re-encodes ran for a refused request`);
+    assert.equal(p.budget.used, 0);
+    await p.close();
+  });
+
   test('over budget: waits, then 503 with Retry-After; release lets the next one in', async () => {
     const budget = new InflightBudget(3_000_000, 150);
     const p = pipeline({}, budget);

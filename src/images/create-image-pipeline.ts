@@ -104,10 +104,10 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
 
     const formula = resolveFormula(target.upstreamModel, target.tokens);
     const lease = budget.lease();
-    // One failing image cancels the fetches of the others (only worth a signal when fetching).
+    // One failing image cancels the others' fetches, budget waits and queued re-encodes: the
+    // request is refused already, and the transform slots belong to other requests.
     const stop = new AbortController();
-    const fetching = refs.some((r) => typeof r.part.image_url?.url === 'string' && !isDataUrl(r.part.image_url.url));
-    const signal = fetching ? AbortSignal.any([ctx.signal, stop.signal]) : ctx.signal;
+    const signal = refs.length > 1 ? AbortSignal.any([ctx.signal, stop.signal]) : ctx.signal;
     try {
       const results = await Promise.all(
         refs.map((ref) =>
@@ -160,10 +160,14 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
         }
         await lease.acquire(size, signal);
         const decoded = decodeDataUrl(text, scratchFor(size));
-        const sameType = (t: SniffedFormat) => decoded.declaredType === MEDIA_TYPES[t];
+        // Upstream parsers match `data:image/png;` case-sensitively (src/providers/upstream/
+        // parse-data-url.ts takes `DATA:IMAGE/PNG;…` for no inline image at all): any other
+        // spelling is rewritten. Further parameters are kept, as sent.
+        const head = dataUrlSlice(text, 0, Math.min(decoded.payloadStart, 32));
+        const sameType = (t: SniffedFormat) => head.startsWith(`data:${MEDIA_TYPES[t]};`);
         const source = { bytes: decoded.bytes, borrowed: true, reread: () => decodeDataUrl(text).bytes };
         result = await fromBytes(ref, source, detail, target, formula, lease, signal, 'data_url', false, (t) =>
-          // Unchanged bytes: the client's own URL, its media type corrected if it lied.
+          // Unchanged bytes: the client's own URL, its media type corrected if it lied or is spelt otherwise.
           sameType(t) ? url : `data:${MEDIA_TYPES[t]};base64,${dataUrlSlice(text, decoded.payloadStart)}`,
         );
       } else {
