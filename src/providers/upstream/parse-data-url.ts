@@ -7,7 +7,8 @@ export interface InlineImage {
 }
 
 export function parseDataUrl(url: string): InlineImage | null {
-  if (!url.startsWith('data:')) return null;
+  // The scheme is case-blind (RFC 2397 via RFC 3986), as the image pipeline reads it.
+  if (url.slice(0, 5).toLowerCase() !== 'data:') return null;
   const comma = url.indexOf(',');
   if (comma < 0) return null;
   const meta = url.slice(5, comma).split(';').map((s) => s.trim());
