@@ -13,8 +13,8 @@ export interface FoundImage {
   detail?: ImageDetail;
   /**
    * The user's text beside the image (its own message, else the next user message with
-   * text; a long one cut to its start and end). Taken from the conversation around the image, never from the latest turn, so a
-   * resent history asks the same question and hits the cache.
+   * text; a long one cut to its start and end). Taken from the conversation around the image,
+   * never from the latest turn, so a resent history asks the same question and hits the cache.
    */
   question: string;
 }

@@ -13,7 +13,7 @@ import { createImagePipeline, type ImagePipelineHandle, type PreparedImageDetail
 import type { ImageTarget, PreparedImage } from './image-pipeline.ts';
 import { InflightBudget } from './inflight-budget.ts';
 import { TransformSlots } from './transform-slots.ts';
-import { dataUrl, makeAnimatedGif, makeBmp, makeHeicLike, makeImage, makePngBomb } from './testing/test-images.ts';
+import { dataUrl, emptyBmp, makeAnimatedGif, makeBmp, makeHeicLike, makeImage, makePngBomb } from './testing/test-images.ts';
 
 const log = pino({ level: 'silent' });
 const ctx = (): CallContext => ({ requestId: 'test', signal: new AbortController().signal, log });
@@ -233,15 +233,7 @@ describe('preparing for the upstream', () => {
   test('a 32-bit BMP whose fourth byte is unused (all zero) converts opaque, not fully transparent', async () => {
     const p = pipeline();
     const [w, h] = [4, 2];
-    const bmp = Buffer.alloc(54 + w * h * 4);
-    bmp.write('BM', 0, 'latin1');
-    bmp.writeUInt32LE(bmp.length, 2);
-    bmp.writeUInt32LE(54, 10);
-    bmp.writeUInt32LE(40, 14);
-    bmp.writeInt32LE(w, 18);
-    bmp.writeInt32LE(h, 22);
-    bmp.writeUInt16LE(1, 26);
-    bmp.writeUInt16LE(32, 28);
+    const bmp = emptyBmp(w, h, 32, w * h * 4);
     for (let i = 54; i < bmp.length; i += 4) bmp[i + 2] = 255; // BGRx: red, x = 0
     const out = await p.prepare(request(dataUrl(bmp, 'image/bmp')), target(), ctx());
     const { data, info } = await sharp(bytesOf(urlAt(out.request))).ensureAlpha().raw().toBuffer({ resolveWithObject: true });

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeImage } from '../../src/images/testing/test-images.ts';
 import { cleanEnv, LAUNCHER, REPO, run } from '../support/run-main.ts';
+import { BREAK_ENGINE } from '../support/break-engine.ts';
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -173,18 +174,7 @@ describe('iris describe, when inputs fail', () => {
   });
 
   it('an engine that cannot start ends the run in one line, exit 1', async () => {
-    // Loaded with --import (worker threads inherit it): loading the models throws, as with missing model files.
-    const breakEngine = `data:text/javascript,${encodeURIComponent(`
-      import { registerHooks } from 'node:module';
-      registerHooks({
-        load(url, context, nextLoad) {
-          const result = nextLoad(url, context);
-          if (!url.endsWith('/engine/worker/load-human.ts')) return result;
-          return { ...result, source: String(result.source).replace(/export async function loadHuman\\(\\)[^{]*\\{/, '$& throw new Error("model files missing (test)");') };
-        },
-      });
-    `)}`;
-    const { out, exited } = run(cleanEnv({}), REPO, ['--import', breakEngine, LAUNCHER, 'describe', '--threads', '2', good, good]);
+    const { out, exited } = run(cleanEnv({}), REPO, ['--import', BREAK_ENGINE, LAUNCHER, 'describe', '--threads', '2', good, good]);
     assert.equal(await exited, 1, out.stderr);
     assert.equal(out.stderr, 'iris: the recognition engine failed to start: model files missing (test)\n');
     assert.equal(out.stdout, '');

@@ -9,19 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai-upstream.ts';
-import { cleanEnv, MAIN, REPO, startMain } from '../support/run-main.ts';
-
-/** Loaded with --import (worker threads inherit it): loadHuman() throws, as with missing model files. */
-const BREAK_ENGINE = `data:text/javascript,${encodeURIComponent(`
-import { registerHooks } from 'node:module';
-registerHooks({
-  load(url, context, nextLoad) {
-    const result = nextLoad(url, context);
-    if (!url.endsWith('/engine/worker/load-human.ts')) return result;
-    return { ...result, source: String(result.source).replace(/export async function loadHuman\\(\\)[^{]*\\{/, '$& throw new Error("model files missing (test)");') };
-  },
-});
-`)}`;
+import { BREAK_ENGINE } from '../support/break-engine.ts';
+import { cleanEnv, MAIN, REPO, startMain, until } from '../support/run-main.ts';
 
 const KEY = 'sk-engine-failure-key-123';
 
@@ -42,11 +31,7 @@ describe('the engine fails to load', () => {
     writeFileSync(config, ['providers:', `  up: {type: openai, base_url: "${upstream.url}"}`, 'models:', '  - {name: gpt-4o-mini, provider: up}', ''].join('\n'));
     const iris = await startMain(cleanEnv({ IRIS_CONFIG: config, IRIS_DATA_DIR: join(dir, 'data'), IRIS_API_KEYS: KEY }), REPO, ['--import', BREAK_ENGINE, MAIN]);
     try {
-      const deadline = performance.now() + 15_000;
-      while (!/failed to load/.test(iris.stderr())) {
-        assert.ok(performance.now() < deadline, iris.stderr());
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await until(() => /failed to load/.test(iris.stderr()), () => iris.stderr(), 15_000);
       assert.match(iris.stderr(), /^iris: Image-Recognition failed to load \(model files missing \(test\)\): its requests get 503; the other models are served$/m);
       await new Promise((resolve) => setTimeout(resolve, 500));
       assert.equal(iris.proc.exitCode, null, `still running:\n${iris.stderr()}`);
@@ -78,11 +63,7 @@ describe('the engine fails to load', () => {
   it('with nothing else to serve, /health says failed (503), not starting', async () => {
     const iris = await startMain(cleanEnv({ IRIS_DATA_DIR: join(dir, 'data-alone'), IRIS_API_KEYS: KEY }), REPO, ['--import', BREAK_ENGINE, MAIN]);
     try {
-      const deadline = performance.now() + 15_000;
-      while (!/failed to load/.test(iris.stderr())) {
-        assert.ok(performance.now() < deadline, iris.stderr());
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await until(() => /failed to load/.test(iris.stderr()), () => iris.stderr(), 15_000);
       assert.match(iris.stderr(), /^iris: Image-Recognition failed to load \(model files missing \(test\)\): its requests get 503$/m);
       const health = await fetch(`${iris.origin}/health`);
       assert.equal(health.status, 503);

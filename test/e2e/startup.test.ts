@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai-upstream.ts';
-import { cleanEnv, type Exited, LAUNCHER, REPO, run, startFails, startMain } from '../support/run-main.ts';
+import { cleanEnv, type Exited, LAUNCHER, REPO, run, startFails, startMain, until } from '../support/run-main.ts';
 
 const hasCurl = (() => {
   try {
@@ -35,15 +35,6 @@ function redisAnswers(): Promise<boolean> {
     socket.once('close', () => resolve(false));
     socket.once('error', () => resolve(false));
   });
-}
-
-/** Resolves once `condition` holds; fails after 10 s. */
-async function until(condition: () => boolean, message: string): Promise<void> {
-  const deadline = performance.now() + 10_000;
-  while (!condition()) {
-    if (performance.now() > deadline) assert.fail(message);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /**

@@ -186,13 +186,20 @@ function validate(body: any): string | null {
 }
 
 /**
+ * An opus/sonnet/haiku id's version as 10 × major + minor (claude-opus-4-6 → 46), else 0. Read
+ * from the id on its own here, not with Iris's parser, so that a mistake there cannot hide itself.
+ */
+function claudeVersion(model: string): number {
+  const match = /claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d)(?!\d))?/.exec(model);
+  return match ? Number(match[1]) * 10 + Number(match[2] ?? 0) : 0;
+}
+
+/**
  * Models released after Claude Opus 4.6 take only the default temperature (1), a top_p of at
- * least 0.99 and no top_k (wire-formats.md §2e). Read from the id on its own here, not with
- * Iris's parser, so that a mistake there cannot hide itself.
+ * least 0.99 and no top_k (wire-formats.md §2e).
  */
 function deprecatedSampling(body: any): string | null {
-  const match = /claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d)(?!\d))?/.exec(body.model);
-  if (!match || Number(match[1]) * 10 + Number(match[2] ?? 0) < 47) return null;
+  if (claudeVersion(body.model) < 47) return null;
   if (body.temperature !== undefined && body.temperature !== 1) return 'temperature';
   if (body.top_p !== undefined && body.top_p < 0.99) return 'top_p';
   if (body.top_k !== undefined) return 'top_k';
@@ -201,8 +208,7 @@ function deprecatedSampling(body: any): string | null {
 
 /** Claude 4.1 to 4.6 take temperature or top_p, not both. */
 function oneOfTwo(body: any): boolean {
-  const match = /claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d)(?!\d))?/.exec(body.model);
-  const version = match ? Number(match[1]) * 10 + Number(match[2] ?? 0) : 0;
+  const version = claudeVersion(body.model);
   return version >= 41 && version < 47;
 }
 

@@ -1,6 +1,7 @@
 // Runs `node src/main.ts` (or the launcher) as a person would, as a child process: its
 // output, where it listens, and how it exits. For tests of start-up and shutdown.
 
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -84,4 +85,13 @@ export async function startFails(env: NodeJS.ProcessEnv, cwd = REPO): Promise<Ex
   const code = await exited;
   clearTimeout(timer);
   return { code, ...out };
+}
+
+/** Resolves once `condition` holds; fails with `message` (read then, if a function) after `timeoutMs`. */
+export async function until(condition: () => boolean, message: string | (() => string), timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) assert.fail(typeof message === 'function' ? message() : message);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

@@ -61,15 +61,7 @@ export async function makeAnimatedGif(width: number, height: number, frames = 3)
 export async function makeBmp(width: number, height: number): Promise<Buffer> {
   const { data } = await sharp(Buffer.from(svg(width, height))).flatten({ background: '#fff' }).raw().toBuffer({ resolveWithObject: true });
   const stride = Math.ceil((width * 3) / 4) * 4;
-  const out = Buffer.alloc(54 + stride * height);
-  out.write('BM', 0, 'latin1');
-  out.writeUInt32LE(out.length, 2);
-  out.writeUInt32LE(54, 10);
-  out.writeUInt32LE(40, 14);
-  out.writeInt32LE(width, 18);
-  out.writeInt32LE(height, 22);
-  out.writeUInt16LE(1, 26);
-  out.writeUInt16LE(24, 28);
+  const out = emptyBmp(width, height, 24, stride * height);
   for (let y = 0; y < height; y++) {
     const row = 54 + (height - 1 - y) * stride;
     for (let x = 0; x < width; x++) {
@@ -117,4 +109,18 @@ export function makeHeicLike(): Buffer {
 
 export function dataUrl(bytes: Buffer, mediaType = 'image/png'): string {
   return `data:${mediaType};base64,${bytes.toString('base64')}`;
+}
+
+/** A BMP file (BITMAPINFOHEADER, uncompressed, bottom-up) whose pixel bytes, after the 54-byte header, are all zero. */
+export function emptyBmp(width: number, height: number, bitsPerPixel: 24 | 32, pixelBytes: number): Buffer {
+  const out = Buffer.alloc(54 + pixelBytes);
+  out.write('BM', 0, 'latin1');
+  out.writeUInt32LE(out.length, 2);
+  out.writeUInt32LE(54, 10);
+  out.writeUInt32LE(40, 14);
+  out.writeInt32LE(width, 18);
+  out.writeInt32LE(height, 22);
+  out.writeUInt16LE(1, 26);
+  out.writeUInt16LE(bitsPerPixel, 28);
+  return out;
 }

@@ -125,7 +125,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       let abort: ((reason?: Error) => void) | null = null;
       // Before undici hands the request a connection (all are busy, or it is connecting) there
       // is nothing to abort: the caller hears at once, and onConnect refuses the request unsent.
-      let settled = false;
+      /** Why the call gave up while queued (the client left, or no connection in time); undefined until then. */
+      let gaveUp: unknown;
       const onAbort = () => (abort ? abort(signal.reason as Error) : settleEarly());
       // Every call is bounded by timeoutMs overall, up to its last byte; an event stream only
       // until it is known to be one, after which the same timer bounds the wait for each event:
@@ -159,9 +160,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
        * nothing will read it.
        */
       const settleEarly = () => {
-        settled = true;
+        gaveUp = signal.aborted ? signal.reason : new DOMException('No connection to the upstream in time', 'TimeoutError');
         done();
-        reject(failure(signal.aborted ? signal.reason : new DOMException('No connection to the upstream in time', 'TimeoutError'), signal, timedOut));
+        reject(failure(gaveUp, signal, timedOut));
       };
       const asText = (): UpstreamTextResponse => ({ status, headers, text: Buffer.concat(chunks).toString('utf8') });
       const fail = (err: unknown) => {
@@ -208,7 +209,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           onConnect(abortRequest) {
             // Given up while queued: thrown, not abortRequest(), so undici drops the request
             // before writing it and keeps the connection (abortRequest would destroy it).
-            if (settled) throw signal.aborted ? signal.reason : new DOMException('No connection to the upstream in time', 'TimeoutError');
+            if (gaveUp !== undefined) throw gaveUp;
             abort = abortRequest;
             if (signal.aborted) abortRequest(signal.reason as Error);
             else if (timedOut) abortRequest(new DOMException('The upstream did not answer in time', 'TimeoutError'));
