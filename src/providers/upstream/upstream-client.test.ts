@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { cutLongDataUrls, matchPlaceholders } from '../../json/cut-data-urls.ts';
 import { RawBody } from '../../json/raw-body.ts';
@@ -503,5 +503,73 @@ test('a call that gives up while queued lets go of the client body at once (it n
   } finally {
     finish();
     await one.close();
+  }
+});
+
+/**
+ * A server like uvicorn: no Keep-Alive header; a request for which `closeOn(nth overall, nth on its
+ * connection)` says 'end' is not answered, its connection closed. Keeps the bodies it received.
+ */
+async function closingServer(closeOn: (request: number, onConnection: number) => 'end' | null) {
+  const bodies: string[] = [];
+  const server = createNetServer((socket) => {
+    let buffered = Buffer.alloc(0);
+    let onConnection = 0;
+    socket.on('error', () => {});
+    socket.on('data', (data: Buffer) => {
+      buffered = Buffer.concat([buffered, data]);
+      for (;;) {
+        const head = buffered.indexOf('\r\n\r\n');
+        if (head < 0) return;
+        const length = Number(/content-length: *(\d+)/i.exec(buffered.subarray(0, head).toString())?.[1] ?? 0);
+        if (buffered.length < head + 4 + length) return;
+        bodies.push(buffered.subarray(head + 4, head + 4 + length).toString('latin1'));
+        buffered = buffered.subarray(head + 4 + length);
+        if (closeOn(bodies.length, ++onConnection) === 'end') return void socket.end();
+        socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}');
+      }
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const upstream = createUpstreamClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, timeoutMs: 2_000, label: 'test upstream', connections: 1 });
+  return {
+    bodies,
+    upstream,
+    close: async () => {
+      await upstream.close();
+      server.close();
+    },
+  };
+}
+
+test('a kept-alive connection the upstream closes as the next request goes out: the call is sent again on a new connection', async () => {
+  // Each connection's second request meets a closed connection, as when an idle timeout and a request cross.
+  const up = await closingServer((_n, onConnection) => (onConnection === 2 ? 'end' : null));
+  try {
+    assert.equal((await up.upstream.postForText(call())).status, 200);
+    assert.equal((await up.upstream.postForText(call())).status, 200, 'answered on a new connection');
+    assert.equal((await up.upstream.postForEvents(call())).status, 200, 'a stream request too');
+    const { text, call: big } = verbatimCall();
+    assert.equal((await up.upstream.postForText(big)).status, 200);
+    assert.equal(up.bodies.length, 7, 'four calls, the last three each sent twice');
+    assert.equal(up.bodies.at(-1), text, "the client's body sent again intact");
+    assert.equal(up.bodies.at(-2), text);
+  } finally {
+    await up.close();
+  }
+});
+
+test('a connection closed before its first answer, or a second time, is not retried: a 502', async () => {
+  // The first request is answered; every later one meets a closed connection.
+  const up = await closingServer((n) => (n === 1 ? null : 'end'));
+  try {
+    assert.equal((await up.upstream.postForText(call())).status, 200);
+    await assert.rejects(up.upstream.postForText(call()), (err: ApiError) => err.status === 502 && err.code === 'upstream_unreachable');
+    assert.equal(up.bodies.length, 3, 'sent on the kept-alive connection, then once on a new one, which was closed too');
+    await assert.rejects(up.upstream.postForText(call()), (err: ApiError) => err.status === 502);
+    assert.equal(up.bodies.length, 4, 'a new connection closed before any answer: not sent again');
+  } finally {
+    await up.close();
   }
 });

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { EventSourceMessage } from 'eventsource-parser';
 import { serializeJson, type SerializedJson } from '../../json/serialize-json.ts';
 import { MIN_VERBATIM_CHARS, type VerbatimString } from '../../json/verbatim-strings.ts';
@@ -205,7 +205,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         }
         if (signal.aborted) throw signal.reason;
         signal.addEventListener('abort', onAbort, { once: true });
-        pool.dispatch(requestOptions(call, stream, body), {
+        const sent = body;
+        let retried = false;
+        const handler: Dispatcher.DispatchHandler = {
           onConnect(abortRequest) {
             // Given up while queued: thrown, not abortRequest(), so undici drops the request
             // before writing it and keeps the connection (abortRequest would destroy it).
@@ -256,8 +258,19 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
             if (events) events.end();
             else resolve(asText());
           },
-          onError: fail,
-        });
+          onError(err) {
+            // Once, on a new connection, while the caller is still waiting and the deadline holds.
+            if (!retried && status === 0 && gaveUp === undefined && !timedOut && !signal.aborted && closedWhileKeptAlive(err)) {
+              retried = true;
+              abort = null; // until connected again: an abort or the deadline meanwhile settles early
+              // After undici has let go of the closed connection, or the call would go out on it again.
+              setImmediate(() => pool.dispatch(requestOptions(call, stream, sent), handler));
+              return;
+            }
+            fail(err);
+          },
+        };
+        pool.dispatch(requestOptions(call, stream, body), handler);
       } catch (err) {
         fail(err);
       }
@@ -296,6 +309,21 @@ function transportFailure(err: unknown, signal: AbortSignal, timedOut: boolean, 
     code: 'upstream_unreachable',
     cause: err,
   });
+}
+
+/**
+ * A kept-alive connection that the upstream closed as this request went out on it, before any
+ * byte of its answer: servers that close idle connections without announcing when (uvicorn, so
+ * vLLM and FastAPI servers, after 5 s; no Keep-Alive header for undici to go by) race the next
+ * request on them. The connection had carried earlier answers (bytes read) and nothing of this
+ * one came (no status), so the call is sent again on a new connection, as OpenAI's own SDKs
+ * retry a failed connection. A connection reset before its first answer is not retried.
+ */
+function closedWhileKeptAlive(err: unknown): boolean {
+  // undici's 'other side closed' carries the socket's counts; a reset (ECONNRESET) does not, so
+  // it cannot be told from a server failing this request, and is not retried.
+  const { code, socket } = (err ?? {}) as { code?: string; socket?: { bytesRead?: number } };
+  return code === 'UND_ERR_SOCKET' && (socket?.bytesRead ?? 0) > 0;
 }
 
 const SSE_FIELDS = ['data:', 'event:', 'id:', 'retry:', ':'].map((field) => Buffer.from(field));
