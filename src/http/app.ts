@@ -10,6 +10,7 @@ import { registerCors } from './cors.ts';
 import { registerDrain } from './drain.ts';
 import { answerClientError, answerExpectationFailed, answerFrameworkError, registerErrorHandling } from './error-handler.ts';
 import { registerJsonBodyParser } from './json-body-parser.ts';
+import { logRequestLine } from './request-log.ts';
 import { registerChatCompletions } from './routes/chat-completions.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerModels } from './routes/models.ts';
@@ -81,12 +82,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {
-    if ((request.log as Logger).isLevelEnabled('info')) {
-      request.log.info(
-        { method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime), ...request.completionLog },
-        'request',
-      );
-    }
+    logRequestLine(request, reply.statusCode, reply.elapsedTime);
     drain.afterResponse();
     done();
   });

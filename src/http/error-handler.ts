@@ -48,7 +48,8 @@ export function logFailure(log: FastifyBaseLogger, err: unknown, apiError: ApiEr
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const apiError = toApiError(err);
-    logFailure(request.log, err, apiError, apiError.message);
+    // A client that left has its request line already (routes/chat-completions.ts); no second one.
+    if (apiError.code !== 'client_closed_request') logFailure(request.log, err, apiError, apiError.message);
     closeIfBodyUnread(request, reply);
     void reply.code(apiError.status).headers(apiError.headers).send(apiError.toBody());
   });

@@ -88,7 +88,6 @@ export async function sendEventStream(
       if (!res.write(`data: ${JSON.stringify(step.value)}\n\n`)) await drained(reply, readTimeoutMs);
     }
     if (isClientGone()) {
-      logClientClosed(reply);
       if (!step.done) await iterator.return?.();
     } else {
       res.write('data: [DONE]\n\n');
@@ -101,16 +100,8 @@ export async function sendEventStream(
   }
 }
 
-function logClientClosed(reply: FastifyReply): void {
-  // Fastify writes no request line for a hijacked reply whose socket closed early.
-  reply.request.log.info({ status: 499, ms: Math.round(reply.elapsedTime) }, 'client closed the stream');
-}
-
 function failStream(reply: FastifyReply, err: unknown, isClientGone: () => boolean): void {
-  if (isClientGone()) {
-    logClientClosed(reply);
-    return;
-  }
+  if (isClientGone()) return; // its request line says 499 (routes/chat-completions.ts)
   const apiError = toApiError(err);
   logFailure(reply.request.log, err, apiError, `stream failed after it started: ${apiError.message}`);
   reply.raw.write(`data: ${JSON.stringify(apiError.toBody())}\n\n`);

@@ -221,7 +221,7 @@ describe('upstream errors', () => {
     );
   });
 
-  it('a non-streamed request whose client goes away aborts the upstream request', async () => {
+  it('a non-streamed request whose client goes away aborts the upstream request, and is logged as one 499 request line', async () => {
     stack.upstream.reset();
     stack.upstream.script({ kind: 'hang' });
     const controller = new AbortController();
@@ -231,6 +231,11 @@ describe('upstream errors', () => {
     await assert.rejects(pending, OpenAI.APIUserAbortError);
     const [request] = chatRequests(stack.upstream);
     await stack.upstream.until(() => request.aborted);
+    const [line] = await stack.iris.logged((l) => l.status === 499);
+    assert.equal(line?.msg, 'request');
+    assert.deepEqual([line.method, line.path, line.model], ['POST', '/v1/chat/completions', 'gpt-4o-mini']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(stack.iris.logs.filter((l) => l.reqId === line.reqId).length, 1, 'one line for it, not two');
   });
 });
 

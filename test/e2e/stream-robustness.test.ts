@@ -253,7 +253,7 @@ async function openStream(iris: RunningIris, body: unknown): Promise<{ res: Inco
 }
 
 /** How many streams Iris has logged as closed by their client. */
-const closedLogs = (iris: RunningIris) => iris.logs.filter((l) => l.msg === 'client closed the stream').length;
+const closedLogs = (iris: RunningIris) => iris.logs.filter((l) => l.msg === 'request' && l.status === 499).length;
 
 const userMessage = [{ role: 'user' as const, content: 'hello' }];
 
