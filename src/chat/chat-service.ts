@@ -138,9 +138,12 @@ export class ChatService {
 
   /** `reported`: the provider counted this usage (else it is estimateUsage()'s, text only). */
   private finalUsage(prepared: Prepared, usage: Usage, reported: boolean): Usage {
-    // The local engine reports text tokens only; an upstream's count includes the images.
-    const imagesCounted = reported && prepared.route.provider.type !== 'local';
-    return { ...withImageTokens(usage, prepared.images.imageTokens, imagesCounted), ...prepared.extraUsage };
+    const { provider } = prepared.route;
+    // The local engine reports text tokens only; an upstream's count includes the images, once
+    // for each time it read the prompt.
+    const imagesCounted = reported && provider.type !== 'local';
+    const imageTokens = prepared.images.imageTokens * (imagesCounted ? (provider.promptReads?.(prepared.upstream) ?? 1) : 1);
+    return { ...withImageTokens(usage, imageTokens, imagesCounted), ...prepared.extraUsage };
   }
 }
 

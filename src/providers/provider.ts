@@ -71,6 +71,11 @@ export interface Provider {
    * (ctx.verbatim) in their place; every other provider is given the URLs as strings.
    */
   readonly writesVerbatim?: boolean;
+  /**
+   * How many times the upstream reads (and bills) the prompt of this request: more than once for
+   * a provider that makes a call per choice (Anthropic has no `n`). Default 1.
+   */
+  promptReads?(request: ChatCompletionRequest): number;
   complete(request: ChatCompletionRequest, ctx: CallContext): Promise<ChatCompletion>;
   /**
    * Streams OpenAI chunks. Providers always ask their upstream for usage and yield it as a

@@ -72,10 +72,15 @@ for (const descriptor of PROVIDERS) {
       const two = await iris.client.chat.completions.create({ model: harness.model, messages: ask(true), n: 2 });
       assert.equal(two.choices.length, 2);
       assertBreakdown(two.usage, true);
-      // Anthropic has no n: Iris makes n calls and (for now) adds up their prompts too.
+      const [oneDetails, twoDetails] = [one.usage!.prompt_tokens_details as Record<string, number>, two.usage!.prompt_tokens_details as Record<string, number>];
       if (descriptor.nativeN) {
         assert.equal(two.usage!.prompt_tokens, one.usage!.prompt_tokens, 'the prompt is counted once');
-        assert.deepEqual(two.usage!.prompt_tokens_details, one.usage!.prompt_tokens_details);
+        assert.deepEqual(twoDetails, oneDetails);
+      } else {
+        // Anthropic has no n: Iris makes n calls, each billed for the whole prompt, its image too.
+        assert.equal(two.usage!.prompt_tokens, 2 * one.usage!.prompt_tokens, 'the prompt is billed once per call');
+        assert.equal(twoDetails.image_tokens, 2 * oneDetails.image_tokens, "so is the prompt's image");
+        assert.equal(twoDetails.text_tokens, 2 * oneDetails.text_tokens);
       }
       const stream = await iris.client.chat.completions.create({ model: harness.model, messages: ask(true), n: 2, stream: true, stream_options: { include_usage: true } });
       let last: OpenAI.Chat.Completions.ChatCompletionChunk | undefined;

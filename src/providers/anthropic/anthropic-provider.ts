@@ -79,6 +79,8 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
     imageLimits: anthropicImageLimits(config),
     // Anthropic's servers fetch public URLs themselves; `fetch_urls: iris` makes Iris inline them.
     fetchUrls: config.fetch_urls ?? 'upstream',
+    // One call per choice, each billed for the whole prompt.
+    promptReads: (request) => request.n ?? 1,
 
     async complete(request, ctx: CallContext) {
       const n = choicesWanted(request);
