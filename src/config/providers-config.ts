@@ -24,7 +24,15 @@ const common = {
 };
 
 export const providerConfigSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('openai'), ...common, base_url: z.url({ protocol: /^https?$/ }) }).strict(),
+  z
+    .object({
+      type: z.literal('openai'),
+      ...common,
+      base_url: z.url({ protocol: /^https?$/ }),
+      /** The one name the server reads a client's output limit under (max-tokens-field.ts); unset: as the client sent it. */
+      max_tokens_field: z.enum(['max_tokens', 'max_completion_tokens']).optional(),
+    })
+    .strict(),
   z
     .object({
       type: z.literal('anthropic'),

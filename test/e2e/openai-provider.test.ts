@@ -420,6 +420,47 @@ describe('usage from an upstream that sends none', () => {
   });
 });
 
+describe('max_tokens_field: the name the server reads the output limit under', () => {
+  const messages = [{ role: 'user' as const, content: 'Say something long.' }];
+  const sentLimits = (stack: Stack) =>
+    chatRequests(stack.upstream).map((r) => {
+      const body = r.body as { max_tokens?: number; max_completion_tokens?: number };
+      return [body.max_tokens, body.max_completion_tokens];
+    });
+
+  it('max_tokens (an Ollama that reads only that name): the SDK\'s max_completion_tokens goes under it, streamed or not', async () => {
+    const stack = await startStack({ provider: { max_tokens_field: 'max_tokens' } });
+    try {
+      const completion = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, max_completion_tokens: 2 });
+      assert.equal(completion.choices[0].finish_reason, 'length');
+      const stream = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, max_completion_tokens: 3, stream: true });
+      for await (const _ of stream);
+      await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 4 });
+      assert.deepEqual(sentLimits(stack), [
+        [2, undefined],
+        [3, undefined],
+        [4, undefined],
+      ]);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('unset: each name goes as the client sent it', async () => {
+    const stack = await startStack();
+    try {
+      await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, max_completion_tokens: 2 });
+      await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 4 });
+      assert.deepEqual(sentLimits(stack), [
+        [undefined, 2],
+        [4, undefined],
+      ]);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
 describe('who fetches image URLs', () => {
   let imageServer: Server;
   let imageUrl: string;

@@ -5,6 +5,7 @@ import type { CallContext, ImageLimits, Provider } from '../provider.ts';
 import { createUpstreamClient, type UpstreamCall, type UpstreamClient } from '../upstream/upstream-client.ts';
 import { OpenAICompatibleChunks } from './convert-openai-compatible-chunks.ts';
 import { convertOpenAICompatibleResponse, type Fresh } from './convert-openai-compatible-response.ts';
+import { withMaxTokensField, type MaxTokensField } from './max-tokens-field.ts';
 import { errorInAnswer, mapOpenAIStreamError, mapOpenAIUpstreamError, upstreamBadResponse } from './map-openai-upstream-error.ts';
 
 // Any server that speaks OpenAI's Chat Completions: OpenAI, vLLM, Ollama, llama.cpp,
@@ -29,6 +30,7 @@ export class OpenAICompatibleProvider implements Provider {
   readonly writesVerbatim = true;
   private readonly client: UpstreamClient;
   private readonly headers: Record<string, string>;
+  private readonly maxTokensField: MaxTokensField | undefined;
   /** Cleared for good once the upstream refuses stream_options (servers that reject fields they do not know). */
   private streamOptions = true;
 
@@ -41,6 +43,7 @@ export class OpenAICompatibleProvider implements Provider {
       connections: 256,
     });
     this.headers = { ...config.headers };
+    this.maxTokensField = config.max_tokens_field;
     if (config.api_key) this.headers.authorization = `Bearer ${config.api_key}`;
     const limits = config.image_limits ?? {};
     this.imageLimits = {
@@ -120,7 +123,13 @@ export class OpenAICompatibleProvider implements Provider {
   }
 
   private call(body: ChatCompletionRequest, ctx: CallContext): UpstreamCall {
-    return { path: '/chat/completions', headers: { ...this.headers, 'x-request-id': ctx.requestId }, body, verbatim: ctx.verbatim, signal: ctx.signal };
+    return {
+      path: '/chat/completions',
+      headers: { ...this.headers, 'x-request-id': ctx.requestId },
+      body: withMaxTokensField(body, this.maxTokensField),
+      verbatim: ctx.verbatim,
+      signal: ctx.signal,
+    };
   }
 
   private parseCompletion(text: string): ChatCompletion {
