@@ -4,6 +4,7 @@ import type { AnalysisConfig } from '../config/analysis-config.ts';
 import type { ImagePipeline, PreparedImage } from '../images/image-pipeline.ts';
 import type { AnalysisUsage, ChatCompletionRequest, ContentPart, Usage } from '../openai/types.ts';
 import type { CallContext } from '../providers/provider.ts';
+import { waitOrAbort } from '../wait-or-abort.ts';
 import { analysisFailed, analysisUnavailable, failureReason, notVisionCapable } from './analysis-errors.ts';
 import { DEFAULT_ANALYSIS_PROMPT, renderAnalysisPrompt } from './analysis-prompt.ts';
 import { descriptionKey, type DescriptionCache } from './description-cache.ts';
@@ -41,6 +42,8 @@ type JobResult = { ok: true; description: Description; cached: boolean } | { ok:
 export class AnalysisStep implements RequestStep {
   private readonly deps: AnalysisStepDeps;
   private readonly promptTemplate: string;
+  /** Descriptions being made now, by cache key: a request that needs one meanwhile waits for it instead of paying again. */
+  private readonly inflight = new Map<string, Promise<Description>>();
 
   constructor(deps: AnalysisStepDeps) {
     this.deps = deps;
@@ -111,6 +114,31 @@ export class AnalysisStep implements RequestStep {
     return { request: replaceImages({ ...request, model: textModel }, images, outcomes), usage: { analysis: usage } };
   }
 
+  /**
+   * The description another request is making of the same image, prompt and model, once it is
+   * made; undefined when there is none, or it failed or its request left (this one makes its own).
+   */
+  private async described(key: string, signal: AbortSignal): Promise<Description | undefined> {
+    const pending = this.inflight.get(key);
+    if (!pending) return undefined;
+    try {
+      return await waitOrAbort(pending, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      return undefined;
+    }
+  }
+
+  /** Lets requests that need the same description meanwhile wait for this one. */
+  private async share(key: string, describing: Promise<Description>): Promise<Description> {
+    this.inflight.set(key, describing);
+    try {
+      return await describing;
+    } finally {
+      if (this.inflight.get(key) === describing) this.inflight.delete(key);
+    }
+  }
+
   /** One job per distinct image, prompt and detail: the same image sent twice is described once. */
   private jobsFor(images: FoundImage[], prepared: PreparedImage[], preparedRequest: ChatCompletionRequest): Job[] {
     const byPosition = new Map(prepared.map((p) => [`${p.messageIndex}:${p.partIndex}`, p]));
@@ -154,11 +182,17 @@ export class AnalysisStep implements RequestStep {
       const [first] = job.images;
       const t0 = performance.now();
       try {
-        const description = await describeImage(
+        const shared = job.key ? await this.described(job.key, signal) : undefined;
+        if (shared) {
+          log.info({ image: first.number, param: first.param, ms: Math.round(performance.now() - t0) }, 'analysis: image description shared');
+          return { ok: true, description: { ...shared, prompt_tokens: 0, completion_tokens: 0, image_tokens: 0 }, cached: true };
+        }
+        const describing = describeImage(
           this.deps.complete,
           { model: analysisModel, prompt: job.prompt, url: job.url, detail: first.detail, timeoutMs: config.timeout_ms },
           { ...ctx, signal, keepAlive: undefined, log: ctx.log.child({ step: 'analysis', image: first.number }) },
         );
+        const description = job.key ? await this.share(job.key, describing) : await describing;
         log.info(
           {
             image: first.number,

@@ -1,6 +1,7 @@
 import { ApiError } from '../openai/api-error.ts';
 import type { ChatCompletion, ChatCompletionRequest, ImageDetail } from '../openai/types.ts';
 import type { CallContext } from '../providers/provider.ts';
+import { waitOrAbort } from '../wait-or-abort.ts';
 
 // One image, one call to the analysis model, bounded by a timeout. The call goes through
 // the chat core like any request, so the image is prepared for the analysis model's provider.
@@ -40,13 +41,8 @@ export async function describeImage(
   const signal = AbortSignal.any([ctx.signal, timeout.signal]);
   try {
     // Raced as well as signalled: a provider that ignores its signal must not hold the request.
-    const aborted = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-    });
-    aborted.catch(() => undefined);
     // Its own log line: the request's line is the answer's.
-    const completion = await Promise.race([complete(request, { ...ctx, signal, logCompletion: undefined }), aborted]);
+    const completion = await waitOrAbort(complete(request, { ...ctx, signal, logCompletion: undefined }), signal);
     const text = completion.choices[0]?.message.content ?? '';
     if (!text.trim()) throw new ApiError(502, 'the analysis model returned an empty description', { type: 'upstream_error' });
     const usage = completion.usage;

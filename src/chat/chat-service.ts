@@ -5,6 +5,7 @@ import type { CallContext, Provider } from '../providers/provider.ts';
 import { attributeStreamFailure } from '../providers/upstream/attribute-upstream-error.ts';
 import type { ModelRegistry, Route } from './model-registry.ts';
 import { routeFingerprint } from './system-fingerprint.ts';
+import { waitOrAbort } from '../wait-or-abort.ts';
 import { estimateUsage, generatedText, reasoningText, toolCallText, withImageTokens } from './usage.ts';
 
 // The use case: complete or stream one chat, independent of HTTP. A streamed and a
@@ -153,12 +154,7 @@ export class ChatService {
  */
 function untilReady(provider: Provider, signal: AbortSignal): Promise<void> | void {
   if (!provider.whenReady || provider.isReady?.() === true) return;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    provider.whenReady!().then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
+  return waitOrAbort(provider.whenReady(), signal);
 }
 
 /** The answer's model and tokens: on the request's own log line where there is one (one write, not two). */

@@ -199,6 +199,55 @@ describe('analysis mode with an upstream analysis model', () => {
     assert.equal(analysis.cached_images, 1);
   });
 
+  test('the same image in requests at the same time is described once: the others wait for that description', async () => {
+    world.text.reset();
+    world.vision.reset();
+    world.visionGate.delayMs = 150; // all three are in before the first description comes back
+    try {
+      const shared = dataUrl(await renderTextPng([`Shared ${Date.now()}`]));
+      const ask = (question: string) =>
+        world.iris.client.chat.completions.create({
+          model: 'text-1',
+          messages: [{ role: 'user', content: [{ type: 'text', text: 'Read it.' }, { type: 'image_url', image_url: { url: shared } }] }],
+          user: question,
+        });
+      const completions = await Promise.all([ask('a'), ask('b'), ask('c')]);
+      assert.equal(world.visionCalls(), 1, 'one description for the three requests');
+      const analyses = completions.map((c) => analysisOf(c.usage));
+      assert.deepEqual(analyses.map((a) => a.cached_images).sort(), [0, 1, 1], 'paid for by one request; the others as from the cache');
+      assert.equal(analyses.filter((a) => a.completion_tokens > 0).length, 1);
+      const texts = world.textBodies().map((body) => (body.messages[0].content as { text: string }[])[1].text);
+      assert.equal(new Set(texts).size, 1, 'all three got the same description');
+      assert.ok(world.iris.logs.filter((l) => l.msg === 'analysis: image description shared').length === 2);
+    } finally {
+      world.visionGate.delayMs = 0;
+    }
+  });
+
+  test("a request waiting for another's description makes its own when that request leaves", async () => {
+    world.visionGate.delayMs = 300;
+    world.visionGate.maxInFlight = 0;
+    try {
+      const shared = dataUrl(await renderTextPng([`Left ${Date.now()}`]));
+      const messages = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'Read it.' }, { type: 'image_url' as const, image_url: { url: shared } }] }];
+      const leaving = new AbortController();
+      const first = world.iris.client.chat.completions.create({ model: 'text-1', messages }, { signal: leaving.signal });
+      await world.vision.until(() => world.visionGate.maxInFlight === 1); // its description is under way
+      const second = world.iris.client.chat.completions.create({ model: 'text-1', messages }).withResponse();
+      await new Promise((resolve) => setTimeout(resolve, 50)); // and the second waits for it
+      leaving.abort();
+      await assert.rejects(first, (err: Error) => err instanceof OpenAI.APIUserAbortError || err.name === 'AbortError');
+      const { data: completion, response } = await second;
+      const analysis = analysisOf(completion.usage);
+      assert.equal(analysis.cached_images, 0, 'described for the request that stayed, not shared');
+      assert.ok(analysis.completion_tokens > 0, 'and paid for by it');
+      const reqId = response.headers.get('x-request-id');
+      assert.ok(world.iris.logs.some((l) => l.reqId === reqId && l.msg === 'analysis: image described'));
+    } finally {
+      world.visionGate.delayMs = 0;
+    }
+  });
+
   test('the log shows each step with the request id', async () => {
     world.iris.logs.length = 0;
     const fresh = dataUrl(await renderTextPng([`Logged ${Date.now()}`]));
