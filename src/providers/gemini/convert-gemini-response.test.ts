@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import type { ApiError } from '../../openai/api-error.ts';
 import { convertGeminiResponse } from './convert-gemini-response.ts';
 import type { GeminiResponse } from './gemini-wire.ts';
 
@@ -83,4 +84,14 @@ test('a response without usageMetadata has no usage (Iris estimates it), not zer
   );
   assert.equal(out.choices[0].message.content, 'Hi');
   assert.equal(out.usage, undefined);
+});
+
+test('a candidate that ends in a failed function call (MALFORMED_FUNCTION_CALL, …) is a 502 naming it, not an empty stop', () => {
+  for (const reason of ['MALFORMED_FUNCTION_CALL', 'UNEXPECTED_TOOL_CALL', 'TOO_MANY_TOOL_CALLS']) {
+    const response: GeminiResponse = { candidates: [{ index: 0, content: { role: 'model', parts: [] }, finishReason: reason }] };
+    assert.throws(
+      () => convertGeminiResponse(response, { model: 'gemini-x' }),
+      (err: ApiError) => err.status === 502 && err.code === 'upstream_bad_response' && err.message.includes(reason),
+    );
+  }
 });

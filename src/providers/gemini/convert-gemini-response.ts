@@ -3,7 +3,7 @@ import type { ChatCompletion, Choice, ToolCall } from '../../openai/types.ts';
 import { convertGeminiLogprobs } from './convert-gemini-logprobs.ts';
 import { convertGeminiUsage } from './convert-gemini-usage.ts';
 import type { GeminiCandidate, GeminiPart, GeminiResponse } from './gemini-wire.ts';
-import { mapGeminiFinishReason } from './map-gemini-finish-reason.ts';
+import { failedFunctionCall, mapGeminiFinishReason } from './map-gemini-finish-reason.ts';
 
 // A Gemini GenerateContentResponse → an OpenAI chat.completion, one choice per candidate.
 // A prompt blocked before any candidate is one content_filter choice.
@@ -31,6 +31,8 @@ export function convertGeminiResponse(res: GeminiResponse, context: GeminiRespon
 }
 
 function candidateChoice(candidate: GeminiCandidate, index: number): Choice {
+  const failed = failedFunctionCall(candidate.finishReason);
+  if (failed) throw failed;
   const { text, reasoning, toolCalls } = readParts(candidate.content?.parts ?? []);
   const finish = mapGeminiFinishReason(candidate.finishReason, toolCalls.length > 0);
   const choice: Choice = {

@@ -138,3 +138,12 @@ test('a request over Gemini’s 20 MB inline limit is a 413 before anything is s
   );
   assert.equal(fake.requests.length, 0);
 });
+
+test('a function call Gemini could not make (MALFORMED_FUNCTION_CALL) is a 502 naming the provider and the reason', async () => {
+  fake.enqueue({ kind: 'json', body: geminiResponse({ candidates: [{ finishReason: 'MALFORMED_FUNCTION_CALL' }] }) });
+  await assert.rejects(provider.complete(ask(), ctx()), (err: ApiError) => {
+    assert.equal(err.status, 502);
+    assert.match(err.message, /^The upstream provider 'gem' failed: Gemini stopped the answer: .* \(MALFORMED_FUNCTION_CALL\)\.$/);
+    return true;
+  });
+});

@@ -64,7 +64,12 @@ export function createGeminiProvider(id: string, config: GeminiProviderConfig, l
       if (!body || typeof body !== 'object' || (!body.candidates?.length && !body.promptFeedback?.blockReason)) {
         throw badResponse('sent a response without candidates');
       }
-      return convertGeminiResponse(body, { model: request.model });
+      try {
+        return convertGeminiResponse(body, { model: request.model });
+      } catch (err) {
+        // A candidate whose function call failed: named by provider id, as a failed stream is.
+        throw err instanceof ApiError ? attributeUpstreamError(id, err) : err;
+      }
     },
 
     async *stream(request: ChatCompletionRequest, ctx: CallContext): AsyncGenerator<ChatCompletionChunk> {

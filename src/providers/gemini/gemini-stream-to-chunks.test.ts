@@ -72,3 +72,21 @@ test('a stream that carries no usageMetadata ends without a usage chunk (Iris es
   assert.equal(chunks.at(-1)!.choices[0].finish_reason, 'stop');
   assert.ok(chunks.every((c) => c.usage == null));
 });
+
+test('a candidate that ends in a failed function call (MALFORMED_FUNCTION_CALL, …) fails the stream with a 502 naming it', async () => {
+  for (const reason of ['MALFORMED_FUNCTION_CALL', 'UNEXPECTED_TOOL_CALL', 'TOO_MANY_TOOL_CALLS']) {
+    async function* events() {
+      yield { data: JSON.stringify({ responseId: 'r1', candidates: [{ index: 0, content: { role: 'model', parts: [{ text: 'Let me' }] } }] }), event: '', id: '' };
+      yield { data: JSON.stringify({ responseId: 'r1', candidates: [{ index: 0, content: { role: 'model', parts: [] }, finishReason: reason }] }), event: '', id: '' };
+    }
+    const chunks: ChatCompletionChunk[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const c of geminiStreamToChunks(events(), { model: 'gemini-x', created: 1700000000 })) chunks.push(c);
+      })(),
+      (err: ApiError) => err.status === 502 && err.code === 'upstream_bad_response' && err.message.includes(reason),
+    );
+    assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? '').join(''), 'Let me', 'what came before it went out');
+    assert.ok(chunks.every((c) => c.choices[0]?.finish_reason == null), `${reason}: no finish_reason claims the answer is complete`);
+  }
+});

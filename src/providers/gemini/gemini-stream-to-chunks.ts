@@ -5,7 +5,7 @@ import { completionId, readParts } from './convert-gemini-response.ts';
 import { convertGeminiUsage } from './convert-gemini-usage.ts';
 import type { GeminiResponse, GeminiUsageMetadata } from './gemini-wire.ts';
 import { mapGeminiStreamError } from './map-gemini-error.ts';
-import { mapGeminiFinishReason } from './map-gemini-finish-reason.ts';
+import { failedFunctionCall, mapGeminiFinishReason } from './map-gemini-finish-reason.ts';
 
 // Gemini's SSE stream (`alt=sse`: each event one GenerateContentResponse with the new parts)
 // → OpenAI chunks. Gemini sends no end marker: the stream is complete when every candidate
@@ -73,6 +73,8 @@ export async function* geminiStreamToChunks(
         yield chunk(index, { tool_calls: toolCalls.map((call) => ({ index: state.tools++, ...call })) });
       }
       if (candidate.finishReason && !state.finished) {
+        const failed = failedFunctionCall(candidate.finishReason);
+        if (failed) throw failed;
         state.finished = true;
         yield chunk(index, {}, mapGeminiFinishReason(candidate.finishReason, state.tools > 0));
       }
