@@ -2,6 +2,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../openai/api-error.ts';
+import { logClientGone } from './request-log.ts';
 import { markAnswered, requestTimedOut } from './request-timeout.ts';
 
 // The one place where anything thrown becomes an OpenAI-shaped error on the wire, and where a
@@ -48,8 +49,9 @@ export function logFailure(log: FastifyBaseLogger, err: unknown, apiError: ApiEr
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const apiError = toApiError(err);
-    // A client that left has its request line already (routes/chat-completions.ts); no second one.
-    if (apiError.code !== 'client_closed_request') logFailure(request.log, err, apiError, apiError.message);
+    // A client that left gets its request line, not a failure line.
+    if (apiError.code === 'client_closed_request') logClientGone(request, reply.elapsedTime);
+    else logFailure(request.log, err, apiError, apiError.message);
     closeIfBodyUnread(request, reply);
     void reply.code(apiError.status).headers(apiError.headers).send(apiError.toBody());
   });

@@ -5,7 +5,7 @@ import { clientClosed } from '../../openai/api-error.ts';
 import { validateChatRequest } from '../../openai/validate-chat-request.ts';
 import type { CallContext, CompletionLogFields } from '../../providers/provider.ts';
 import type { Drain } from '../drain.ts';
-import { logRequestLine } from '../request-log.ts';
+import { logClientGone } from '../request-log.ts';
 import { HoldOpen, sendEventStream } from '../sse-writer.ts';
 
 // POST /v1/chat/completions: validate, hand to the chat core, answer as JSON or SSE.
@@ -47,8 +47,7 @@ function callContext(request: FastifyRequest, reply: FastifyReply, drain: Drain)
     if (!reply.raw.writableFinished) {
       clientGone = true;
       controller.abort(clientClosed());
-      // Fastify writes no line for a response that never finished: this is its request line.
-      logRequestLine(request, 499, reply.elapsedTime);
+      logClientGone(request, reply.elapsedTime);
     }
     request.rawBody?.release();
   };
