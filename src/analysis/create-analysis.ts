@@ -48,7 +48,7 @@ export function createAnalysis(setup: AnalysisSetup): Analysis {
 
   const memory = new MemoryDescriptionCache(config.cache_entries);
   const cache: DescriptionCache = setup.redisUrl
-    ? new TieredDescriptionCache(memory, new RedisDescriptionCache(setup.redisUrl, config.cache_ttl_s, log.child({ component: 'analysis-cache' })))
+    ? new TieredDescriptionCache(memory, new RedisDescriptionCache(setup.redisUrl, config.cache_ttl_s, log.child({ cache: 'redis' })))
     : memory;
   const step = new AnalysisStep({ config, analysisModel, models, images: setup.images, complete: setup.complete, cache });
   return {

@@ -56,7 +56,7 @@ export class ChatService {
       const reported = completion.usage;
       const usage = reported ?? (await estimateUsage(upstream, generatedText(completion), reasoningText(completion)));
       completion.usage = this.finalUsage(prepared, usage, reported != null);
-      logDone(ctx, route, completion.usage);
+      logDone(ctx, prepared, completion.usage);
       return completion;
     } finally {
       prepared.images.release();
@@ -100,7 +100,7 @@ export class ChatService {
         throw attributeStreamFailure(route.provider, err, ctx.signal);
       }
       const usage = this.finalUsage(prepared, upstreamUsage ?? (await estimateUsage(upstream, text, reasoning)), upstreamUsage !== null);
-      logDone(ctx, route, usage);
+      logDone(ctx, prepared, usage);
       if (includeUsage && head) {
         yield { id: head.id, object: 'chat.completion.chunk', created: head.created, model: prepared.model, system_fingerprint: head.system_fingerprint, choices: [], usage };
       }
@@ -157,11 +157,14 @@ function untilReady(provider: Provider, signal: AbortSignal): Promise<void> | vo
   return waitOrAbort(provider.whenReady(), signal);
 }
 
-/** The answer's model and tokens: on the request's own log line where there is one (one write, not two). */
-function logDone(ctx: CallContext, route: Route, usage: Usage): void {
+/**
+ * The answer's model (as the client named it, and as the response says) and tokens: on the
+ * request's own log line where there is one (one write, not two).
+ */
+function logDone(ctx: CallContext, { model, route }: Prepared, usage: Usage): void {
   if (!ctx.log.isLevelEnabled('info')) return; // no object built per request for a line nobody reads
   const fields = {
-    model: route.name,
+    model,
     provider: route.provider.id,
     prompt_tokens: usage.prompt_tokens,
     completion_tokens: usage.completion_tokens,

@@ -60,6 +60,9 @@ describe('analysis mode with the embedded engine', () => {
     assert.equal(analysis.cached_images, 0);
     assert.ok(analysis.completion_tokens > 0);
     console.log(`engine analysis + text model: ${Math.round(ms)} ms; analysis usage ${JSON.stringify(analysis)}`);
+    // The request's log line names the model as the client did and the response does.
+    const [line] = await iris.logged((l) => l.msg === 'request' && l.path === '/v1/chat/completions');
+    assert.deepEqual([line?.model, line?.provider], ['text-1-ocr', 'text']);
 
     // Asked again (history resent): the engine is not run again.
     const t1 = performance.now();

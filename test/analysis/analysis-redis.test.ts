@@ -75,7 +75,7 @@ describe('analysis cache with Redis unreachable', () => {
       const second = await world.iris.client.chat.completions.create({ model: 'text-1', messages });
       assert.equal(analysisOf(second.usage).cached_images, 1);
       assert.equal(world.visionCalls(), 1);
-      assert.ok(world.iris.logs.some((l) => l.component === 'analysis-cache' && l.level === 40), 'the outage is logged');
+      assert.ok(world.iris.logs.some((l) => l.component === 'analysis' && l.cache === 'redis' && l.level === 40), 'the outage is logged');
     } finally {
       await world.close();
     }
