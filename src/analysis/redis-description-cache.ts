@@ -8,11 +8,19 @@ import type { CachedDescription, DescriptionCache } from './description-cache.ts
 
 const PREFIX = 'iris:analysis:v1:';
 
+/**
+ * How long Redis is left alone after a command timed out. A Redis that is connected but does not
+ * answer (stuck on a long command, replies dropped on the way) would otherwise cost every
+ * analysis request a lookup and a write of commandTimeout each; now one in this long does.
+ */
+const PAUSE_AFTER_TIMEOUT_MS = 10_000;
+
 export class RedisDescriptionCache implements DescriptionCache {
   private readonly redis: Redis;
   private readonly ttlSeconds: number;
   private readonly log: Logger;
   private lastWarning = 0;
+  private pausedUntil = 0;
 
   constructor(url: string, ttlSeconds: number, log: Logger) {
     this.ttlSeconds = ttlSeconds;
@@ -40,6 +48,7 @@ export class RedisDescriptionCache implements DescriptionCache {
   }
 
   async get(key: string): Promise<CachedDescription | undefined> {
+    if (this.paused()) return undefined;
     try {
       const raw = await this.redis.get(PREFIX + key);
       if (raw === null) return undefined;
@@ -47,17 +56,32 @@ export class RedisDescriptionCache implements DescriptionCache {
       if (typeof value.text !== 'string' || typeof value.model !== 'string') return undefined;
       return { text: value.text, model: value.model };
     } catch (err) {
-      this.warn(err, 'analysis cache lookup in redis failed; treating as a miss');
+      this.failed(err, 'analysis cache lookup in redis failed; treating as a miss');
       return undefined;
     }
   }
 
   async set(key: string, value: CachedDescription): Promise<void> {
+    if (this.paused()) return;
     try {
       await this.redis.set(PREFIX + key, JSON.stringify(value), 'EX', this.ttlSeconds);
     } catch (err) {
-      this.warn(err, 'analysis cache write to redis failed');
+      this.failed(err, 'analysis cache write to redis failed');
     }
+  }
+
+  private paused(): boolean {
+    return this.pausedUntil > Date.now();
+  }
+
+  private failed(err: unknown, message: string): void {
+    if ((err as Error)?.message === 'Command timed out') {
+      this.pausedUntil = Date.now() + PAUSE_AFTER_TIMEOUT_MS;
+      // Said at once, whatever the warning rate: it explains the requests that skip Redis.
+      this.lastWarning = 0;
+      message = `${message}; redis did not answer in time: left alone for ${PAUSE_AFTER_TIMEOUT_MS / 1000} s`;
+    }
+    this.warn(err, message);
   }
 
   async close(): Promise<void> {
