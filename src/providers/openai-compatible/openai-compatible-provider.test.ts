@@ -53,6 +53,8 @@ test('a server that ignores `stream` and answers JSON: its completion replayed a
     res.end('{"id":"chatcmpl-j","object":"chat.completion","created":1745000000,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Four.","reasoning_content":"Two and two.","refusal":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}');
   };
   const chunks = await drain(provider.stream(request, callContext()));
-  assert.deepEqual(chunks[0].choices[0].delta, { role: 'assistant', content: 'Four.', reasoning_content: 'Two and two.' });
+  // The role alone first, as OpenAI's streams open; then what the message says.
+  assert.deepEqual(chunks[0].choices[0].delta, { role: 'assistant', content: '' });
+  assert.deepEqual(chunks[1].choices[0].delta, { content: 'Four.', reasoning_content: 'Two and two.' });
   assert.equal(chunks.at(-1)!.usage!.total_tokens, 7);
 });

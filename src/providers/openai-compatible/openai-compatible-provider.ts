@@ -157,16 +157,25 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** One completion as the chunks a stream of it would have been. */
+/**
+ * One completion as the chunks a stream of it would have been: everything the answer carries
+ * beside the content (refusal, reasoning, audio, annotations, a choice's logprobs, the answer's
+ * service_tier) goes where a stream would have carried it, for the SDKs' stream helpers to
+ * gather again (and for usage to count, when estimated).
+ */
 export function* completionToChunks(completion: ChatCompletion): Generator<ChatCompletionChunk> {
-  const base = { id: completion.id, object: 'chat.completion.chunk' as const, created: completion.created, model: completion.model, system_fingerprint: completion.system_fingerprint };
-  for (const choice of completion.choices) {
-    const { content, tool_calls, refusal, reasoning_content } = choice.message;
-    const delta: ChunkDelta = { role: 'assistant', content: content ?? '' };
-    // What a stream would have carried beside the content (and what usage counts, when estimated).
-    if (typeof reasoning_content === 'string') delta.reasoning_content = reasoning_content;
-    if (typeof refusal === 'string') delta.refusal = refusal;
-    yield { ...base, choices: [{ index: choice.index, delta, finish_reason: null }] };
+  const { id, object: _object, created, model, choices, usage, system_fingerprint, ...answerFields } = completion;
+  const base = { ...answerFields, id, object: 'chat.completion.chunk' as const, created, model, system_fingerprint };
+  for (const choice of choices) {
+    const { role: _role, content, tool_calls, ...messageFields } = choice.message;
+    // The role alone first, as OpenAI's streams open: the SDK's stream helper takes a choice's
+    // first chunk as its snapshot, so logprobs there would be counted twice.
+    yield { ...base, choices: [{ index: choice.index, delta: { role: 'assistant', content: '' }, finish_reason: null }] };
+    const delta: ChunkDelta = content ? { content } : {};
+    for (const [key, value] of Object.entries(messageFields)) if (value != null) delta[key] = value;
+    if (Object.keys(delta).length > 0 || choice.logprobs) {
+      yield { ...base, choices: [{ index: choice.index, delta, finish_reason: null, ...(choice.logprobs ? { logprobs: choice.logprobs } : {}) }] };
+    }
     if (tool_calls?.length) {
       yield {
         ...base,
@@ -175,5 +184,5 @@ export function* completionToChunks(completion: ChatCompletion): Generator<ChatC
     }
     yield { ...base, choices: [{ index: choice.index, delta: {}, finish_reason: choice.finish_reason ?? 'stop' }] };
   }
-  if (completion.usage) yield { ...base, choices: [], usage: completion.usage };
+  if (usage) yield { ...base, choices: [], usage };
 }
