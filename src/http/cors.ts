@@ -3,12 +3,13 @@ import type { FastifyInstance } from 'fastify';
 
 // Lets scripts on web pages call Iris, as they may call OpenAI's API (the SDKs'
 // `dangerouslyAllowBrowser`): preflights answered without a key, and the headers a client
-// reads (request id, Retry-After) exposed to it. No cookies are involved, so no credentials
+// reads (request id; Retry-After, retry-after-ms and x-should-retry, from which the SDKs decide
+// whether and when to retry) exposed to it. No cookies are involved, so no credentials
 // mode; no Access-Control-Allow-Private-Network either, so a public site cannot reach an Iris
 // on a private network through a visitor's browser (Chrome's Private Network Access).
 
 /** The headers Iris sends that a browser client needs to read. */
-const EXPOSED_HEADERS = ['x-request-id', 'retry-after'];
+const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'retry-after-ms', 'x-should-retry'];
 
 /** The origins allowed when the config names none: any with auth on, none with it off. */
 export function corsOrigins(configured: string[] | undefined, authEnabled: boolean): string[] {

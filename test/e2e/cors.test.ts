@@ -30,7 +30,7 @@ describe('CORS', () => {
       const refused = await fetch(`${running.origin}/v1/models`, { headers: { origin: ORIGIN } });
       assert.equal(refused.status, 401);
       assert.equal(refused.headers.get('access-control-allow-origin'), '*', 'a page can read why it was refused');
-      assert.deepEqual(refused.headers.get('access-control-expose-headers')?.split(/,\s*/), ['x-request-id', 'retry-after']);
+      assert.deepEqual(refused.headers.get('access-control-expose-headers')?.split(/,\s*/), ['x-request-id', 'retry-after', 'retry-after-ms', 'x-should-retry']);
 
       // An OPTIONS that is no preflight (no Origin, or no Access-Control-Request-Method: curl, a
       // monitor) is no error: it gets what a preflight gets, never a text/plain 400.
