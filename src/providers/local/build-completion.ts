@@ -73,13 +73,15 @@ export function buildCompletion(model: string, shaped: Shaped, n: number, usage:
       logprobs: null,
     })),
     usage,
+    // As OpenAI says which tier served a request; the engine has one.
+    service_tier: 'default',
     system_fingerprint: SYSTEM_FINGERPRINT,
   };
 }
 
 /** Role chunk, content in pieces of a few words, finish chunk (per choice), then the usage chunk. */
 export function* buildChunks(model: string, shaped: Shaped, n: number, usage: Usage, id = completionId(), created = nowSeconds()): Generator<ChatCompletionChunk> {
-  const base = { id, object: 'chat.completion.chunk' as const, created, model, system_fingerprint: SYSTEM_FINGERPRINT };
+  const base = { id, object: 'chat.completion.chunk' as const, created, model, service_tier: 'default', system_fingerprint: SYSTEM_FINGERPRINT };
   const pieces = splitForStreaming(shaped.content);
   for (let index = 0; index < n; index++) {
     yield { ...base, choices: [{ index, delta: { role: 'assistant', content: '' }, finish_reason: null, logprobs: null }] };

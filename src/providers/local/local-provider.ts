@@ -11,14 +11,14 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from 
 import type { CallContext, ImageLimits, Provider } from '../provider.ts';
 import { buildChunks, buildCompletion, choiceCount, completionId, makeUsage, shapeAnswer, type Shaped } from './build-completion.ts';
 import { promptTokens } from '../../chat/count-tokens.ts';
-import { refuseForcedTool } from './forced-tool.ts';
+import { refuseForcedTool, refuseOutputsItCannotGive } from './refuse-unsupported.ts';
 import { answerForSchema, checkResponseSchema } from './json-schema-answer.ts';
 import { readRequest, type RequestImage } from './read-request.ts';
 
 // The embedded recognition engine as a provider (model `Image-Recognition` by default).
 // Workers start loading as soon as the provider is created; requests wait for them.
 // The engine cannot call tools: with `tools` in the request it still answers in text, and a
-// request that forces a tool call is refused (forced-tool.ts).
+// request that forces a tool call is refused, as is one for logprobs or audio (refuse-unsupported.ts).
 
 export const LOCAL_IMAGE_LIMITS: ImageLimits = {
   acceptsUrls: false,
@@ -60,6 +60,7 @@ export function createLocalProvider(config: EngineConfig, log: Logger, options: 
   async function answer(request: ChatCompletionRequest, ctx: CallContext): Promise<{ shaped: Shaped; n: number; prompt: number }> {
     // What the engine cannot honour is refused before any image is analysed.
     refuseForcedTool(request);
+    refuseOutputsItCannotGive(request);
     checkResponseSchema(request.response_format);
     const input = readRequest(request);
     const intents = parseQuestion(input.question);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError } from '../../openai/api-error.ts';
 import type { ChatCompletionRequest } from '../../openai/types.ts';
-import { refuseForcedTool } from './forced-tool.ts';
+import { refuseForcedTool, refuseOutputsItCannotGive } from './refuse-unsupported.ts';
 
 const tools: ChatCompletionRequest['tools'] = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
 const request = (extra: Partial<ChatCompletionRequest>): ChatCompletionRequest => ({ model: 'Image-Recognition', messages: [{ role: 'user', content: 'hi' }], ...extra });
@@ -32,6 +32,27 @@ describe('refuseForcedTool', () => {
           /cannot call tools/.test(err.message),
         JSON.stringify(extra),
       );
+    }
+  });
+});
+
+describe('refuseOutputsItCannotGive', () => {
+  const refusedAt = (extra: Partial<ChatCompletionRequest>, param: string) =>
+    assert.throws(
+      () => refuseOutputsItCannotGive(request(extra)),
+      (err: unknown) => err instanceof ApiError && err.status === 400 && err.param === param && err.code === 'unsupported_value',
+    );
+
+  it('refuses log probabilities and audio output, naming the parameter', () => {
+    refusedAt({ logprobs: true }, 'logprobs');
+    refusedAt({ logprobs: true, top_logprobs: 2 }, 'logprobs');
+    refusedAt({ modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' } }, 'modalities');
+    refusedAt({ audio: { voice: 'alloy', format: 'wav' } }, 'audio');
+  });
+
+  it('lets through what asks for nothing it cannot give', () => {
+    for (const extra of [{}, { logprobs: false }, { logprobs: null }, { modalities: ['text'] }, { audio: null }] as Partial<ChatCompletionRequest>[]) {
+      assert.doesNotThrow(() => refuseOutputsItCannotGive(request(extra)), JSON.stringify(extra));
     }
   });
 });

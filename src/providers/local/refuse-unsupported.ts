@@ -1,11 +1,14 @@
 import { invalidRequest } from '../../openai/api-error.ts';
 import type { ChatCompletionRequest } from '../../openai/types.ts';
 
-// The engine cannot call tools. With tools it may answer in text (tool_choice auto or none, as
-// any model may), but a request that demands a call (`required`, a named tool, allowed_tools in
-// `required` mode, a legacy named function_call) would get a reply its client is not written
-// for: refused, as OpenAI refuses what a model cannot do.
+// What the engine cannot give, refused as OpenAI refuses what a model cannot do, rather than an
+// answer its client is not written for.
 
+/**
+ * The engine cannot call tools. With tools it may answer in text (tool_choice auto or none, as
+ * any model may), but not a request that demands a call (`required`, a named tool, allowed_tools
+ * in `required` mode, a legacy named function_call).
+ */
 export function refuseForcedTool(request: ChatCompletionRequest): void {
   const choice = request.tool_choice;
   const forced =
@@ -23,6 +26,30 @@ export function refuseForcedTool(request: ChatCompletionRequest): void {
     throw invalidRequest(
       "The Image-Recognition engine cannot call tools, so it cannot honour a named 'function_call'; send 'auto' or 'none', or leave it out.",
       'function_call',
+      'unsupported_value',
+    );
+  }
+}
+
+/**
+ * The engine composes its answer; it does not sample tokens, so it has no log probabilities to
+ * give, and it speaks no audio. A client that asks for either would read null where it expects
+ * them (`choices[].logprobs.content`, `message.audio.data`).
+ */
+export function refuseOutputsItCannotGive(request: ChatCompletionRequest): void {
+  if (request.logprobs === true) {
+    throw invalidRequest(
+      "The Image-Recognition engine does not sample tokens, so it has no log probabilities to return; leave 'logprobs' out or false.",
+      'logprobs',
+      'unsupported_value',
+    );
+  }
+  const modalities = request.modalities;
+  const speaks = Array.isArray(modalities) && modalities.includes('audio');
+  if (speaks || request.audio != null) {
+    throw invalidRequest(
+      "The Image-Recognition engine answers in text only; ask for the 'text' modality alone, without 'audio'.",
+      speaks ? 'modalities' : 'audio',
       'unsupported_value',
     );
   }
