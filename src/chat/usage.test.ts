@@ -182,6 +182,21 @@ describe('estimateUsage', () => {
     assert.equal(out.total_tokens, 10);
   });
 
+  it('counts a long run without spaces in slices: close to the whole count, and without blocking on a long one', async () => {
+    const { encode } = await import('gpt-tokenizer/encoding/o200k_base');
+    // Short enough to encode whole in a moment: the slices' count is within a token per slice.
+    for (const run of ['b'.repeat(3_000), 'Zurich'.repeat(500), '日本語のテキスト'.repeat(300), '-_=+'.repeat(700)]) {
+      const text = `Before ${run} after.`;
+      const exact = encode(text).length;
+      const slices = Math.ceil(run.length / 200);
+      assert.ok(Math.abs(countTokens(text) - exact) <= slices, `${run.slice(0, 12)}…: ${countTokens(text)} against ${exact}`);
+    }
+    // 1 MB of one letter: whole, BPE would take minutes here.
+    const started = performance.now();
+    assert.ok(countTokens('b'.repeat(1_000_000)) > 0);
+    assert.ok(performance.now() - started < 5_000, `${Math.round(performance.now() - started)} ms`);
+  });
+
   it('counts names and tool calls of earlier turns, as the local engine does', async () => {
     const request: ChatCompletionRequest = {
       model: 'm',
