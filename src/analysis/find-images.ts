@@ -1,3 +1,4 @@
+import { headAndTail } from '../head-and-tail.ts';
 import type { ChatCompletionRequest, ChatMessage, ImageDetail } from '../openai/types.ts';
 
 // Where the images of a request are, and what the user asked about each one.
@@ -52,7 +53,7 @@ const QUESTION_HEAD_CHARS = 1000;
 const QUESTION_TAIL_CHARS = 1000;
 
 function questionFor(messages: ChatMessage[], messageIndex: number): string {
-  return bounded(nearestText(messages, messageIndex));
+  return headAndTail(nearestText(messages, messageIndex), QUESTION_HEAD_CHARS, QUESTION_TAIL_CHARS);
 }
 
 function nearestText(messages: ChatMessage[], messageIndex: number): string {
@@ -66,13 +67,6 @@ function nearestText(messages: ChatMessage[], messageIndex: number): string {
   return '';
 }
 
-function bounded(text: string): string {
-  if (text.length <= QUESTION_HEAD_CHARS + QUESTION_TAIL_CHARS + 10) return text;
-  // Whole code points: a cut through a surrogate pair would leave half a character.
-  const chars = Array.from(text);
-  if (chars.length <= QUESTION_HEAD_CHARS + QUESTION_TAIL_CHARS + 10) return text;
-  return `${chars.slice(0, QUESTION_HEAD_CHARS).join('').trimEnd()} … ${chars.slice(-QUESTION_TAIL_CHARS).join('').trimStart()}`;
-}
 
 function textOf(message: ChatMessage): string {
   if (typeof message.content === 'string') return message.content.trim();

@@ -82,6 +82,8 @@ for (const label of COCO_CLASSES) {
   BY_NAME.set(singular(label).toLowerCase(), [label]);
 }
 for (const [word, labels] of Object.entries(SYNONYMS)) BY_NAME.set(word, labels);
+/** The most words in any name above ("hot dog", "cell phone", …). */
+const LONGEST_NAME = Math.max(...[...BY_NAME.keys()].map((name) => name.split(' ').length));
 
 /**
  * The COCO classes a noun phrase refers to, or null when the engine does not know the thing.
@@ -89,7 +91,9 @@ for (const [word, labels] of Object.entries(SYNONYMS)) BY_NAME.set(word, labels)
  */
 export function classesFor(phrase: string): string[] | null {
   const words = phrase.toLowerCase().replace(/[^a-z\s-]/g, ' ').split(/\s+/).filter(Boolean);
-  for (let start = 0; start < words.length; start++) {
+  // Only the tails that could be a name: joining every tail of a long phrase (a question of
+  // thousands of words) took time quadratic in its length.
+  for (let start = Math.max(0, words.length - LONGEST_NAME); start < words.length; start++) {
     const found = BY_NAME.get(words.slice(start).join(' '));
     if (found) return found;
   }

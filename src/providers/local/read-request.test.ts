@@ -21,6 +21,15 @@ describe('readRequest', () => {
     assert.equal(r.json, true);
   });
 
+  it('reads the start and end of a long question, where a question in a pasted document is', () => {
+    const question = `Read this. ${'lorem ipsum '.repeat(20_000)}How many dogs are there?`;
+    const r = readRequest({ model: 'Image-Recognition', messages: [{ role: 'user', content: [{ type: 'text', text: question }, { type: 'image_url', image_url: { url: png } }] }] });
+    assert.ok(r.question.length < 2_100, `${r.question.length} chars`);
+    assert.ok(r.question.startsWith('Read this. lorem ipsum'));
+    assert.ok(r.question.endsWith('How many dogs are there?'));
+    assert.match(r.question, / … /);
+  });
+
   it('falls back to the images of an earlier user message for a follow-up', () => {
     const r = readRequest({
       model: 'm',

@@ -2,6 +2,7 @@ import { invalidRequest } from '../../openai/api-error.ts';
 import type { ChatCompletionRequest, ChatMessage } from '../../openai/types.ts';
 import { decodeDataUrl as decodeImageDataUrl, isDataUrl } from '../../images/data-url.ts';
 import { ImageProblem } from '../../images/image-problem.ts';
+import { headAndTail } from '../../head-and-tail.ts';
 
 // What the engine needs from an OpenAI request: the question (text of the last user
 // message), the images to look at, and whether JSON is wanted.
@@ -26,6 +27,14 @@ export interface EngineRequest {
   json: boolean;
 }
 
+/**
+ * What of a long question the engine reads: its start and end, where the question in a pasted
+ * document usually is. The engine looks for what is asked, not for a document's content, and
+ * its question parsing and answer need not grow with a message of any length.
+ */
+const QUESTION_HEAD_CHARS = 1000;
+const QUESTION_TAIL_CHARS = 1000;
+
 export function readRequest(request: ChatCompletionRequest): EngineRequest {
   const messages = request.messages ?? [];
   const lastUser = findLastIndex(messages, (m) => m.role === 'user');
@@ -36,7 +45,7 @@ export function readRequest(request: ChatCompletionRequest): EngineRequest {
     if (messages[i]!.role === 'user') images = imagesOf(messages[i]!, i);
   }
   const format = request.response_format?.type;
-  return { question, images, json: format === 'json_object' || format === 'json_schema' };
+  return { question: headAndTail(question, QUESTION_HEAD_CHARS, QUESTION_TAIL_CHARS), images, json: format === 'json_object' || format === 'json_schema' };
 }
 
 function textOf(message: ChatMessage): string {
