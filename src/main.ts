@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config/load-config.ts';
 import type { IrisConfig } from './config/config-schema.ts';
 import { explainStartupFailure } from './startup-failure.ts';
 import { createLogger } from './telemetry/logger.ts';
+import { configSecrets, SecretRedactor } from './telemetry/secret-redactor.ts';
 import { printBanner } from './startup-banner.ts';
 import { rootCause } from './root-cause.ts';
 
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger(config.server.log_level);
+  const log = createLogger(config.server.log_level, undefined, new SecretRedactor(configSecrets(config)));
   // Asked now, answered by the time Iris listens: the banner says whether caches are shared.
   const redis = config.redis_url ? probeRedis(config.redis_url) : null;
   // Loaded only once the config is good: a config mistake is reported in a blink, not after

@@ -13,6 +13,7 @@ import { cutAfter } from './http/drain.ts';
 import { createImagePipeline } from './images/create-image-pipeline.ts';
 import { createProvider } from './providers/create-provider.ts';
 import type { Provider } from './providers/provider.ts';
+import { configSecrets, SecretRedactor } from './telemetry/secret-redactor.ts';
 
 // Wires Iris together from one config: providers, models, the chat core, the HTTP app.
 
@@ -98,6 +99,7 @@ function wire(
     clientReadTimeoutMs: config.server.client_read_timeout_s * 1000,
     // Node takes whole milliseconds only.
     requestTimeoutMs: Math.ceil(config.server.request_timeout_s * 1000),
+    secrets: new SecretRedactor(configSecrets(config)),
   });
 
   return {

@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { ApiKeys } from '../access/api-keys.ts';
 import type { ChatService } from '../chat/chat-service.ts';
+import { SecretRedactor } from '../telemetry/secret-redactor.ts';
 import type { ModelRegistry } from '../chat/model-registry.ts';
 import { createAuthHook } from './auth-hook.ts';
 import { createBodyBudgetHook } from './body-budget-hook.ts';
@@ -33,6 +34,8 @@ export interface AppDeps {
   clientReadTimeoutMs: number;
   /** How long a client has to send its whole request; 0 for no limit (answered 408, error-handler.ts). */
   requestTimeoutMs: number;
+  /** The credentials Iris holds for upstreams, masked in the error bodies it sends (error-handler.ts). */
+  secrets?: SecretRedactor;
 }
 
 // Request ids: a random per-process prefix and a counter. Unique without drawing random
@@ -73,6 +76,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   // An Expect other than 100-continue: Node's own 417 has no body (error-handler.ts).
   app.server.on('checkExpectation', answerExpectationFailed);
+  app.decorate('secrets', deps.secrets ?? new SecretRedactor([]));
   app.decorateRequest('keyId', null);
   app.decorateRequest('completionLog', null);
   const drain = registerDrain(app);

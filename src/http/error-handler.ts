@@ -2,6 +2,8 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../openai/api-error.ts';
+import type { OpenAIErrorBody } from '../openai/types.ts';
+import type { SecretRedactor } from '../telemetry/secret-redactor.ts';
 import { logClientGone } from './request-log.ts';
 import { markAnswered, requestTimedOut } from './request-timeout.ts';
 
@@ -39,6 +41,23 @@ export function toApiError(err: unknown): ApiError {
  * load those stacks were most of the log). Only what Iris did not foresee, a 500, is an error
  * with its stack. Client mistakes (4xx) are info.
  */
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The credentials Iris holds for upstreams (secret-redactor.ts). */
+    secrets: SecretRedactor;
+  }
+}
+
+/**
+ * An error as its client gets it, with any credential Iris holds for an upstream masked: an
+ * upstream's error text, passed on, may quote the key it was sent.
+ */
+export function clientErrorBody(app: FastifyInstance, error: ApiError): OpenAIErrorBody {
+  const body = error.toBody();
+  if (!app.secrets.empty) body.error.message = app.secrets.redact(body.error.message);
+  return body;
+}
+
 export function logFailure(log: FastifyBaseLogger, err: unknown, apiError: ApiError, message: string): void {
   const fields = { status: apiError.status, code: apiError.code, type: apiError.type };
   if (apiError.status < 500) log.info({ ...fields, param: apiError.param }, message);
@@ -53,7 +72,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (apiError.code === 'client_closed_request') logClientGone(request, reply.elapsedTime);
     else logFailure(request.log, err, apiError, apiError.message);
     closeIfBodyUnread(request, reply);
-    void reply.code(apiError.status).headers(apiError.headers).send(apiError.toBody());
+    void reply.code(apiError.status).headers(apiError.headers).send(clientErrorBody(request.server, apiError));
   });
   // Answered in an onRequest hook of the 404 handler's own scope (so of 404s only), before
   // Fastify would parse a body for it: a URL Iris does not serve takes no key and no body budget,

@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { ChatCompletionChunk } from '../openai/types.ts';
-import { logFailure, toApiError } from './error-handler.ts';
+import { clientErrorBody, logFailure, toApiError } from './error-handler.ts';
 
 // Writes chunks as server-sent events, then `data: [DONE]`. The first chunk is awaited before
 // any header goes out, so an early failure is still an ordinary HTTP error. A failure after
@@ -104,7 +104,7 @@ function failStream(reply: FastifyReply, err: unknown, isClientGone: () => boole
   if (isClientGone()) return; // its request line says 499 (routes/chat-completions.ts)
   const apiError = toApiError(err);
   logFailure(reply.request.log, err, apiError, `stream failed after it started: ${apiError.message}`);
-  reply.raw.write(`data: ${JSON.stringify(apiError.toBody())}\n\n`);
+  reply.raw.write(`data: ${JSON.stringify(clientErrorBody(reply.server, apiError))}\n\n`);
 }
 
 /**

@@ -6,6 +6,7 @@ import OpenAI from 'openai';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { createIris, type Iris } from '../../src/server.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
+import { configSecrets, SecretRedactor } from '../../src/telemetry/secret-redactor.ts';
 
 // Starts the real Iris server on loopback from a config object, as `npm start` would, with
 // a fresh data directory and a known API key. Logs are kept in memory for assertions.
@@ -45,7 +46,7 @@ export async function startIris(raw: Record<string, unknown> = {}, options: { en
       done();
     },
   });
-  const iris = await createIris(config, createLogger('debug', sink));
+  const iris = await createIris(config, createLogger('debug', sink, new SecretRedactor(configSecrets(config))));
   const address = await iris.app.listen({ host: '127.0.0.1', port: 0 });
   const origin = address;
   return {
