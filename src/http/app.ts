@@ -78,6 +78,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.server.on('checkExpectation', answerExpectationFailed);
   app.decorate('secrets', deps.secrets ?? new SecretRedactor([]));
   app.decorateRequest('keyId', null);
+  app.decorateRequest('bodyCharge', null);
   app.decorateRequest('completionLog', null);
   const drain = registerDrain(app);
   // Callback-style hooks: an async hook costs a promise and a microtask on every request.

@@ -14,7 +14,14 @@ import { answeredOn } from './request-timeout.ts';
 // Node's HTTP parser hands out each body chunk as a copy of its own, so a lone chunk that is the
 // whole body is used as it is; anything that is a view of other memory is copied.
 
-export function readBody(payload: Readable & { socket?: Socket | null }, declaredLength: number, limit: number, done: (err: Error | null, body?: Buffer) => void): void {
+/** `charge` counts each chunk against the budget of bodies in flight (body-budget-hook.ts); an error stops the read. */
+export function readBody(
+  payload: Readable & { socket?: Socket | null },
+  declaredLength: number,
+  limit: number,
+  done: (err: Error | null, body?: Buffer) => void,
+  charge?: (bytes: number) => Error | null,
+): void {
   if (declaredLength > limit) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
   const sized = Number.isSafeInteger(declaredLength) && declaredLength >= 0;
   let body: Buffer | null = null; // with a Content-Length: the whole body, filled as chunks come
@@ -33,6 +40,8 @@ export function readBody(payload: Readable & { socket?: Socket | null }, declare
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const length = bytes.length; // before the chunk is freed
     if (received + length > limit) return stop(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+    const refused = charge?.(length);
+    if (refused) return stop(refused);
     if (!sized) {
       chunks.push(bytes);
     } else if (received === 0 && length === declaredLength && ownsMemory(bytes)) {
