@@ -63,7 +63,12 @@ export function createAuthHook(keys: ApiKeys) {
   };
 }
 
-/** Shows enough of a wrong key for its owner to recognise it, never the whole. */
+/**
+ * Shows enough of a wrong key for its owner to recognise it, never much of it: a near miss of a
+ * short key must not give most of the key away. Four characters at each end of a long key (as
+ * OpenAI shows), two of a shorter one, none of a short one.
+ */
 export function maskKey(key: string): string {
-  return key.length <= 8 ? '****' : `${key.slice(0, 4)}****${key.slice(-4)}`;
+  const shown = key.length >= 20 ? 4 : key.length >= 12 ? 2 : 0;
+  return shown ? `${key.slice(0, shown)}****${key.slice(-shown)}` : '****';
 }
