@@ -1,6 +1,7 @@
 import { baseUrlHints } from './config/base-url-hints.ts';
 import type { IrisConfig } from './config/config-schema.ts';
 import type { ConfigOrigin } from './config/load-config.ts';
+import { withoutCredentials } from './without-credentials.ts';
 
 // What a person sees when Iris starts: where it listens, what it serves, how to try it.
 
@@ -85,17 +86,4 @@ export function printBanner(info: BannerInfo): void {
 
 function keysFrom(config: ConfigOrigin): string {
   return config.keysFrom === 'IRIS_API_KEYS' || !config.source ? config.keysFrom : `auth.keys in ${config.source}`;
-}
-
-/** The Redis URL to show: never its user or password (which may hold '@' or '/'). */
-export function withoutCredentials(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    // Not a URL (a socket path, say): shown only if it cannot be hiding credentials.
-    return url.includes('@') ? '(REDIS_URL)' : url;
-  }
 }

@@ -15,6 +15,12 @@ test('names a base_url that every request would answer with a 404, and says what
   ]);
 });
 
+test("never shows a base_url's user or password", () => {
+  const [hint] = baseUrlHints({ proxy: { type: 'openai', base_url: 'http://iris:s3cret-pass@127.0.0.1:8000' } } as never);
+  assert.ok(!hint.includes('s3cret-pass'), hint);
+  assert.match(hint, /^providers\.proxy\.base_url \(http:\/\/127\.0\.0\.1:8000\/\) has no path/);
+});
+
 test('says nothing of the usual forms, a proxy mount, or a provider without base_url', () => {
   const hints = baseUrlHints({
     vllm: { type: 'openai', base_url: 'http://127.0.0.1:8000/v1' },

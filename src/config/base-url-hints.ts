@@ -1,3 +1,4 @@
+import { withoutCredentials } from '../without-credentials.ts';
 import type { ProviderConfig } from './providers-config.ts';
 
 // The base_url mistakes that every request would pay for with an upstream 404 that looks like
@@ -12,7 +13,7 @@ export function baseUrlHints(providers: Record<string, ProviderConfig>): string[
     if (!provider.base_url) continue;
     const url = new URL(provider.base_url);
     const path = url.pathname.replace(/\/+$/, '');
-    const where = `providers.${id}.base_url (${provider.base_url})`;
+    const where = `providers.${id}.base_url (${withoutCredentials(provider.base_url)})`;
     if (provider.type === 'openai' && path === '') {
       hints.push(`${where} has no path; OpenAI-compatible servers serve under /v1: did you mean ${url.origin}/v1?`);
     } else if (provider.type === 'anthropic' && /\/v1$/.test(path)) {
