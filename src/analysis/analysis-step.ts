@@ -76,7 +76,9 @@ export class AnalysisStep implements RequestStep {
     const prepared = await this.deps.images.prepare(
       request,
       {
-        limits: { ...provider.imageLimits, maxImages: undefined },
+        // Each image is a call of its own: bounded by analysis.max_images, not by how many the
+        // analysis model takes in one request.
+        limits: { ...provider.imageLimits, maxImages: this.deps.config.max_images },
         fetchUrls: 'iris',
         tokens: analysisRoute.imageTokens,
         upstreamModel: analysisRoute.upstreamModel,

@@ -11,6 +11,11 @@ export const analysisConfigSchema = z
     model: z.string().optional(),
     /** Prompt for the analysis model; `{question}` becomes the user's text beside the image. */
     prompt: z.string().optional(),
+    /**
+     * The most images one request may have described (a call each): past it, a 400
+     * too_many_images before any is, so one request cannot run up hundreds of calls.
+     */
+    max_images: num(z.number().int().positive()).default(100),
     /** Images of one request described at the same time. */
     concurrency: num(z.number().int().positive()).default(4),
     /** Per image. */

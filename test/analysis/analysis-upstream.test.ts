@@ -282,6 +282,24 @@ describe('analysis mode with an upstream analysis model', () => {
   });
 });
 
+describe('analysis.max_images', () => {
+  test('a request with more images than analysis.max_images is a 400 too_many_images, before any is described', async () => {
+    const world = await startAnalysisWorld({ max_images: 2 });
+    try {
+      const urls = await Promise.all([1, 2, 3].map(async (n) => dataUrl(await renderTextPng([`Page ${n}`]))));
+      const err = await world.iris.client.chat.completions
+        .create({ model: 'text-1', messages: [{ role: 'user', content: [{ type: 'text', text: 'Read.' }, ...urls.map((url) => ({ type: 'image_url' as const, image_url: { url } }))] }] })
+        .then(() => null, (e: unknown) => e);
+      assert.ok(err instanceof OpenAI.BadRequestError, String(err));
+      assert.equal(err.code, 'too_many_images');
+      assert.match(err.message, /at most 2 images/);
+      assert.equal(world.visionCalls(), 0);
+    } finally {
+      await world.close();
+    }
+  });
+});
+
 describe('analysis mode failures', () => {
   test('auto off: 400 naming the -ocr variant, with the first image as param', async () => {
     const world = await startAnalysisWorld({ auto: false });
