@@ -658,6 +658,21 @@ describe('openai SDK helpers and client behaviour against Iris (OpenAI-compatibl
   // An upstream that ignores `stream: true` answers one JSON body, replayed as chunks
   // (completionToChunks): its logprobs and audio go where OpenAI's stream carries them
   // (CreateChatCompletionStreamResponse), for the SDK's ChatCompletionStream to gather again.
+  it("a stream whose first delta brings content and logprobs (Ollama's) gives each token's logprobs once", async () => {
+    stack.upstream.script({
+      kind: 'sse',
+      events: [
+        chunk([{ index: 0, delta: { role: 'assistant', content: 'Hel' }, logprobs: { content: [tokenLogprob('Hel')] }, finish_reason: null }]),
+        chunk([{ index: 0, delta: { role: 'assistant', content: 'lo' }, logprobs: { content: [tokenLogprob('lo')] }, finish_reason: null }]),
+        chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: 'stop' }]),
+        '[DONE]',
+      ],
+    });
+    const final = await client.chat.completions.stream({ model: 'gpt-4o-mini', messages, logprobs: true }).finalChatCompletion();
+    assert.equal(final.choices[0]!.message.content, 'Hello');
+    assert.deepEqual(final.choices[0]!.logprobs?.content?.map((t) => t.token), ['Hel', 'lo']);
+  });
+
   it('a JSON answer replayed as a stream keeps its logprobs and audio', async () => {
     const audio = { id: 'audio_abc', data: 'UklGRg==', expires_at: 1_721_176_341, transcript: 'Hello' };
     stack.upstream.script({

@@ -16,7 +16,10 @@ import { mapOpenAICompatibleFinishReason } from './map-openai-compatible-finish-
 // - content as a list of parts, reasoning under `reasoning` (readText);
 // - usage in the last chunk's `x_groq` (Groq), beside Groq's timings;
 // - finish_reason words of their own (map-openai-compatible-finish-reason.ts), or none at all
-//   before `[DONE]`: closing() then ends those choices as OpenAI would have.
+//   before `[DONE]`: closing() then ends those choices as OpenAI would have;
+// - a choice's first delta with content and its logprobs (Ollama): OpenAI's first delta is the
+//   role alone, and the SDK's stream helper takes a choice's first chunk as its snapshot, counting
+//   logprobs there twice; takeLead() gives the role-only chunk to send before it.
 
 interface CallState {
   id: string;
@@ -38,6 +41,8 @@ export class OpenAICompatibleChunks {
   private head: { id: string; created: number; model: string } | null = null;
   private readonly choices = new Map<number, ChoiceState>();
   private readonly fresh: Fresh;
+  /** Role-only openings of choices whose first delta came with logprobs (see takeLead). */
+  private lead: ChunkChoice[] = [];
 
   constructor(fresh: Fresh) {
     this.fresh = fresh;
@@ -75,6 +80,14 @@ export class OpenAICompatibleChunks {
     return chunk;
   }
 
+  /** The chunk to send before the one convert() just returned, if any: role-only openings. */
+  takeLead(): ChatCompletionChunk | null {
+    if (this.lead.length === 0 || !this.head) return null;
+    const choices = this.lead;
+    this.lead = [];
+    return { id: this.head.id, object: 'chat.completion.chunk', created: this.head.created, model: this.head.model, choices };
+  }
+
   /** At `[DONE]`: a chunk that ends the choices the upstream left without a finish_reason, if any. */
   closing(): ChatCompletionChunk[] {
     const open = [...this.choices].filter(([, state]) => !state.finished);
@@ -96,7 +109,10 @@ export class OpenAICompatibleChunks {
     }
     if (!choice.delta || typeof choice.delta !== 'object') choice.delta = {};
     const delta = choice.delta;
-    if (first) delta.role = 'assistant';
+    if (first && hasLogprobs(choice)) {
+      this.lead.push({ index: choice.index, delta: { role: 'assistant', content: '' }, finish_reason: null });
+      delete delta.role;
+    } else if (first) delta.role = 'assistant';
     else delete delta.role;
     readText(delta);
     // `tool_calls: []` (vLLM) or null: OpenAI sends none, and the SDK's stream helper reads
@@ -169,4 +185,9 @@ function isEmptyDelta(delta: unknown): boolean {
   if (!delta || typeof delta !== 'object') return true;
   const { content, refusal, tool_calls: calls } = delta as { content?: unknown; refusal?: unknown; tool_calls?: unknown };
   return !content && !refusal && !(Array.isArray(calls) && calls.length > 0);
+}
+
+function hasLogprobs(choice: ChunkChoice): boolean {
+  const logprobs = choice.logprobs as { content?: unknown; refusal?: unknown } | null | undefined;
+  return (Array.isArray(logprobs?.content) && logprobs.content.length > 0) || (Array.isArray(logprobs?.refusal) && logprobs.refusal.length > 0);
 }

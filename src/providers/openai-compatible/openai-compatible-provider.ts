@@ -91,6 +91,8 @@ export class OpenAICompatibleProvider implements Provider {
       }
       const chunk = chunks.convert(body);
       if (chunks.failure) throw upstreamBadResponse(this.id, `stopped before the answer was complete (finish_reason "${chunks.failure}")`);
+      const lead = chunks.takeLead();
+      if (lead) yield lead;
       yield chunk;
     }
     // `[DONE]` after an answer ends it, even where a server named no finish_reason; `[DONE]`
