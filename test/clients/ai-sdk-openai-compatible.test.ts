@@ -107,7 +107,7 @@ describe('AI SDK @ai-sdk/openai-compatible against Iris', () => {
     const wrong = createOpenAICompatible({ name: 'iris', baseURL: stack.iris.baseURL, apiKey: 'not-the-key-123456' });
     const unauthorised = await apiCallError(() => generateText({ model: wrong.chatModel('gpt-4o-mini'), prompt: 'hi', maxRetries: 0 }));
     assert.equal(unauthorised.statusCode, 401);
-    assert.equal(unauthorised.message, 'Incorrect API key provided: not-****3456.');
+    assert.equal(unauthorised.message, 'Incorrect API key provided: no****56.'); // 18 characters: two at each end
     assert.equal((unauthorised.data as ErrorData).error.code, 'invalid_api_key');
 
     const noKey = createOpenAICompatible({ name: 'iris', baseURL: stack.iris.baseURL });
