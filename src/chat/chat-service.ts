@@ -48,7 +48,7 @@ export class ChatService {
   async complete(request: ChatCompletionRequest, ctx: CallContext): Promise<ChatCompletion> {
     const prepared = await this.prepare(request, ctx);
     try {
-      const { route, upstream, images } = prepared;
+      const { route, upstream } = prepared;
       await untilReady(route.provider, ctx.signal);
       const completion = await route.provider.complete(upstream, ctx);
       completion.model = prepared.model;

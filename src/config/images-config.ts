@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isHostEntry } from '../images/host-rules.ts';
-import { bool, num } from './scalar-fields.ts';
+import { num } from './scalar-fields.ts';
 
 // The image ingest pipeline (src/images/).
 
