@@ -24,13 +24,14 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger(config.server.log_level, undefined, new SecretRedactor(configSecrets(config)));
+  const secrets = new SecretRedactor(configSecrets(config));
+  const log = createLogger(config.server.log_level, undefined, secrets);
   // Asked now, answered by the time Iris listens: the banner says whether caches are shared.
   const redis = config.redis_url ? probeRedis(config.redis_url) : null;
   // Loaded only once the config is good: a config mistake is reported in a blink, not after
   // Fastify, sharp and the providers have loaded.
   const { createIris } = await import('./server.ts');
-  const iris = await orExit(createIris(config, log), config);
+  const iris = await orExit(createIris(config, log, secrets), config);
   let listening = false;
   let shown = false;
   let stoppingSince = 0;

@@ -34,7 +34,8 @@ export interface Iris {
   close(graceMs?: number): Promise<void>;
 }
 
-export async function createIris(config: IrisConfig, log: Logger): Promise<Iris> {
+/** `secrets`: the same redactor as the logger's (main.ts builds one for both). */
+export async function createIris(config: IrisConfig, log: Logger, secrets = new SecretRedactor(configSecrets(config))): Promise<Iris> {
   // Loaded before the keys, so that from the keys on start-up runs without a pause in which a
   // signal could end it between creating a key and handing it back to be shown.
   const local = config.engine.enabled ? await import('./providers/local/local-provider.ts') : null;
@@ -44,7 +45,7 @@ export async function createIris(config: IrisConfig, log: Logger): Promise<Iris>
     if (createdKey) rmSync(join(config.data_dir, 'api-keys.json'), { force: true });
   };
   try {
-    return wire(config, log, local, keys, createdKey, discardCreatedKey);
+    return wire(config, log, secrets, local, keys, createdKey, discardCreatedKey);
   } catch (err) {
     discardCreatedKey();
     throw err;
@@ -54,6 +55,7 @@ export async function createIris(config: IrisConfig, log: Logger): Promise<Iris>
 function wire(
   config: IrisConfig,
   log: Logger,
+  secrets: SecretRedactor,
   local: typeof import('./providers/local/local-provider.ts') | null,
   keys: ApiKeys | null,
   createdKey: string | null,
@@ -99,7 +101,7 @@ function wire(
     clientReadTimeoutMs: config.server.client_read_timeout_s * 1000,
     // Node takes whole milliseconds only.
     requestTimeoutMs: Math.ceil(config.server.request_timeout_s * 1000),
-    secrets: new SecretRedactor(configSecrets(config)),
+    secrets,
   });
 
   return {

@@ -35,8 +35,9 @@ export function createBodyBudgetHook(maxBytes: number) {
   // Callback-style: an async hook costs a promise and a microtask on every request.
   return function admitBody(request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
     const declared = Number(request.headers['content-length']);
-    if (!(declared > 0) && request.headers['transfer-encoding'] === undefined) return done();
-    if (held > 0 && held + declared > maxBytes) return done(busy());
+    const sized = declared > 0;
+    if (!sized && request.headers['transfer-encoding'] === undefined) return done();
+    if (sized && held > 0 && held + declared > maxBytes) return done(busy());
     let mine = 0;
     request.bodyCharge = {
       add(bytes) {

@@ -47,7 +47,6 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', (request, payload, done) => {
     const encoding = request.headers['content-encoding'];
     if (encoding && encoding.toLowerCase() !== 'identity') return done(unsupportedEncoding(encoding), undefined);
-    const charge = request.bodyCharge;
     readBody(payload, Number(request.headers['content-length']), request.routeOptions.bodyLimit, (err, raw) => {
       if (err || !raw) return done(err ?? null, undefined);
       // JSON is UTF-8 (RFC 8259). Decoding other bytes would replace them with U+FFFD and send
@@ -75,7 +74,7 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
       // The full check, or the same error Fastify would give; but valid JSON that it refuses
       // holds a poisoning key, and the client is told so rather than that its JSON is invalid.
       void secureParser(request, text, (err, value) => done(err && isJson(text) ? forbiddenKey() : err, value));
-    }, charge ? (bytes) => charge.add(bytes) : undefined);
+    }, request.bodyCharge?.add);
   });
   // Fastify parses text/plain as a string, which is no request: answer 415 like any other type.
   app.removeContentTypeParser('text/plain');

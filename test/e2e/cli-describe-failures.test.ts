@@ -4,7 +4,7 @@
 // served from 127.0.0.1 only.
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,19 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeImage } from '../../src/images/testing/test-images.ts';
-import { cleanEnv, LAUNCHER, REPO, run } from '../support/run-main.ts';
+import { cleanEnv, hasCommand, LAUNCHER, REPO, run } from '../support/run-main.ts';
 import { BREAK_ENGINE } from '../support/break-engine.ts';
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-const hasScript = (() => {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasScript = hasCommand('script');
 
 describe('iris describe, when inputs fail', () => {
   let dir: string;

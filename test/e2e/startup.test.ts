@@ -2,7 +2,7 @@
 // the banner it prints, config mistakes that stop it, and the first-start API key.
 
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,16 +11,9 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai-upstream.ts';
-import { cleanEnv, type Exited, LAUNCHER, REPO, run, startFails, startMain, until } from '../support/run-main.ts';
+import { cleanEnv, type Exited, hasCommand, LAUNCHER, REPO, run, startFails, startMain, until } from '../support/run-main.ts';
 
-const hasCurl = (() => {
-  try {
-    execFileSync('curl', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasCurl = hasCommand('curl');
 
 /** Whether a Redis server answers a PING on 127.0.0.1:6379. */
 function redisAnswers(): Promise<boolean> {

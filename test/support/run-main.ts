@@ -2,7 +2,7 @@
 // output, where it listens, and how it exits. For tests of start-up and shutdown.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -93,5 +93,15 @@ export async function until(condition: () => boolean, message: string | (() => s
   while (!condition()) {
     if (performance.now() > deadline) assert.fail(typeof message === 'function' ? message() : message);
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Whether `command --version` runs here (tests that need curl, script(1)… skip without it). */
+export function hasCommand(command: string): boolean {
+  try {
+    execFileSync(command, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
   }
 }

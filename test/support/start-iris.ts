@@ -46,7 +46,8 @@ export async function startIris(raw: Record<string, unknown> = {}, options: { en
       done();
     },
   });
-  const iris = await createIris(config, createLogger('debug', sink, new SecretRedactor(configSecrets(config))));
+  const secrets = new SecretRedactor(configSecrets(config));
+  const iris = await createIris(config, createLogger('debug', sink, secrets), secrets);
   const address = await iris.app.listen({ host: '127.0.0.1', port: 0 });
   const origin = address;
   return {
