@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { ApiKeys } from '../access/api-keys.ts';
 import type { ChatService } from '../chat/chat-service.ts';
+import { requestLogger } from '../telemetry/request-logger.ts';
 import { SecretRedactor } from '../telemetry/secret-redactor.ts';
 import type { ModelRegistry } from '../chat/model-registry.ts';
 import { createAuthHook } from './auth-hook.ts';
@@ -62,6 +63,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     bodyLimit: deps.maxBodyBytes,
     // One line per request, written by the onResponse hook below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    // A request's logger without pino's per-child formatting (src/telemetry/request-logger.ts).
+    childLoggerFactory: (logger, bindings) => requestLogger(logger as Logger, bindings),
     genReqId: nextRequestId,
     // Closing is a graceful drain (src/http/drain.ts): connections are closed when their
     // last response is done, and late requests get an OpenAI-shaped 503, not Fastify's own.
