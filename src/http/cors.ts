@@ -23,7 +23,8 @@ export function registerCors(app: FastifyInstance, origins: string[]): void {
     methods: ['GET', 'POST'],
     // allowedHeaders unset: the preflight's own list is allowed back (the SDKs send their
     // x-stainless-* headers).
-    exposedHeaders: EXPOSED_HEADERS,
+    // As one string: the plugin joins an array anew on every request.
+    exposedHeaders: EXPOSED_HEADERS.join(', '),
     // Browsers cap this (Chrome at 2 h); a day spares a preflight before most requests.
     maxAge: 86_400,
     // An OPTIONS without Origin or Access-Control-Request-Method (curl, a monitor) would get a
