@@ -54,8 +54,12 @@ declare module 'fastify' {
  */
 export function clientErrorBody(app: FastifyInstance, error: ApiError): OpenAIErrorBody {
   const body = error.toBody();
-  if (!app.secrets.empty) body.error.message = app.secrets.redact(body.error.message);
-  return body;
+  if (app.secrets.empty) return body;
+  // An upstream's error may quote a credential in any field it gave: its code and param too.
+  const { secrets } = app;
+  const { message, type, code, param } = body.error;
+  const masked = (value: string | null) => (value === null ? null : secrets.redact(value));
+  return { error: { message: secrets.redact(message), type, param: masked(param), code: masked(code) } };
 }
 
 export function logFailure(log: FastifyBaseLogger, err: unknown, apiError: ApiError, message: string): void {

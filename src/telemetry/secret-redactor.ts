@@ -30,16 +30,7 @@ export class SecretRedactor {
 
 /** The credentials the config gives Iris to present elsewhere. */
 export function configSecrets(config: Pick<IrisConfig, 'providers' | 'redis_url'>): string[] {
-  const secrets: string[] = [];
-  for (const provider of Object.values(config.providers ?? {})) {
-    if (provider.api_key) secrets.push(provider.api_key);
-    for (const value of Object.values(provider.headers ?? {})) {
-      secrets.push(value);
-      // `Bearer <token>` and the like: the token alone is what would be quoted back.
-      const token = /^\S+\s+(\S+)$/.exec(value)?.[1];
-      if (token) secrets.push(token);
-    }
-  }
+  const secrets = Object.values(config.providers ?? {}).flatMap(providerSecrets);
   if (config.redis_url) {
     try {
       const { password } = new URL(config.redis_url);
@@ -47,6 +38,19 @@ export function configSecrets(config: Pick<IrisConfig, 'providers' | 'redis_url'
     } catch {
       // Not a URL: the Redis client refuses it, and the start-up line says so.
     }
+  }
+  return secrets;
+}
+
+/** The credentials one provider presents upstream: its API key and header values. */
+export function providerSecrets(provider: { api_key?: string; headers?: Record<string, string> }): string[] {
+  const secrets: string[] = [];
+  if (provider.api_key) secrets.push(provider.api_key);
+  for (const value of Object.values(provider.headers ?? {})) {
+    secrets.push(value);
+    // `Bearer <token>` and the like: the token alone is what would be quoted back.
+    const token = /^\S+\s+(\S+)$/.exec(value)?.[1];
+    if (token) secrets.push(token);
   }
   return secrets;
 }

@@ -14,6 +14,7 @@ import { convertToAnthropicRequest, type AnthropicRequestPlan } from './convert-
 import { mapAnthropicError } from './map-anthropic-error.ts';
 import { mergeChunkStreams, mergeCompletions } from './merge-completions.ts';
 import { attributeUpstreamError } from '../upstream/attribute-upstream-error.ts';
+import { providerSecrets, SecretRedactor } from '../../telemetry/secret-redactor.ts';
 
 // The Anthropic Messages API behind the Provider interface: POST {base_url}/v1/messages.
 
@@ -27,7 +28,7 @@ export const ANTHROPIC_MAX_REQUEST_BYTES = 32_000_000;
 
 export function createAnthropicProvider(id: string, config: AnthropicProviderConfig, log?: Logger): Provider {
   const baseUrl = stripVersion(config.base_url ?? ANTHROPIC_DEFAULT_BASE_URL);
-  const client = createUpstreamClient({ baseUrl, timeoutMs: config.timeout_ms, label: `upstream provider '${id}'` });
+  const client = createUpstreamClient({ baseUrl, timeoutMs: config.timeout_ms, label: `upstream provider '${id}'`, secrets: new SecretRedactor(providerSecrets(config)) });
   const headers: Record<string, string> = {
     ...config.headers,
     'anthropic-version': config.anthropic_version,

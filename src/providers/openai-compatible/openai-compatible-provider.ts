@@ -7,6 +7,7 @@ import { OpenAICompatibleChunks } from './convert-openai-compatible-chunks.ts';
 import { convertOpenAICompatibleResponse, type Fresh } from './convert-openai-compatible-response.ts';
 import { withMaxTokensField, type MaxTokensField } from './max-tokens-field.ts';
 import { errorInAnswer, mapOpenAIStreamError, mapOpenAIUpstreamError, upstreamBadResponse } from './map-openai-upstream-error.ts';
+import { providerSecrets, SecretRedactor } from '../../telemetry/secret-redactor.ts';
 
 // Any server that speaks OpenAI's Chat Completions: OpenAI, vLLM, Ollama, llama.cpp,
 // LM Studio, OpenRouter. The request is already OpenAI-shaped, so it goes through as is,
@@ -41,6 +42,7 @@ export class OpenAICompatibleProvider implements Provider {
       timeoutMs: config.timeout_ms,
       label: `upstream provider '${id}'`,
       connections: 256,
+      secrets: new SecretRedactor(providerSecrets(config)),
     });
     this.headers = { ...config.headers };
     this.maxTokensField = config.max_tokens_field;

@@ -5,6 +5,7 @@ import { serializeJson, type SerializedJson } from '../../json/serialize-json.ts
 import { MIN_VERBATIM_CHARS, type VerbatimString } from '../../json/verbatim-strings.ts';
 import { formatBytes } from '../../format-bytes.ts';
 import { ApiError, clientClosed } from '../../openai/api-error.ts';
+import type { SecretRedactor } from '../../telemetry/secret-redactor.ts';
 import { SseEventQueue } from './sse-event-queue.ts';
 
 // One pooled keep-alive connection set per upstream provider, and the one place where a
@@ -20,6 +21,12 @@ export interface UpstreamClientOptions {
   connections?: number;
   /** The largest answer read whole (not an event stream); default MAX_ANSWER_BYTES. */
   maxAnswerBytes?: number;
+  /**
+   * The credentials this client presents, masked in an error answer's text before anything
+   * reads it: the error mappers cut long texts, and a credential cut in two would not be
+   * recognised (and half masked) later.
+   */
+  secrets?: SecretRedactor;
 }
 
 /**
@@ -164,7 +171,10 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         done();
         reject(failure(gaveUp, signal, timedOut));
       };
-      const asText = (): UpstreamTextResponse => ({ status, headers, text: Buffer.concat(chunks).toString('utf8') });
+      const asText = (): UpstreamTextResponse => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        return { status, headers, text: status >= 300 && options.secrets ? options.secrets.redact(text) : text };
+      };
       const fail = (err: unknown) => {
         done();
         const error = failure(err, signal, timedOut);
