@@ -1,8 +1,10 @@
 import { ApiError, type ErrorType } from '../../openai/api-error.ts';
+import { plainMessage } from '../upstream/plain-message.ts';
+import { retryHeaders } from '../upstream/retry-headers.ts';
 
 // An Anthropic error (an HTTP status with `{type:"error", error:{type, message}}`, or an
 // `error` event mid-stream) → the ApiError a client of an OpenAI API expects.
-// 4xx keep status and message; 429 keeps Retry-After; 529/overloaded → 503; other 5xx → 502.
+// 4xx keep status and message; 429 and 503 keep their retry headers; 529/overloaded → 503; other 5xx → 502.
 
 const TYPE_BY_STATUS: Record<number, ErrorType> = {
   400: 'invalid_request_error',
@@ -27,7 +29,7 @@ const STATUS_BY_TYPE: Record<string, number> = {
 export function mapAnthropicError(status: number, bodyText: string, headers: Record<string, string> = {}): ApiError {
   const parsed = parseErrorBody(bodyText);
   const upstreamType = parsed?.type ?? null;
-  const message = parsed?.message || `Anthropic answered HTTP ${status}${bodyText ? `: ${bodyText.slice(0, 200)}` : ''}`;
+  const message = parsed?.message || `Anthropic answered HTTP ${status}${bodyText.trim() ? `: ${plainMessage(bodyText)}` : ''}`;
   return errorFor(status, message, upstreamType, headers);
 }
 
@@ -47,12 +49,6 @@ function errorFor(status: number, message: string, upstreamType: string | null, 
   if (status === 429) return new ApiError(429, message, { type: 'rate_limit_error', code, headers: retryHeaders(headers) });
   if (status >= 400) return new ApiError(status, message, { type: TYPE_BY_STATUS[status] ?? 'invalid_request_error', code });
   return new ApiError(502, message, { type: 'upstream_error', code });
-}
-
-function retryHeaders(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (headers['retry-after']) out['retry-after'] = headers['retry-after'];
-  return out;
 }
 
 function parseErrorBody(text: string): { type?: string; message?: string } | null {

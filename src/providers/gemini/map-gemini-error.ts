@@ -1,8 +1,11 @@
 import { ApiError, type ErrorType } from '../../openai/api-error.ts';
+import { plainMessage } from '../upstream/plain-message.ts';
+import { retryHeaders } from '../upstream/retry-headers.ts';
 
 // A Gemini error (`{error:{code, message, status, details}}`, sometimes wrapped in an array)
 // → the ApiError an OpenAI client expects. 4xx keep status and message (an invalid API key,
-// which Gemini reports as 400 API_KEY_INVALID, is a 401); 429 keeps its retry delay;
+// which Gemini reports as 400 API_KEY_INVALID, is a 401); 429 and 503 keep their retry headers
+// (429 its RetryInfo delay too);
 // 503 UNAVAILABLE (overloaded) → 503; 504 → 504; other 5xx, and 499 CANCELLED, → 502.
 
 interface GoogleError {
@@ -31,16 +34,18 @@ export function mapGeminiStreamError(error: GoogleError): ApiError {
 }
 
 function errorFor(status: number, error: GoogleError | null, headers: Record<string, string>, raw: string): ApiError {
-  const message = error?.message || `Gemini answered HTTP ${status}${raw ? `: ${raw.slice(0, 200)}` : ''}`;
+  const message = error?.message || `Gemini answered HTTP ${status}${raw.trim() ? `: ${plainMessage(raw)}` : ''}`;
   const code = error?.status ?? null;
   if (status === 400 && reasons(error).includes('API_KEY_INVALID')) {
     return new ApiError(401, message, { type: 'authentication_error', code: 'invalid_api_key' });
   }
   if (status === 429) {
-    const retryAfter = headers['retry-after'] ?? retryDelaySeconds(error);
-    return new ApiError(429, message, { type: 'rate_limit_error', code, headers: retryAfter ? { 'retry-after': retryAfter } : {} });
+    const retry = retryHeaders(headers);
+    const delay = retryDelaySeconds(error);
+    if (!retry['retry-after'] && delay) retry['retry-after'] = delay;
+    return new ApiError(429, message, { type: 'rate_limit_error', code, headers: retry });
   }
-  if (status === 503) return new ApiError(503, message, { type: 'overloaded_error', code });
+  if (status === 503) return new ApiError(503, message, { type: 'overloaded_error', code, headers: retryHeaders(headers) });
   if (status === 504) return new ApiError(504, message, { type: 'timeout_error', code });
   // 499 CANCELLED is Gemini giving up on its side (Iris's own aborts never read an answer), and
   // 499 is how Iris logs a client that went away: a failure of the upstream, as 5xx are.

@@ -1,5 +1,7 @@
 import { ApiError, type ErrorType } from '../../openai/api-error.ts';
 import { attributeUpstreamError } from '../upstream/attribute-upstream-error.ts';
+import { plainMessage } from '../upstream/plain-message.ts';
+import { retryHeaders } from '../upstream/retry-headers.ts';
 
 // An OpenAI-compatible upstream's error → the error Iris sends its client, in one place.
 // 4xx keep their status and message (429 keeps Retry-After and retry-after-ms, which the
@@ -23,11 +25,9 @@ import { attributeUpstreamError } from '../upstream/attribute-upstream-error.ts'
 export function mapOpenAIUpstreamError(providerId: string, status: number, bodyText: string, upstreamHeaders: Record<string, string>): ApiError {
   const parsed = parseErrorBody(bodyText);
   const message = parsed.message ?? (plainMessage(bodyText) || `HTTP ${status}`);
-  const headers: Record<string, string> = {};
-  if (upstreamHeaders['retry-after']) headers['retry-after'] = upstreamHeaders['retry-after'];
-  if (upstreamHeaders['retry-after-ms']) headers['retry-after-ms'] = upstreamHeaders['retry-after-ms'];
-  const shouldRetry = upstreamHeaders['x-should-retry'] ?? (parsed.code === 'insufficient_quota' || parsed.type === 'insufficient_quota' ? 'false' : undefined);
-  if (shouldRetry) headers['x-should-retry'] = shouldRetry;
+  const headers = retryHeaders(upstreamHeaders);
+  // An exhausted quota will not come back by retrying.
+  if (!headers['x-should-retry'] && (parsed.code === 'insufficient_quota' || parsed.type === 'insufficient_quota')) headers['x-should-retry'] = 'false';
   return attributeUpstreamError(providerId, errorFor(providerId, status, { ...parsed, message }, headers));
 }
 
@@ -133,14 +133,6 @@ function detailMessage(detail: unknown): string | undefined {
     return [Array.isArray(item.loc) ? `${item.loc.join('.')}: ${item.msg}` : item.msg];
   });
   return parts.length > 0 ? parts.join('; ') : undefined;
-}
-
-/** A body that is not JSON as a message: an HTML page (a proxy's) its title or else its text; at most 500 characters. */
-function plainMessage(body: string): string {
-  const text = body.slice(0, 20_000).trim();
-  if (!text.startsWith('<')) return text.slice(0, 500);
-  const title = /<title[^>]*>([^<]*)</i.exec(text)?.[1].trim();
-  return (title || text.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim().slice(0, 500);
 }
 
 /**
