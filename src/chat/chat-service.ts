@@ -2,7 +2,7 @@ import type { ImagePipeline, PreparedRequest } from '../images/image-pipeline.ts
 import { expandPlaceholders } from '../json/expand-placeholders.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from '../openai/types.ts';
 import type { CallContext, Provider } from '../providers/provider.ts';
-import { attributeStreamFailure } from '../providers/upstream/attribute-upstream-error.ts';
+import { attributeStreamFailure, unreadableAnswer } from '../providers/upstream/attribute-upstream-error.ts';
 import type { ModelRegistry, Route } from './model-registry.ts';
 import { routeFingerprint } from './system-fingerprint.ts';
 import { waitOrAbort } from '../wait-or-abort.ts';
@@ -50,7 +50,9 @@ export class ChatService {
     try {
       const { route, upstream } = prepared;
       await untilReady(route.provider, ctx.signal);
-      const completion = await route.provider.complete(upstream, ctx);
+      const completion = await route.provider.complete(upstream, ctx).catch((err: unknown) => {
+        throw unreadableAnswer(route.provider, err, ctx.signal);
+      });
       completion.model = prepared.model;
       completion.system_fingerprint ??= routeFingerprint(route);
       const reported = completion.usage;

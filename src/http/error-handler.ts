@@ -65,7 +65,8 @@ export function clientErrorBody(app: FastifyInstance, error: ApiError): OpenAIEr
 export function logFailure(log: FastifyBaseLogger, err: unknown, apiError: ApiError, message: string): void {
   const fields = { status: apiError.status, code: apiError.code, type: apiError.type };
   if (apiError.status < 500) log.info({ ...fields, param: apiError.param }, message);
-  else if (err instanceof ApiError && apiError.status !== 500) log.warn(fields, message);
+  // An answer no converter could read may as well be Iris's bug: its stack goes in the line.
+  else if (err instanceof ApiError && apiError.status !== 500) log.warn(apiError.code === 'upstream_bad_response' && apiError.cause instanceof Error ? { ...fields, err: apiError.cause } : fields, message);
   else log.error({ err, status: apiError.status }, message);
 }
 

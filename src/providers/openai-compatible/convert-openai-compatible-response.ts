@@ -22,6 +22,8 @@ export interface Fresh {
 export function convertOpenAICompatibleResponse(body: unknown, fresh: Fresh): ConvertedResponse {
   if (!body || typeof body !== 'object' || !Array.isArray((body as { choices?: unknown }).choices)) return { problem: 'sent a response that is not a chat completion' };
   const completion = body as ChatCompletion;
+  // No choice is no answer: the SDKs read choices[0] (a stream without one is refused alike).
+  if (completion.choices.length === 0) return { problem: 'sent a response without any choice' };
   // A choice without a message object would fail later as a 500; it is the upstream's fault.
   if (completion.choices.some((c) => !c || typeof c !== 'object' || !c.message || typeof c.message !== 'object')) {
     return { problem: 'sent a choice without a message' };

@@ -16,7 +16,7 @@ it('reads every dialect, never passing an HTTP status or "None" on as code or pa
 
 it('reads a body that is not JSON as text: an HTML page as its title or its text', () => {
   assert.equal(mapOpenAIUpstreamError('p', 429, ' error code: 1015 ', {}).message, 'error code: 1015');
-  assert.equal(mapOpenAIUpstreamError('p', 403, '<!DOCTYPE html><html><head><title> Attention Required! | Cloudflare </title></head></html>', {}).message, 'Attention Required! | Cloudflare');
+  assert.equal(mapOpenAIUpstreamError('p', 400, '<!DOCTYPE html><html><head><title> Attention Required! | Cloudflare </title></head></html>', {}).message, 'Attention Required! | Cloudflare');
   assert.equal(mapOpenAIUpstreamError('p', 404, '<html><body><h1>Not</h1>\n<p>here</p></body></html>', {}).message, 'Not here');
   assert.equal(mapOpenAIUpstreamError('p', 400, '', {}).message, 'HTTP 400');
 });

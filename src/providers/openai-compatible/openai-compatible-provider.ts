@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ProviderConfig } from '../../config/providers-config.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChunkDelta } from '../../openai/types.ts';
 import type { CallContext, ImageLimits, Provider } from '../provider.ts';
+import { attributeUpstreamError } from '../upstream/attribute-upstream-error.ts';
 import { createUpstreamClient, type UpstreamCall, type UpstreamClient } from '../upstream/upstream-client.ts';
 import { OpenAICompatibleChunks } from './convert-openai-compatible-chunks.ts';
 import { convertOpenAICompatibleResponse, type Fresh } from './convert-openai-compatible-response.ts';
@@ -140,7 +141,7 @@ export class OpenAICompatibleProvider implements Provider {
     const body = parseJson(text);
     // OpenRouter answers some failures with HTTP 200 and an error instead of a completion.
     const failure = errorInAnswer(this.id, body);
-    if (failure) throw failure;
+    if (failure) throw attributeUpstreamError(this.id, failure);
     const converted = convertOpenAICompatibleResponse(body, FRESH);
     if ('problem' in converted) throw upstreamBadResponse(this.id, converted.problem);
     return converted.completion;

@@ -3,7 +3,7 @@ import { ApiError } from '../../openai/api-error.ts';
 // An upstream's error as the client hears it says which provider it came from: status, type
 // and the upstream's message are kept. Its 401 is about the key Iris holds for that provider,
 // not the client's key for Iris: the code is not `invalid_api_key`, which clients read as
-// "your key is wrong". A failure on Iris's side of the call (5xx) names the provider, as a bare
+// "your key is wrong"; its 403 likewise. A failure on Iris's side of the call (5xx) names the provider, as a bare
 // "Overloaded" or "Internal server error" would not.
 
 export function attributeUpstreamError(providerId: string, error: ApiError): ApiError {
@@ -11,6 +11,16 @@ export function attributeUpstreamError(providerId: string, error: ApiError): Api
     return new ApiError(401, `The upstream provider '${providerId}' rejected the credentials Iris holds for it (providers.${providerId}.api_key): ${error.message}`, {
       type: 'authentication_error',
       code: 'upstream_authentication_failed',
+      headers: error.headers,
+      cause: error,
+    });
+  }
+  // A 403 is about what Iris's key may do there (a model, a region, a key reported as leaked):
+  // said plainly, it reads as the client's key lacking permission.
+  if (error.status === 403 && !error.message.includes(`'${providerId}'`)) {
+    return new ApiError(403, `The upstream provider '${providerId}' refused the request for the credentials Iris holds for it: ${error.message}`, {
+      type: 'permission_error',
+      code: error.code ?? 'upstream_permission_denied',
       headers: error.headers,
       cause: error,
     });
@@ -35,6 +45,23 @@ export function attributeUpstreamError(providerId: string, error: ApiError): Api
  * transport failures (which carry their cause and name the provider already), the local engine's.
  */
 export function attributeStreamFailure(provider: { id: string; type: string }, err: unknown, signal: AbortSignal): unknown {
-  if (provider.type === 'local' || !(err instanceof ApiError) || err === signal.reason || err.cause !== undefined) return err;
+  if (!(err instanceof ApiError)) return unreadableAnswer(provider, err, signal);
+  if (provider.type === 'local' || err === signal.reason || err.cause !== undefined) return err;
   return attributeUpstreamError(provider.id, err);
+}
+
+/**
+ * A provider's failure that is no ApiError: its converter met an answer it could not read (a
+ * field of the wrong type, a list holding null). As far as the client can tell that is the
+ * upstream's fault: a 502 naming it, not a 500 that reads (and is retried and alerted on) as
+ * Iris's own. The cause is kept for the log. The local engine's failures, and whatever ends a
+ * call that was aborted, are passed on as they are.
+ */
+export function unreadableAnswer(provider: { id: string; type: string }, err: unknown, signal: AbortSignal): unknown {
+  if (provider.type === 'local' || err instanceof ApiError || signal.aborted) return err;
+  return new ApiError(502, `The upstream provider '${provider.id}' sent an answer Iris could not read.`, {
+    type: 'upstream_error',
+    code: 'upstream_bad_response',
+    cause: err,
+  });
 }
