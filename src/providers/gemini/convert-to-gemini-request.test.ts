@@ -7,6 +7,7 @@ const req = (extra: Partial<ChatCompletionRequest>): ChatCompletionRequest => ({
 
 test('sampling, length, stop, n, seed and penalties go into generationConfig', () => {
   const body = convertToGeminiRequest(req({
+    model: 'gemini-2.0-flash',
     temperature: 1.4, top_p: 0.9, top_k: 32, max_tokens: 100, max_completion_tokens: 200, stop: ['END'], n: 2, seed: 7,
     presence_penalty: 0.5, frequency_penalty: -0.5, user: 'ignored', logit_bias: { '1': 1 },
   }));
@@ -17,6 +18,15 @@ test('sampling, length, stop, n, seed and penalties go into generationConfig', (
       presencePenalty: 0.5, frequencyPenalty: -0.5,
     },
   });
+});
+
+test('Gemini 2.5 and later get no penalties, which they refuse; a seed past int32 is wrapped into it', () => {
+  for (const model of ['gemini-2.5-flash', 'gemini-3-pro-preview']) {
+    assert.deepEqual(convertToGeminiRequest(req({ model, presence_penalty: 0.5, frequency_penalty: -0.3, seed: 7 })).generationConfig, { seed: 7 });
+  }
+  assert.equal(convertToGeminiRequest(req({ model: 'gemini-flash-latest', presence_penalty: 0.5 })).generationConfig?.presencePenalty, 0.5, 'a generation it cannot tell');
+  assert.equal(convertToGeminiRequest(req({ seed: 1234567890123 })).generationConfig?.seed, 1234567890123 | 0);
+  assert.equal(convertToGeminiRequest(req({ seed: -1 })).generationConfig?.seed, -1);
 });
 
 test('no options, no generationConfig', () => {

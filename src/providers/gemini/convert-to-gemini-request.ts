@@ -24,9 +24,14 @@ export function convertToGeminiRequest(request: ChatCompletionRequest): GeminiRe
     if (stops.length) config.stopSequences = stops;
   }
   if (request.n != null && request.n !== 1) config.candidateCount = request.n;
-  if (request.seed != null) config.seed = request.seed;
-  if (request.presence_penalty != null) config.presencePenalty = request.presence_penalty;
-  if (request.frequency_penalty != null) config.frequencyPenalty = request.frequency_penalty;
+  // OpenAI's seed is an int64, Gemini's an int32: wrapped (ToInt32), so one seed is always the same one.
+  if (request.seed != null) config.seed = request.seed | 0;
+  // Gemini 2.5 and later refuse penalties ("Penalty is not enabled for models/gemini-2.5-flash"):
+  // hints a model cannot take are left out, as for Anthropic's.
+  if (takesPenalties(request.model)) {
+    if (request.presence_penalty != null) config.presencePenalty = request.presence_penalty;
+    if (request.frequency_penalty != null) config.frequencyPenalty = request.frequency_penalty;
+  }
   if (request.logprobs) {
     config.responseLogprobs = true;
     if (request.top_logprobs != null) config.logprobs = request.top_logprobs;
@@ -44,6 +49,12 @@ export function convertToGeminiRequest(request: ChatCompletionRequest): GeminiRe
     ...(Object.keys(config).length ? { generationConfig: config } : {}),
     ...convertToGeminiTools(request),
   };
+}
+
+/** Models before Gemini 2.5 (and ids that name no generation) take presence and frequency penalties. */
+function takesPenalties(model: string): boolean {
+  const version = geminiVersion(model);
+  return !version || version.major < 2 || (version.major === 2 && version.minor < 5);
 }
 
 /** Gemini 3 and later want a thoughtSignature on replayed function calls. */

@@ -100,3 +100,9 @@ test('oneOf becomes anyOf, allOf is merged, and type lists become upper-case any
     id: { anyOf: [{ type: 'STRING' }, { type: 'INTEGER' }] },
   });
 });
+
+test('an array without items (any items, to JSON Schema) gets string items, which Gemini requires', () => {
+  assert.deepEqual(convertToGeminiSchema({ type: 'array' }), { type: 'ARRAY', items: { type: 'STRING' } });
+  assert.deepEqual(convertToGeminiSchema({ type: ['array', 'null'], items: {} }), { type: 'ARRAY', nullable: true, items: { type: 'STRING' } });
+  assert.deepEqual(convertToGeminiSchema({ type: 'array', items: { type: 'integer' } }), { type: 'ARRAY', items: { type: 'INTEGER' } });
+});

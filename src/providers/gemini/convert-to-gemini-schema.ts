@@ -2,8 +2,8 @@
 // Schema Gemini takes in `responseSchema` and function `parameters`. Gemini rejects fields it
 // does not know (e.g. additionalProperties, $schema), so only the known ones are kept, and
 // `type: ["string","null"]` becomes `type: "string", nullable: true`. It also rejects shapes
-// JSON Schema allows (a 400 naming the field): formats other than its own, an empty
-// `properties`, `required` naming a property not defined beside it, `properties` on a
+// JSON Schema allows (a 400 naming the field): formats other than its own, an ARRAY without
+// items, an empty `properties`, `required` naming a property not defined beside it, `properties` on a
 // non-object. Those are cut down to what Gemini takes.
 
 const KEPT = new Set([
@@ -58,6 +58,9 @@ export function convertToGeminiSchema(schema: unknown, defs?: Record<string, unk
   if (out.enum) out.type = 'string';
   if (typeof out.type === 'string') out.type = out.type.toUpperCase();
   else if (out.properties && !out.anyOf) out.type = 'OBJECT';
+  // Gemini wants an ARRAY's items ("items: missing field"), which JSON Schema may leave out (any
+  // items): strings are the commonest, and any value can be written as one.
+  if (out.type === 'ARRAY' && !(out.items && Object.keys(out.items).length)) out.items = { type: 'STRING' };
   if (out.format !== undefined && !FORMATS[out.type as string]?.includes(out.format as string)) delete out.format;
   if (out.type !== 'OBJECT' || (out.properties && Object.keys(out.properties).length === 0)) delete out.properties;
   if (Array.isArray(out.required)) {
