@@ -35,6 +35,12 @@ test('function calls become tool_calls with fresh ids and JSON arguments; finish
   assert.deepEqual(calls.map((c) => [c.function.name, JSON.parse(c.function.arguments)]), [['get_weather', { city: 'Oslo' }], ['get_weather', { city: 'Rome' }]]);
 });
 
+test('parallel_tool_calls false (oneToolCall): a choice keeps its first call only, as OpenAI makes one', () => {
+  const choice = convertGeminiResponse(fixture('function-call.json'), { model: 'g', oneToolCall: true }).choices[0];
+  assert.deepEqual(choice.message.tool_calls!.map((c) => JSON.parse(c.function.arguments)), [{ city: 'Oslo' }]);
+  assert.equal(choice.finish_reason, 'tool_calls');
+});
+
 test('candidates become choices by index', () => {
   const out = convertGeminiResponse(fixture('two-candidates.json'), { model: 'g' });
   assert.deepEqual(out.choices.map((c) => [c.index, c.message.content, c.finish_reason]), [[0, 'A cat.', 'stop'], [1, 'A small grey cat on a sofa.', 'length']]);

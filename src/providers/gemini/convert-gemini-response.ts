@@ -12,12 +12,17 @@ export interface GeminiResponseContext {
   /** The model asked for, when the response has no modelVersion. */
   model: string;
   created?: number;
+  /**
+   * The client asked for parallel_tool_calls: false, which Gemini has no setting for: a choice
+   * keeps its first call only, as OpenAI would have made just that one.
+   */
+  oneToolCall?: boolean;
 }
 
 export function convertGeminiResponse(res: GeminiResponse, context: GeminiResponseContext): ChatCompletion {
   const candidates = res.candidates ?? [];
   const choices: Choice[] = candidates.length
-    ? candidates.map((c, i) => candidateChoice(c, c.index ?? i))
+    ? candidates.map((c, i) => candidateChoice(c, c.index ?? i, context.oneToolCall === true))
     : [blockedChoice(res)];
   return {
     id: completionId(res.responseId),
@@ -30,10 +35,11 @@ export function convertGeminiResponse(res: GeminiResponse, context: GeminiRespon
   };
 }
 
-function candidateChoice(candidate: GeminiCandidate, index: number): Choice {
+function candidateChoice(candidate: GeminiCandidate, index: number, oneToolCall: boolean): Choice {
   const failed = failedFunctionCall(candidate.finishReason);
   if (failed) throw failed;
-  const { text, reasoning, toolCalls } = readParts(candidate.content?.parts ?? []);
+  const { text, reasoning, toolCalls: calls } = readParts(candidate.content?.parts ?? []);
+  const toolCalls = oneToolCall ? calls.slice(0, 1) : calls;
   const finish = mapGeminiFinishReason(candidate.finishReason, toolCalls.length > 0);
   const choice: Choice = {
     index,

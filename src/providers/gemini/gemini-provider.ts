@@ -66,7 +66,7 @@ export function createGeminiProvider(id: string, config: GeminiProviderConfig, l
         throw badResponse('sent a response without candidates');
       }
       try {
-        return convertGeminiResponse(body, { model: request.model });
+        return convertGeminiResponse(body, { model: request.model, oneToolCall: request.parallel_tool_calls === false });
       } catch (err) {
         // A candidate whose function call failed: named by provider id, as a failed stream is.
         throw err instanceof ApiError ? attributeUpstreamError(id, err) : err;
@@ -75,7 +75,7 @@ export function createGeminiProvider(id: string, config: GeminiProviderConfig, l
 
     async *stream(request: ChatCompletionRequest, ctx: CallContext): AsyncGenerator<ChatCompletionChunk> {
       const answer = await client.postForEvents(call(request, ctx.signal, true));
-      yield* geminiStreamToChunks(eventsOrThrow(answer, id, failed), { model: request.model });
+      yield* geminiStreamToChunks(eventsOrThrow(answer, id, failed), { model: request.model, oneToolCall: request.parallel_tool_calls === false });
     },
 
     close: () => client.close(),

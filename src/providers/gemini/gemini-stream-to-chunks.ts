@@ -1,7 +1,7 @@
 import { ApiError } from '../../openai/api-error.ts';
 import type { ChatCompletionChunk, ChunkDelta, FinishReason } from '../../openai/types.ts';
 import { convertGeminiLogprobs } from './convert-gemini-logprobs.ts';
-import { completionId, readParts } from './convert-gemini-response.ts';
+import { completionId, readParts, type GeminiResponseContext } from './convert-gemini-response.ts';
 import { convertGeminiUsage } from './convert-gemini-usage.ts';
 import type { GeminiResponse, GeminiUsageMetadata } from './gemini-wire.ts';
 import { mapGeminiStreamError } from './map-gemini-error.ts';
@@ -24,7 +24,7 @@ interface CandidateState {
 
 export async function* geminiStreamToChunks(
   events: AsyncIterable<SseMessage>,
-  context: { model: string; created?: number },
+  context: GeminiResponseContext,
 ): AsyncGenerator<ChatCompletionChunk> {
   const created = context.created ?? Math.floor(Date.now() / 1000);
   let id: string | null = null;
@@ -59,7 +59,8 @@ export async function* geminiStreamToChunks(
         candidates.set(index, state);
         yield chunk(index, { role: 'assistant', content: '' });
       }
-      const { text, reasoning, toolCalls } = readParts(candidate.content?.parts ?? []);
+      const { text, reasoning, toolCalls: calls } = readParts(candidate.content?.parts ?? []);
+      const toolCalls = context.oneToolCall ? calls.slice(0, Math.max(0, 1 - state.tools)) : calls;
       if (reasoning) yield chunk(index, { reasoning_content: reasoning });
       if (text) {
         const content = chunk(index, { content: text });
