@@ -37,7 +37,7 @@ test('URLs Gemini cannot fetch and GIFs are refused with their param', () => {
   );
 });
 
-test('tool calls become functionCall parts; tool results become functionResponse parts named from the call', () => {
+test('tool calls become functionCall parts; tool results become functionResponse parts named from the call, in the order of the calls', () => {
   const out = convertToGeminiContents([
     { role: 'user', content: 'Weather?' },
     {
@@ -58,8 +58,8 @@ test('tool calls become functionCall parts; tool results become functionResponse
   assert.deepEqual(out.contents[2], {
     role: 'user',
     parts: [
-      { functionResponse: { name: 'time', response: { content: '12:00' } } },
       { functionResponse: { name: 'weather', response: { celsius: 3 } } },
+      { functionResponse: { name: 'time', response: { content: '12:00' } } },
     ],
   });
 });

@@ -8,7 +8,8 @@ import type { GeminiContent, GeminiPart } from './gemini-wire.ts';
 // walks the messages, here is only how each piece looks as a Gemini part.
 // Images go inline (Gemini fetches no arbitrary URLs; Iris inlines them before this point).
 // A tool message becomes a functionResponse part, which needs the function's name: it is
-// looked up from the earlier assistant tool_calls by tool_call_id.
+// looked up from the earlier assistant tool_calls by tool_call_id; a turn's responses go in the
+// order of its calls.
 
 export interface GeminiConversation {
   systemInstruction?: { parts: Array<{ text: string }> };
@@ -28,10 +29,14 @@ export const SKIP_THOUGHT_SIGNATURE = 'skip_thought_signature_validator';
 const GEMINI_MEDIA_TYPES = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/heic', 'image/heif']);
 
 export function convertToGeminiContents(messages: ChatMessage[], options: GeminiContentsOptions = {}): GeminiConversation {
+  /** Each call's place in its turn, by id; and each result part's, by the call it answers. */
+  const callPlace = new Map<string, number>();
+  const resultPlace = new Map<GeminiPart, number>();
   const { system, turns } = splitConversation<GeminiPart>(messages, 'Gemini', {
     text: (text) => ({ text }),
     image: imagePart,
     toolCall(call, args, k) {
+      callPlace.set(call.id, k);
       const part: GeminiPart = { functionCall: { name: call.function.name, args } };
       // Only the first call of a turn carries a signature (parallel calls share it).
       if (options.signFunctionCalls && k === 0) part.thoughtSignature = SKIP_THOUGHT_SIGNATURE;
@@ -39,11 +44,30 @@ export function convertToGeminiContents(messages: ChatMessage[], options: Gemini
     },
     toolResult(result, param) {
       if (!result.name) throw invalidRequest(`No earlier assistant tool call has the id "${result.id}"`, param);
-      return { functionResponse: { name: result.name, response: toResponseObject(result.text) } };
+      const part: GeminiPart = { functionResponse: { name: result.name, response: toResponseObject(result.text) } };
+      resultPlace.set(part, callPlace.get(result.id) ?? 0);
+      return part;
     },
   });
-  const contents: GeminiContent[] = turns.map((turn) => ({ role: turn.role === 'assistant' ? 'model' : 'user', parts: turn.items }));
+  const contents: GeminiContent[] = turns.map((turn) => ({
+    role: turn.role === 'assistant' ? 'model' : 'user',
+    parts: inCallOrder(turn.items, resultPlace),
+  }));
   return { ...(system.length ? { systemInstruction: { parts: system.map((text) => ({ text })) } } : {}), contents };
+}
+
+/**
+ * A turn's function responses in the order of the calls they answer. Gemini's calls and
+ * responses often carry no ids, so it pairs them by order: results a client sent in another
+ * order (Rome's before Oslo's) would answer the wrong call. Other parts keep their places.
+ */
+function inCallOrder(parts: GeminiPart[], place: Map<GeminiPart, number>): GeminiPart[] {
+  const at = parts.flatMap((part, i) => (place.has(part) ? [i] : []));
+  if (at.length < 2) return parts;
+  const sorted = at.map((i) => parts[i]).sort((a, b) => place.get(a)! - place.get(b)!);
+  const out = [...parts];
+  at.forEach((i, n) => (out[i] = sorted[n]));
+  return out;
 }
 
 function imagePart(url: string, param: string): GeminiPart {
