@@ -40,13 +40,13 @@ test('tool_use blocks become tool_calls with JSON-string arguments; thinking bec
   ]);
 });
 
-test('max_tokens is length, stop_sequence is stop, refusal is content_filter with the refusal text', () => {
+test('max_tokens is length, stop_sequence is stop, refusal is content_filter with what was written as content (as streamed)', () => {
   assert.equal(convertAnthropicResponse(fixture('max-tokens.json'), null).choices[0].finish_reason, 'length');
   assert.equal(convertAnthropicResponse(fixture('stop-sequence.json'), null).choices[0].finish_reason, 'stop');
   const refusal = convertAnthropicResponse(fixture('refusal.json'), null).choices[0];
   assert.equal(refusal.finish_reason, 'content_filter');
-  assert.equal(refusal.message.content, null);
-  assert.equal(refusal.message.refusal, "I can't help with identifying this person.");
+  assert.equal(refusal.message.content, "I can't help with identifying this person.");
+  assert.equal(refusal.message.refusal, null);
 });
 
 test('JSON modes: the prefill is put back; the forced tool input is the content', () => {

@@ -29,13 +29,11 @@ export function convertAnthropicResponse(message: AnthropicResponse, json: Anthr
   // own tools (callable beside it) keep tool_calls.
   if (answered && finish === 'tool_calls' && toolCalls.length === 0) finish = 'stop';
   if (json?.mode === 'prefill') text = json.prefix + text;
+  // A refusal (Anthropic's classifiers stopping the answer) is content_filter, as OpenAI's
+  // filtered answers are: what was written before it stays content, as it does in a stream,
+  // which cannot take back what it has sent.
   const refused = message.stop_reason === 'refusal';
-  const msg: ResponseMessage = {
-    role: 'assistant',
-    content: text || (toolCalls.length || refused ? null : ''),
-    refusal: refused ? text || 'The model declined to answer.' : null,
-  };
-  if (refused) msg.content = null;
+  const msg: ResponseMessage = { role: 'assistant', content: text || (toolCalls.length || refused ? null : ''), refusal: null };
   if (toolCalls.length) msg.tool_calls = toolCalls;
   if (reasoning) msg.reasoning_content = reasoning;
   return {

@@ -64,6 +64,11 @@ test('json_schema forces a tool with the schema as its input, wrapping non-objec
   const list = convertToAnthropicRequest(req({ response_format: { type: 'json_schema', json_schema: { name: 'tags', schema: { type: 'array', items: { type: 'string' } } } } }), opts);
   assert.deepEqual(list.json, { mode: 'tool', name: 'tags', wrapped: true });
   assert.deepEqual(list.body.tools?.[0].input_schema, { type: 'object', properties: { value: { type: 'array', items: { type: 'string' } } }, required: ['value'] });
+
+  // A root that is a $ref: its definitions stay at the root, where the $ref points.
+  const answer = { type: 'object', properties: { city: { type: 'string' } } };
+  const ref = convertToAnthropicRequest(req({ response_format: { type: 'json_schema', json_schema: { name: 'a', schema: { $ref: '#/$defs/Answer', $defs: { Answer: answer } } } } }), opts);
+  assert.deepEqual(ref.body.tools?.[0].input_schema, { type: 'object', properties: { value: { $ref: '#/$defs/Answer' } }, required: ['value'], $defs: { Answer: answer } });
 });
 
 test('reasoning_effort turns thinking on; the sampling settings Anthropic refuses with it are left out', () => {

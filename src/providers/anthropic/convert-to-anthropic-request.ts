@@ -88,7 +88,7 @@ export function convertToAnthropicRequest(request: ChatCompletionRequest, option
       {
         name,
         description: format.json_schema.description ?? 'Give the answer in this exact structure.',
-        input_schema: wrapped ? { type: 'object', properties: { value: schema }, required: ['value'] } : schema,
+        input_schema: wrapped ? wrapSchema(schema) : schema,
       },
     ];
     body.tool_choice = toolsCallable
@@ -98,6 +98,15 @@ export function convertToAnthropicRequest(request: ChatCompletionRequest, option
   }
   if (system.length) body.system = system;
   return { body, json };
+}
+
+/**
+ * A schema as the one field of an object. Its definitions stay at the root, where its `$ref`s
+ * (`#/$defs/…`, a root that is only a `$ref` among them) point.
+ */
+function wrapSchema(schema: Record<string, unknown>): Record<string, unknown> {
+  const { $defs, definitions, ...value } = schema;
+  return { type: 'object', properties: { value }, required: ['value'], ...($defs ? { $defs } : {}), ...(definitions ? { definitions } : {}) };
 }
 
 function stopSequences(stop: ChatCompletionRequest['stop']): string[] {
