@@ -86,3 +86,11 @@ test('a tool called without arguments streams them as {} (Anthropic sends one em
   assert.equal(await args({ tz: 'UTC' }, []), '{"tz":"UTC"}');
   assert.equal(await args({}, ['{"tz":', '"UTC"}']), '{"tz":"UTC"}');
 });
+
+test('the json_schema answer tool given whole in content_block_start is that answer, wrapped or not', async () => {
+  const answer = async (json: AnthropicJsonMode, input: Record<string, unknown>) =>
+    (await fromEvents(toolStream(input, []), json)).flatMap((c) => c.choices.map((ch) => ch.delta.content ?? '')).join('');
+  assert.equal(await answer({ mode: 'tool', name: 'get_time', wrapped: false }, { tz: 'UTC' }), '{"tz":"UTC"}');
+  assert.equal(await answer({ mode: 'tool', name: 'get_time', wrapped: true }, { value: ['a', 'b'] }), '["a","b"]');
+  assert.equal(await answer({ mode: 'tool', name: 'get_time', wrapped: false }, {}), '{}');
+});

@@ -16,11 +16,11 @@ export interface SseMessage {
   data: string;
 }
 
-/** What each content block is; a tool call keeps its content_block_start `input` and whether argument text followed. */
+/** What each content block is; a tool call (the answer tool too) keeps its content_block_start `input`, and whether argument text followed. */
 type BlockKind =
   | { kind: 'text' | 'thinking' | 'other' }
   | { kind: 'tool'; toolIndex: number; input: unknown; streamed: boolean }
-  | { kind: 'json'; buffer: string };
+  | { kind: 'json'; input: unknown; buffer: string };
 
 export async function* anthropicStreamToChunks(
   // finish(): the upstream client's, called at message_stop so the body ends on its own and
@@ -69,7 +69,7 @@ export async function* anthropicStreamToChunks(
         } else if (block.type === 'tool_use') {
           const use = block as { id: string; name: string; input?: unknown };
           if (json?.mode === 'tool' && use.name === json.name) {
-            blocks.set(event.index, { kind: 'json', buffer: '' });
+            blocks.set(event.index, { kind: 'json', input: use.input, buffer: '' });
           } else {
             const toolIndex = toolCount++;
             blocks.set(event.index, { kind: 'tool', toolIndex, input: use.input, streamed: false });
@@ -109,8 +109,10 @@ export async function* anthropicStreamToChunks(
           yield chunk({ tool_calls: [{ index: kind.toolIndex, function: { arguments: JSON.stringify(kind.input ?? {}) } }] });
         }
         if (kind?.kind === 'json' && json?.mode === 'tool') {
-          if (json.wrapped) yield content(unwrapValue(kind.buffer));
-          else if (!jsonToolStarted) yield content('{}');
+          // The answer given whole in content_block_start, as for a call above.
+          const answer = kind.buffer || JSON.stringify(kind.input ?? {});
+          if (json.wrapped) yield content(unwrapValue(answer));
+          else if (!jsonToolStarted) yield content(answer);
         }
         break;
       }
