@@ -370,6 +370,16 @@ describe('http(s) URLs', () => {
     await p.close();
   });
 
+  test("the upstream's own storage URLs (Gemini's File API) pass unfetched, though Iris fetches others", async () => {
+    const p = pipeline();
+    hits = 0;
+    const own = `${base}/files/abc123`;
+    const out = await p.prepare(request(own), target({ acceptsUrls: false, ownUrls: /\/files\// }), ctx());
+    assert.equal(urlAt(out.request), own);
+    assert.deepEqual([out.images[0].sha256, hits], [null, 0]);
+    await p.close();
+  });
+
   test('fetched through the guard and inlined; cached by URL', async () => {
     const p = pipeline();
     const jpeg = await makeImage('jpeg', 640, 480);

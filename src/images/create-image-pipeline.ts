@@ -172,7 +172,7 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
         );
       } else {
         const parsed = parseUrl(url);
-        if (target.limits.acceptsUrls && target.fetchUrls === 'upstream') {
+        if ((target.limits.acceptsUrls && target.fetchUrls === 'upstream') || target.limits.ownUrls?.test(parsed.href)) {
           result = { url, image: passthroughImage(ref, estimateUnknownSizeTokens(formula, detail)) };
         } else {
           const key = `url:${parsed.href}`;

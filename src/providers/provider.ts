@@ -16,6 +16,11 @@ export type AcceptedFormat = ImageFormat | 'tiff';
 export interface ImageLimits {
   /** The upstream fetches http(s) URLs itself (otherwise Iris inlines them as data URLs). */
   acceptsUrls: boolean;
+  /**
+   * URLs of the upstream's own storage, which it reads itself and Iris could not (Gemini's
+   * File API): passed on unfetched, whoever fetches other URLs.
+   */
+  ownUrls?: RegExp;
   formats: AcceptedFormat[];
   /** Decoded bytes per image. */
   maxBytes: number;

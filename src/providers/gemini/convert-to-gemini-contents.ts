@@ -2,6 +2,7 @@ import { invalidRequest } from '../../openai/api-error.ts';
 import type { ChatMessage } from '../../openai/types.ts';
 import { parseDataUrl } from '../upstream/parse-data-url.ts';
 import { splitConversation } from '../upstream/split-conversation.ts';
+import { GEMINI_FILE_URL } from './gemini-image-limits.ts';
 import type { GeminiContent, GeminiPart } from './gemini-wire.ts';
 
 // OpenAI messages → Gemini `systemInstruction` + `contents` (roles user/model); splitConversation
@@ -79,7 +80,7 @@ function imagePart(url: string, param: string): GeminiPart {
     return { inlineData: { mimeType: inline.mediaType, data: inline.base64 } };
   }
   // Files already uploaded to Gemini's File API are the only URLs it reads itself.
-  if (/^https:\/\/generativelanguage\.googleapis\.com\/v1beta\/files\//.test(url)) return { fileData: { fileUri: url } };
+  if (GEMINI_FILE_URL.test(url)) return { fileData: { fileUri: url } };
   throw invalidRequest('Gemini takes images inline: give a base64 data URL', param, 'invalid_image_url');
 }
 

@@ -3,12 +3,17 @@ import type { ImageLimits } from '../provider.ts';
 
 // What the Gemini API takes (wire-formats.md §2f): png/jpeg/webp (heic/heif too, which Iris
 // does not produce; GIF is not listed), inline only — the whole request at most 20 MB,
-// base64 included, so about 15 MB of image bytes — and up to 3,600 images.
+// base64 included, so about 15 MB of image bytes — and up to 3,600 images; files uploaded to
+// its File API go by their URL.
+
+/** Files uploaded to Gemini's File API: the only URLs Gemini reads itself (as fileData). */
+export const GEMINI_FILE_URL = /^https:\/\/generativelanguage\.googleapis\.com\/v1beta\/files\//;
 
 const TWENTY_MB_BASE64_AS_BYTES = Math.floor((20_000_000 * 3) / 4);
 
 export const GEMINI_IMAGE_LIMITS: ImageLimits = {
   acceptsUrls: false,
+  ownUrls: GEMINI_FILE_URL,
   formats: ['jpeg', 'png', 'webp'],
   maxBytes: TWENTY_MB_BASE64_AS_BYTES,
   maxImages: 3600,
