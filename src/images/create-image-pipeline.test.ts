@@ -157,6 +157,19 @@ describe('data URLs that already fit', () => {
 });
 
 describe('preparing for the upstream', () => {
+  test('a request with more images than manyImages.over gets its lower edge (Anthropic: 2000 px past 20)', async () => {
+    const p = pipeline();
+    const wide = dataUrl(await makeImage('png', 2400, 16), 'image/png');
+    const limits = { maxEdge: 8000, manyImages: { over: 2, maxEdge: 2000 } };
+    const few = await p.prepare(request(wide, wide), target(limits), ctx());
+    assert.deepEqual((few.images as Image[]).map((i) => i.width), [2400, 2400]);
+    const many = await p.prepare(request(wide, wide, wide), target(limits), ctx());
+    assert.deepEqual((many.images as Image[]).map((i) => i.width), [2000, 2000, 2000]);
+    few.release();
+    many.release();
+    await p.close();
+  });
+
   test('downscales past max edge, aspect kept, same format', async () => {
     const p = pipeline();
     const out = await p.prepare(request(dataUrl(await makeImage('jpeg', 3000, 2000), 'image/jpeg')), target({ maxEdge: 1568 }), ctx());

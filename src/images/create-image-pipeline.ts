@@ -90,8 +90,9 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
     return scratch;
   };
 
-  async function prepare(request: ChatCompletionRequest, target: ImageTarget, ctx: CallContext): Promise<PreparedRequest> {
+  async function prepare(request: ChatCompletionRequest, asked: ImageTarget, ctx: CallContext): Promise<PreparedRequest> {
     const refs = findImageParts(request);
+    const target = forImageCount(asked, refs.length);
     const max = target.limits.maxImages;
     if (max !== undefined && refs.length > max) {
       throw new ApiError(400, `This model takes at most ${max} images per request; the request has ${refs.length}.`, {
@@ -398,4 +399,11 @@ function mb(n: number): string {
 
 function megapixels(n: number): string {
   return String(Math.round(n / 100_000) / 10);
+}
+
+/** The target's limits for a request with this many images (a lower edge past manyImages.over). */
+function forImageCount(target: ImageTarget, count: number): ImageTarget {
+  const many = target.limits.manyImages;
+  if (!many || count <= many.over) return target;
+  return { ...target, limits: { ...target.limits, maxEdge: Math.min(target.limits.maxEdge ?? Infinity, many.maxEdge) } };
 }

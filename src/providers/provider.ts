@@ -27,6 +27,8 @@ export interface ImageLimits {
   maxPixels?: number;
   /** Longest edge in pixels. */
   maxEdge?: number;
+  /** A lower maxEdge for requests with more than `over` images (Anthropic: 2000 px past 20). */
+  manyImages?: { over: number; maxEdge: number };
   maxImages?: number;
   /** Animated GIFs: does the upstream take more than one frame? */
   multiFrame?: boolean;
