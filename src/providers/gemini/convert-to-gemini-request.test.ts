@@ -63,3 +63,17 @@ test('reasoning_effort becomes a thinkingConfig beside the other settings; verbo
   assert.equal(convertToGeminiRequest(req({ verbosity: 'high' })).generationConfig, undefined);
   assert.equal(convertToGeminiRequest(req({ model: 'gemini-2.0-flash', reasoning_effort: 'high' })).generationConfig, undefined);
 });
+
+test('JSON beside callable tools before Gemini 3: asked for in the system instruction, not by mime type (refused)', () => {
+  const tools = [{ type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }];
+  const schema = { type: 'object', properties: { x: { type: 'string' } } };
+  const old = convertToGeminiRequest(req({ tools, response_format: { type: 'json_schema', json_schema: { name: 'a', schema } } }));
+  assert.equal(old.generationConfig?.responseMimeType, undefined);
+  assert.equal(old.generationConfig?.responseSchema, undefined);
+  assert.match(old.systemInstruction!.parts.at(-1)!.text, /answer with JSON only, valid against this JSON Schema: \{"type":"object"/);
+  const none = convertToGeminiRequest(req({ tools, tool_choice: 'none', response_format: { type: 'json_object' } }));
+  assert.equal(none.generationConfig?.responseMimeType, 'application/json', 'no callable tools: the mime type');
+  const three = convertToGeminiRequest(req({ model: 'gemini-3-pro-preview', tools, response_format: { type: 'json_object' } }));
+  assert.equal(three.generationConfig?.responseMimeType, 'application/json');
+  assert.equal(three.systemInstruction, undefined);
+});

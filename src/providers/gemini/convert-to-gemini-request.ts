@@ -37,18 +37,33 @@ export function convertToGeminiRequest(request: ChatCompletionRequest): GeminiRe
     if (request.top_logprobs != null) config.logprobs = request.top_logprobs;
   }
   const format = request.response_format;
-  if (format?.type === 'json_object') config.responseMimeType = 'application/json';
-  else if (format?.type === 'json_schema') {
-    config.responseMimeType = 'application/json';
-    if (format.json_schema.schema) config.responseSchema = convertToGeminiSchema(format.json_schema.schema);
+  let jsonInstruction: string | null = null;
+  if (format?.type === 'json_object' || format?.type === 'json_schema') {
+    const schema = format.type === 'json_schema' ? format.json_schema.schema : undefined;
+    if (jsonBesideTools(request)) {
+      // Gemini before 3 refuses a JSON mime type beside callable functions ("Function calling
+      // with a response mime type: 'application/json' is unsupported"); OpenAI takes both, and
+      // the model either calls a tool or answers in JSON. The JSON is asked for in words then.
+      jsonInstruction = schema ? `When you answer rather than call a function, answer with JSON only, valid against this JSON Schema: ${JSON.stringify(schema)}` : 'When you answer rather than call a function, answer with a JSON object only.';
+    } else {
+      config.responseMimeType = 'application/json';
+      if (schema) config.responseSchema = convertToGeminiSchema(schema);
+    }
   }
   const thinking = mapGeminiThinking(request.reasoning_effort, request.model);
   if (thinking) config.thinkingConfig = thinking;
+  if (jsonInstruction) conversation.systemInstruction = { parts: [...(conversation.systemInstruction?.parts ?? []), { text: jsonInstruction }] };
   return {
     ...conversation,
     ...(Object.keys(config).length ? { generationConfig: config } : {}),
     ...convertToGeminiTools(request),
   };
+}
+
+/** Functions the model may call, on a Gemini before 3 (or one whose generation the id does not name). */
+function jsonBesideTools(request: ChatCompletionRequest): boolean {
+  const callable = (request.tools?.length ?? 0) > 0 && request.tool_choice !== 'none';
+  return callable && (geminiVersion(request.model)?.major ?? 0) < 3;
 }
 
 /** Models before Gemini 2.5 (and ids that name no generation) take presence and frequency penalties. */
