@@ -943,6 +943,26 @@ describe('upstream failures audit', () => {
       });
     }
 
+    it("openai: an error inside a 200 answer or a stream event (OpenRouter's) whose provider detail quotes the key where Iris cuts it leaks no part of it", async () => {
+      // OpenRouter's metadata.raw is cut to 497 characters and '...'.
+      const secret = SECRET.openai;
+      const raw = `${'y'.repeat(497 - (secret.length - 2))}${secret} was refused`;
+      const error = { error: { message: 'Provider returned error', code: 401, metadata: { raw, provider_name: 'Upstream' } } };
+      const leaks: string[] = [];
+      next(reply(200, JSON.stringify(error)));
+      const plain = await post(iris, MODEL.openai, false);
+      assert.equal(plain.status, 401);
+      if (plain.text.includes(secret.slice(0, -2))) leaks.push(`in a 200 answer: …${plain.text.slice(-120)}`);
+      next((_rec, res) => {
+        res.writeHead(200, SSE_HEADERS);
+        res.end(`data: ${JSON.stringify(error)}\n\n`);
+      });
+      const streamed = await post(iris, MODEL.openai, true);
+      if (streamed.text.includes(secret.slice(0, -2))) leaks.push(`in a stream event: …${streamed.text.slice(-120)}`);
+      assert.deepEqual(leaks, [], 'all but the last 2 characters of the provider key got out');
+      await serves('openai');
+    });
+
     it("an upstream error that puts the provider key in its code, param or type does not pass the key on (every dialect)", async () => {
       const leaks: string[] = [];
       const cases: { dialect: Dialect; body: unknown }[] = [

@@ -31,6 +31,8 @@ export class OpenAICompatibleProvider implements Provider {
   readonly fetchUrls: 'upstream' | 'iris';
   readonly writesVerbatim = true;
   private readonly client: UpstreamClient;
+  /** The credentials this provider presents, masked in error texts before they are cut. */
+  private readonly secrets: SecretRedactor;
   private readonly headers: Record<string, string>;
   private readonly maxTokensField: MaxTokensField | undefined;
   /** Cleared for good once the upstream refuses stream_options (servers that reject fields they do not know). */
@@ -38,12 +40,13 @@ export class OpenAICompatibleProvider implements Provider {
 
   constructor(id: string, config: OpenAIProviderConfig) {
     this.id = id;
+    this.secrets = new SecretRedactor(providerSecrets(config));
     this.client = createUpstreamClient({
       baseUrl: config.base_url,
       timeoutMs: config.timeout_ms,
       label: `upstream provider '${id}'`,
       connections: 256,
-      secrets: new SecretRedactor(providerSecrets(config)),
+      secrets: this.secrets,
     });
     this.headers = { ...config.headers };
     this.maxTokensField = config.max_tokens_field;
@@ -90,7 +93,8 @@ export class OpenAICompatibleProvider implements Provider {
       if ((body as { error?: unknown }).error || event.event === 'error' || (body as { object?: unknown }).object === 'error') {
         // Before any chunk the client has been sent nothing: the error keeps its own status
         // (OpenRouter's 429 in the stream's first event stays a 429 the SDK retries).
-        throw (chunks.begun ? undefined : errorInAnswer(this.id, body)) ?? mapOpenAIStreamError(this.id, body);
+        const error = this.masked(event.data) ?? body;
+        throw (chunks.begun ? undefined : errorInAnswer(this.id, error)) ?? mapOpenAIStreamError(this.id, error);
       }
       const chunk = chunks.convert(body);
       if (chunks.failure) throw upstreamBadResponse(this.id, `stopped before the answer was complete (finish_reason "${chunks.failure}")`);
@@ -137,10 +141,21 @@ export class OpenAICompatibleProvider implements Provider {
     };
   }
 
+  /**
+   * An error body read again with this provider's credentials masked, as the upstream client
+   * does for error statuses: the message it yields may be cut (a provider's detail, to 500
+   * characters). Undefined when there is nothing to mask.
+   */
+  private masked(text: string): unknown {
+    if (this.secrets.empty) return undefined;
+    const redacted = this.secrets.redact(text);
+    return redacted === text ? undefined : parseJson(redacted);
+  }
+
   private parseCompletion(text: string): ChatCompletion {
     const body = parseJson(text);
     // OpenRouter answers some failures with HTTP 200 and an error instead of a completion.
-    const failure = errorInAnswer(this.id, body);
+    const failure = errorInAnswer(this.id, body) && errorInAnswer(this.id, this.masked(text) ?? body);
     if (failure) throw attributeUpstreamError(this.id, failure);
     const converted = convertOpenAICompatibleResponse(body, FRESH);
     if ('problem' in converted) throw upstreamBadResponse(this.id, converted.problem);
