@@ -6,7 +6,7 @@ import { attributeStreamFailure, unreadableAnswer } from '../providers/upstream/
 import type { ModelRegistry, Route } from './model-registry.ts';
 import { routeFingerprint } from './system-fingerprint.ts';
 import { waitOrAbort } from '../wait-or-abort.ts';
-import { estimateUsage, generatedText, reasoningText, toolCallText, withImageTokens } from './usage.ts';
+import { countedUsage, estimateUsage, generatedText, reasoningText, toolCallText, withImageTokens } from './usage.ts';
 
 // The use case: complete or stream one chat, independent of HTTP. A streamed and a
 // non-streamed request take the same path (route → images → [analysis] → provider) until
@@ -55,7 +55,7 @@ export class ChatService {
       });
       completion.model = prepared.model;
       completion.system_fingerprint ??= routeFingerprint(route);
-      const reported = completion.usage;
+      const reported = countedUsage(completion.usage);
       const usage = reported ?? (await estimateUsage(upstream, generatedText(completion), reasoningText(completion)));
       completion.usage = this.finalUsage(prepared, usage, reported != null);
       logDone(ctx, prepared, completion.usage);
@@ -84,7 +84,7 @@ export class ChatService {
           // One fingerprint for the whole stream: the upstream's first, or the route's if it sends none.
           head ??= { id: chunk.id, created: chunk.created, system_fingerprint: chunk.system_fingerprint ?? routeFingerprint(route) };
           chunk.system_fingerprint = head.system_fingerprint;
-          if (chunk.usage) upstreamUsage = chunk.usage;
+          if (chunk.usage) upstreamUsage = countedUsage(chunk.usage) ?? upstreamUsage;
           if (chunk.choices.length === 0) continue; // the usage chunk: re-sent at the end if asked for
           for (const { delta } of chunk.choices) {
             if (typeof delta.content === 'string') text += delta.content;

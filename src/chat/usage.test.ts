@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChatCompletion, ChatCompletionRequest, Usage } from '../openai/types.ts';
 import { countTokens, promptTokens } from './count-tokens.ts';
-import { estimateUsage, generatedText, reasoningText, withImageTokens } from './usage.ts';
+import { countedUsage, estimateUsage, generatedText, reasoningText, withImageTokens } from './usage.ts';
 
 const usage = (prompt: number, completion: number, extra: Partial<Usage> = {}): Usage => ({
   prompt_tokens: prompt,
@@ -275,4 +275,13 @@ describe('estimateUsage with reasoning', () => {
     } as ChatCompletion;
     assert.equal(reasoningText(completion), 'xy');
   });
+});
+
+it('countedUsage: usage whose prompt or completion count is no number says nothing (estimated instead)', () => {
+  const good = { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 };
+  assert.equal(countedUsage(good), good);
+  assert.equal(countedUsage({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 })?.prompt_tokens, 0);
+  for (const bad of [null, undefined, { prompt_tokens: '5', completion_tokens: 3, total_tokens: 8 }, { prompt_tokens: 5, completion_tokens: null, total_tokens: 5 }, { prompt_tokens: -1, completion_tokens: 3, total_tokens: 2 }]) {
+    assert.equal(countedUsage(bad as never), null, JSON.stringify(bad));
+  }
 });

@@ -71,6 +71,17 @@ let counter: typeof import('./count-tokens.ts') | undefined;
  * prompt framed as OpenAI frames chat messages (the same count the local engine reports).
  * Images are not in it: withImageTokens(…, false) adds them.
  */
+/**
+ * Usage an upstream sent that says what it counted: prompt and completion tokens as numbers.
+ * Counts of another type (strings, null) say nothing, and the answer is estimated instead of
+ * metered as zero.
+ */
+export function countedUsage(usage: Usage | null | undefined): Usage | null {
+  if (!usage || typeof usage !== 'object') return null;
+  const counted = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  return counted(usage.prompt_tokens) && counted(usage.completion_tokens) ? usage : null;
+}
+
 export async function estimateUsage(request: ChatCompletionRequest, completion: string, reasoning = ''): Promise<Usage> {
   counter ??= await import('./count-tokens.ts');
   const prompt = counter.promptTokens(request);

@@ -609,7 +609,7 @@ describe('upstream failures audit', () => {
       });
     }
 
-    it('usage whose counts are strings never reaches the client as strings or broken sums, on every dialect', async () => {
+    it('usage whose counts are strings never reaches the client as strings or broken sums, on every dialect: it is estimated, not metered as zero', async () => {
       const broken: Record<Dialect, Record<string, unknown>> = {
         openai: { ...jsonAnswer('openai'), usage: { prompt_tokens: '5', completion_tokens: '3', total_tokens: '8' } },
         anthropic: { ...jsonAnswer('anthropic'), usage: { input_tokens: '5', output_tokens: '3' } },
@@ -624,6 +624,7 @@ describe('upstream failures audit', () => {
         const { prompt_tokens, completion_tokens, total_tokens } = completion.usage;
         assert.ok(Number.isInteger(prompt_tokens) && Number.isInteger(completion_tokens), `${dialect}: ${JSON.stringify(completion.usage)}`);
         assert.equal(total_tokens, (prompt_tokens as number) + (completion_tokens as number));
+        assert.ok((prompt_tokens as number) > 0 && (completion_tokens as number) > 0, `${dialect}: estimated, ${JSON.stringify(completion.usage)}`);
       }
       for (const dialect of DIALECTS) await serves(dialect);
     });
