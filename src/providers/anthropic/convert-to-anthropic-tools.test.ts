@@ -28,6 +28,7 @@ test('tool_choice maps auto/required/none/named, and parallel_tool_calls:false d
 
 test('no tools, no tool fields', () => {
   assert.deepEqual(convertToAnthropicTools({ model: 'm', messages: [] }), {});
+  assert.deepEqual(convertToAnthropicTools({ model: 'm', messages: [], tool_choice: 'none' }), {}, 'none without tools: nothing to say');
 });
 
 test('allowed_tools: only the allowed tools are sent; required becomes any (the Responses API form is read too)', () => {

@@ -27,8 +27,10 @@ export function convertToAnthropicTools(request: ChatCompletionRequest): Anthrop
   }
   const choice = request.tool_choice;
   const noParallel = request.parallel_tool_calls === false && out.tools ? { disable_parallel_tool_use: true } : {};
-  if (choice === 'none') out.tool_choice = { type: 'none' };
-  else if (choice === 'required' || allowed?.mode === 'required') out.tool_choice = { type: 'any', ...noParallel };
+  // Without tools, none is what happens anyway; Anthropic takes a tool_choice only beside tools.
+  if (choice === 'none') {
+    if (out.tools) out.tool_choice = { type: 'none' };
+  } else if (choice === 'required' || allowed?.mode === 'required') out.tool_choice = { type: 'any', ...noParallel };
   else if (allowed) out.tool_choice = { type: 'auto', ...noParallel };
   else if (choice && typeof choice === 'object') {
     if (choice.type !== 'function') throw invalidRequest(`Anthropic does not take a tool_choice of type "${choice.type}"`, 'tool_choice.type');
