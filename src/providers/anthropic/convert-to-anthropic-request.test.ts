@@ -167,3 +167,19 @@ test('safety_identifier, which replaces the deprecated user, becomes metadata.us
   assert.deepEqual(convertToAnthropicRequest(req({ safety_identifier: 'hash-1', user: 'u-1' }), opts).body.metadata, { user_id: 'hash-1' });
   assert.deepEqual(convertToAnthropicRequest(req({ user: 'u-1' }), opts).body.metadata, { user_id: 'u-1' });
 });
+
+test('logprobs and audio output, which Claude cannot give, are a 400 naming them; logprobs false is fine', () => {
+  const refused = (extra: Partial<ChatCompletionRequest>) => {
+    try {
+      convertToAnthropicRequest(req(extra), opts);
+    } catch (err) {
+      const e = err as ApiError;
+      return [e.status, e.param, e.code];
+    }
+    return null;
+  };
+  assert.deepEqual(refused({ logprobs: true, top_logprobs: 2 }), [400, 'logprobs', 'unsupported_value']);
+  assert.deepEqual(refused({ modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'mp3' } }), [400, 'modalities', 'unsupported_value']);
+  assert.deepEqual(refused({ audio: { voice: 'alloy', format: 'mp3' } }), [400, 'audio', 'unsupported_value']);
+  assert.equal(refused({ logprobs: false, modalities: ['text'] }), null);
+});

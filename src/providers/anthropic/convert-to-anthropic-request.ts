@@ -45,6 +45,7 @@ export interface AnthropicRequestPlan {
 const JSON_OBJECT_INSTRUCTION = 'Respond with one valid JSON object and nothing else: no prose, no code fences.';
 
 export function convertToAnthropicRequest(request: ChatCompletionRequest, options: AnthropicRequestOptions): AnthropicRequestPlan {
+  refuseOutputsClaudeCannotGive(request);
   const { system, messages } = convertToAnthropicMessages(request.messages);
   const maxTokens = request.max_completion_tokens ?? request.max_tokens;
   const body: AnthropicRequest = {
@@ -107,6 +108,21 @@ export function convertToAnthropicRequest(request: ChatCompletionRequest, option
 function wrapSchema(schema: Record<string, unknown>): Record<string, unknown> {
   const { $defs, definitions, ...value } = schema;
   return { type: 'object', properties: { value }, required: ['value'], ...($defs ? { $defs } : {}), ...(definitions ? { definitions } : {}) };
+}
+
+/**
+ * What a client would read as null where it expects a value (`choices[].logprobs.content`,
+ * `message.audio.data`): Claude returns no log probabilities and speaks no audio, so asking for
+ * either is a 400 naming it, as the local engine answers.
+ */
+function refuseOutputsClaudeCannotGive(request: ChatCompletionRequest): void {
+  if (request.logprobs === true) {
+    throw invalidRequest("Anthropic's models return no log probabilities; leave 'logprobs' out or false.", 'logprobs', 'unsupported_value');
+  }
+  const speaks = Array.isArray(request.modalities) && request.modalities.includes('audio');
+  if (speaks || request.audio != null) {
+    throw invalidRequest("Anthropic's models answer in text only; ask for the 'text' modality alone, without 'audio'.", speaks ? 'modalities' : 'audio', 'unsupported_value');
+  }
 }
 
 function stopSequences(stop: ChatCompletionRequest['stop']): string[] {
