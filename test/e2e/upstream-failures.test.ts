@@ -801,6 +801,26 @@ describe('upstream failures audit', () => {
       return ': OPENROUTER PROCESSING\n\n' + withFields.replace(/\n/g, '\r\n');
     }
 
+    it('openai: a stream whose upstream holds the connection after its usage chunk (no [DONE]) ends at once, whole', async () => {
+      const chunk = (choices: unknown[], extra = {}) => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o', choices, ...extra })}\n\n`;
+      next((_rec, res) => {
+        res.writeHead(200, SSE_HEADERS);
+        res.write(
+          chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]) +
+            chunk([{ index: 0, delta: { content: 'All there.' }, finish_reason: null }]) +
+            chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]) +
+            chunk([], { usage: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 } }),
+        );
+        // …and nothing more: no [DONE], the connection held open.
+      });
+      const started = performance.now();
+      const answer = await post(iris, SLOW_MODEL.openai, true, { stream_options: { include_usage: true } });
+      assert.equal(streamText(answer, 'held open'), 'All there.');
+      assert.ok(performance.now() - started < 2_500, `ended well before timeout_ms (5 s): ${Math.round(performance.now() - started)} ms`);
+      assert.match(answer.text, /"completion_tokens":3/);
+      await serves('openai');
+    });
+
     for (const dialect of DIALECTS) {
       it(`${dialect}: a stream sent one byte per TCP segment, CRLF line endings, comments, id/retry fields and multi-byte text reads whole`, async () => {
         next((_rec, res) => {

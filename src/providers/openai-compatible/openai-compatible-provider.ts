@@ -101,6 +101,14 @@ export class OpenAICompatibleProvider implements Provider {
       const lead = chunks.takeLead();
       if (lead) yield lead;
       yield chunk;
+      // The usage chunk after every choice has finished is OpenAI's last before [DONE]: the
+      // answer is whole, and a server that then holds the connection does not hold the client
+      // until timeout_ms. finish() still lets a [DONE] that follows keep the connection.
+      if (chunk.usage && chunk.choices.length === 0 && chunks.complete) {
+        done = true;
+        answer.events.finish();
+        break;
+      }
     }
     // `[DONE]` after an answer ends it, even where a server named no finish_reason; `[DONE]`
     // alone, or a body that stops before either, is not a complete stream.
