@@ -195,6 +195,21 @@ const responseFormat = byType(
   },
 );
 
+// OpenAI's Metadata: at most 16 pairs, keys up to 64 characters, string values up to 512.
+const metadata = nullable({ type: 'object', maxProperties: 16, propertyNames: { maxLength: 64 }, additionalProperties: { type: 'string', maxLength: 512 } });
+
+// Predicted output: its content as text or text parts, like a message's.
+const prediction = nullable({ type: 'object', required: ['type', 'content'], properties: { type: { const: 'content' }, content: textContent } });
+
+// The deprecated functions API, still taken by OpenAI.
+const functions = { type: 'array', minItems: 1, maxItems: 128, items: { type: 'object', required: ['name'], properties: { name, description: { type: 'string' }, parameters: { type: 'object' } } } };
+const functionCallChoice = {
+  type: ['string', 'object'],
+  if: { type: 'string' },
+  then: { enum: ['none', 'auto'] },
+  else: { required: ['name'], properties: { name: { type: 'string' } } },
+};
+
 // int64, as OpenAPI gives it; 2^63 is how JSON.parse reads 9223372036854775807.
 const INT64 = 2 ** 63;
 
@@ -232,5 +247,19 @@ export const chatRequestSchema = {
     parallel_tool_calls: { type: 'boolean' },
     reasoning_effort: nullableEnum('none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'),
     verbosity: nullableEnum('low', 'medium', 'high'),
+    // The rest of OpenAI's fields, checked for type and OpenAI's own limits. Values that some
+    // OpenAI-compatible servers extend (service_tier's, modalities', audio formats) are not
+    // held to OpenAI's list.
+    store: nullable({ type: 'boolean' }),
+    metadata,
+    safety_identifier: nullable({ type: 'string', maxLength: 64 }),
+    prompt_cache_key: nullable({ type: 'string' }),
+    service_tier: nullable({ type: 'string' }),
+    modalities: nullable({ type: 'array', items: { type: 'string' } }),
+    audio: nullable({ type: 'object', required: ['voice', 'format'], properties: { format: { type: 'string' } } }),
+    prediction,
+    web_search_options: { type: 'object' },
+    functions,
+    function_call: functionCallChoice,
   },
 } as const;

@@ -49,6 +49,12 @@ export function mapSchemaError(error: ErrorObject | undefined, body: unknown): A
         param,
         'array_above_max_length',
       );
+    case 'maxProperties':
+      return invalidRequest(
+        `Invalid '${where}': too many properties. Expected an object with at most ${params.limit} properties, but got ${Object.keys(data as object).length} instead.`,
+        param,
+        'object_above_max_properties',
+      );
     case 'minLength':
       if (data === '') {
         return invalidRequest(`Invalid '${where}': empty string. Expected a string with minimum length ${params.limit}, but got an empty string instead.`, param, 'empty_string');
