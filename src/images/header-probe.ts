@@ -17,6 +17,8 @@ export interface HeaderProbe {
   multiFrame: boolean;
   hasAlpha: boolean | null;
   suspect: boolean;
+  /** EXIF orientation (JPEG): 2–8 mean the stored pixels are turned or mirrored; absent for 1. */
+  orientation?: number;
 }
 
 const TAIL = 4096;
@@ -44,6 +46,7 @@ function corrupt(format: string, what: string): ImageProblem {
 
 function probeJpeg(b: Buffer): HeaderProbe {
   let i = 2;
+  let orientation: number | undefined;
   while (i + 4 <= b.length) {
     if (b[i] !== 0xff) throw corrupt('JPEG', 'bad marker');
     const marker = b[i + 1];
@@ -63,11 +66,36 @@ function probeJpeg(b: Buffer): HeaderProbe {
       const height = b.readUInt16BE(i + 5);
       const width = b.readUInt16BE(i + 7);
       if (width === 0 || height === 0) throw corrupt('JPEG', 'zero size');
-      return { width, height, multiFrame: false, hasAlpha: false, suspect: !hasBytesNearEnd(b, [0xff, 0xd9]) };
+      return { width, height, multiFrame: false, hasAlpha: false, suspect: !hasBytesNearEnd(b, [0xff, 0xd9]), ...(orientation ? { orientation } : {}) };
     }
+    if (marker === 0xe1 && orientation === undefined) orientation = exifOrientation(b, i + 4, Math.min(b.length, i + 2 + length));
     i += 2 + length;
   }
   throw corrupt('JPEG', 'ends before the frame header');
+}
+
+/**
+ * The Orientation tag (0x0112) of an APP1 Exif segment's first IFD, when it says the picture is
+ * turned or mirrored (2–8); undefined otherwise, or for anything malformed (the decoder judges).
+ */
+function exifOrientation(b: Buffer, start: number, end: number): number | undefined {
+  if (end - start < 14 || b.toString('latin1', start, start + 6) !== 'Exif\0\0') return undefined;
+  const tiff = start + 6;
+  const order = b.toString('latin1', tiff, tiff + 2);
+  if (order !== 'II' && order !== 'MM') return undefined;
+  const u16 = (at: number) => (order === 'II' ? b.readUInt16LE(at) : b.readUInt16BE(at));
+  const u32 = (at: number) => (order === 'II' ? b.readUInt32LE(at) : b.readUInt32BE(at));
+  const ifd = tiff + u32(tiff + 4);
+  if (ifd + 2 > end) return undefined;
+  const count = u16(ifd);
+  for (let k = 0; k < count; k++) {
+    const entry = ifd + 2 + k * 12;
+    if (entry + 12 > end) return undefined;
+    if (u16(entry) !== 0x0112) continue;
+    const value = u16(entry + 8); // a SHORT, left-justified in the value field
+    return value >= 2 && value <= 8 ? value : undefined;
+  }
+  return undefined;
 }
 
 function probePng(b: Buffer): HeaderProbe {

@@ -13,9 +13,11 @@ export interface ImageFacts {
   multiFrame: boolean;
   hasAlpha: boolean | null;
   bytes: number;
+  /** EXIF orientation 2–8: stored turned or mirrored (absent when upright). */
+  orientation?: number;
 }
 
-export type PlanReason = 'format' | 'first_frame' | 'edge' | 'pixels' | 'low_detail' | 'bytes';
+export type PlanReason = 'format' | 'first_frame' | 'orientation' | 'edge' | 'pixels' | 'low_detail' | 'bytes';
 
 export interface ImagePlan {
   /** Empty: send the original bytes. */
@@ -42,6 +44,9 @@ export function planImage(facts: ImageFacts, limits: ImageLimits, detail: ImageD
   if (!accepted) reasons.push('format');
   const firstFrame = facts.multiFrame && !limits.multiFrame;
   if (firstFrame) reasons.push('first_frame');
+  // Turned upright: not every model server reads EXIF (Ollama's and llama.cpp's loaders do not),
+  // and one that does not would see the picture sideways or mirrored.
+  if (facts.orientation && facts.orientation >= 2 && facts.orientation <= 8) reasons.push('orientation');
 
   const { width: w, height: h } = facts;
   const longest = Math.max(w, h);
