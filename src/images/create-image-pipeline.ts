@@ -12,7 +12,7 @@ import { probeHeader } from './header-probe.ts';
 import { probeWithSharp, transformImage, verifyDecodable, type EncodedImage } from './image-codec.ts';
 import type { ImagePipeline, ImageTarget, PreparedImage, PreparedRequest } from './image-pipeline.ts';
 import { ImageProblem } from './image-problem.ts';
-import { estimateImageTokens, estimateUnknownSizeTokens, resolveFormula, type TokenFormula } from './image-tokens.ts';
+import { estimateImageTokens, estimateUnknownSizeTokens, lowDetailEdge, resolveFormula, type TokenFormula } from './image-tokens.ts';
 import { InflightBudget, type Lease } from './inflight-budget.ts';
 import { LruByteCache } from './lru-byte-cache.ts';
 import { TransformSlots } from './transform-slots.ts';
@@ -250,7 +250,7 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
     }
     if (probe.suspect) await verifyDecodable(own(), format, config.max_pixels);
     const size = bytes.length;
-    const plan = planImage({ format, ...probe, bytes: size }, target.limits, detail);
+    const plan = planImage({ format, ...probe, bytes: size }, target.limits, detail, lowDetailEdge(formula));
     const base = { param: ref.param, messageIndex: ref.messageIndex, partIndex: ref.partIndex, format, originalWidth: probe.width, originalHeight: probe.height, source: origin };
 
     if (plan.reasons.length === 0) {

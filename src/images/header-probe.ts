@@ -19,6 +19,8 @@ export interface HeaderProbe {
   suspect: boolean;
   /** EXIF orientation (JPEG): 2–8 mean the stored pixels are turned or mirrored; absent for 1. */
   orientation?: number;
+  /** Few colours (a palette, black and white: scans, charts), which PNG keeps exactly and small. */
+  flat?: boolean;
 }
 
 const TAIL = 4096;
@@ -201,7 +203,7 @@ function probeBmp(b: Buffer): HeaderProbe {
   const height = Math.abs(core ? b.readInt16LE(20) : b.readInt32LE(22));
   if (width <= 0 || height === 0) throw corrupt('BMP', 'zero size');
   const bpp = b.readUInt16LE(core ? 24 : 28);
-  return { width, height, multiFrame: false, hasAlpha: bpp === 32, suspect: false };
+  return { width, height, multiFrame: false, hasAlpha: bpp === 32, suspect: false, flat: bpp <= 8 };
 }
 
 /** Does `needle` occur within the last few KB (where an end marker belongs)? */

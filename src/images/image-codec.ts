@@ -21,7 +21,8 @@ export async function probeWithSharp(bytes: Buffer, format: SniffedFormat): Prom
   try {
     const m = await sharp(bytes).metadata();
     if (!m.width || !m.height) throw new Error('no size');
-    return { width: m.width, height: m.height, multiFrame: (m.pages ?? 1) > 1, hasAlpha: m.hasAlpha ?? null, suspect: false };
+    const flat = m.isPalette === true || (m.bitsPerSample !== undefined && m.bitsPerSample <= 2);
+    return { width: m.width, height: m.height, multiFrame: (m.pages ?? 1) > 1, hasAlpha: m.hasAlpha ?? null, suspect: false, flat };
   } catch {
     throw undecodable(format);
   }

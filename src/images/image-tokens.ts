@@ -76,6 +76,16 @@ export function defaultFormulaFor(upstreamModel: string): TokenFormula {
 }
 
 /** The model's default formula, with the configured formula and constants laid over it. */
+/**
+ * The longest edge a `detail: low` image is worth sending at: what the model sees at low detail
+ * (a patch model's own low-detail fit, 2048 px for gpt-5.4), else 512 px, where OpenAI's tile
+ * models see it.
+ */
+export function lowDetailEdge(formula: TokenFormula): number {
+  const fit = formula.kind === 'patches' ? formula.byDetail?.low?.fitEdge : null;
+  return fit ?? 512;
+}
+
 export function resolveFormula(upstreamModel: string, config?: ImageTokensConfig): TokenFormula {
   const fallback = defaultFormulaFor(upstreamModel);
   if (!config) return fallback;

@@ -15,6 +15,8 @@ export interface ImageFacts {
   bytes: number;
   /** EXIF orientation 2–8: stored turned or mirrored (absent when upright). */
   orientation?: number;
+  /** Few colours: a palette or black-and-white image (see header-probe.ts). */
+  flat?: boolean;
 }
 
 export type PlanReason = 'format' | 'first_frame' | 'orientation' | 'edge' | 'pixels' | 'low_detail' | 'bytes';
@@ -30,11 +32,13 @@ export interface ImagePlan {
   sourceHeight: number;
 }
 
-/** `detail: low` images are seen at 512 px by OpenAI anyway; sending more is waste. */
-export const LOW_DETAIL_EDGE = 512;
 const ALL_FORMATS: ImageFormat[] = ['jpeg', 'png', 'webp', 'gif'];
 
-export function planImage(facts: ImageFacts, limits: ImageLimits, detail: ImageDetail | undefined): ImagePlan {
+/**
+ * `lowEdge`: the longest edge a `detail: low` image is seen at (lowDetailEdge() in
+ * image-tokens.ts): sending more is waste.
+ */
+export function planImage(facts: ImageFacts, limits: ImageLimits, detail: ImageDetail | undefined, lowEdge = 512): ImagePlan {
   const taken: AcceptedFormat[] = limits.formats.length > 0 ? limits.formats : ALL_FORMATS;
   // What Iris can write of what the provider takes, for an image it has to re-encode.
   const writable = taken.filter(isWritable);
@@ -59,24 +63,24 @@ export function planImage(facts: ImageFacts, limits: ImageLimits, detail: ImageD
     reasons.push('pixels');
     scale = Math.min(scale, Math.sqrt(limits.maxPixels / (w * h)));
   }
-  if (detail === 'low' && longest > LOW_DETAIL_EDGE) {
+  if (detail === 'low' && longest > lowEdge) {
     reasons.push('low_detail');
-    scale = Math.min(scale, LOW_DETAIL_EDGE / longest);
+    scale = Math.min(scale, lowEdge / longest);
   }
   if (facts.bytes > limits.maxBytes) reasons.push('bytes');
 
   let output: ImageFormat;
   if (accepted && isWritable(facts.format) && !(firstFrame && facts.format === 'gif')) output = facts.format;
-  else output = pickOutput(facts, formats, firstFrame);
+  else output = pickOutput(facts, formats);
   if (reasons.includes('bytes')) output = lossyFor(output, facts, formats);
-  return {
-    reasons,
-    output,
-    width: scale < 1 ? Math.max(1, Math.floor(w * scale + 1e-9)) : w,
-    height: scale < 1 ? Math.max(1, Math.floor(h * scale + 1e-9)) : h,
-    sourceWidth: w,
-    sourceHeight: h,
-  };
+  let width = scale < 1 ? Math.max(1, Math.floor(w * scale + 1e-9)) : w;
+  let height = scale < 1 ? Math.max(1, Math.floor(h * scale + 1e-9)) : h;
+  // A side rounded up to 1 px (a thin strip) leaves the other too long for the pixel limit.
+  if (limits.maxPixels && width * height > limits.maxPixels) {
+    if (width <= height) height = Math.max(1, Math.floor(limits.maxPixels / width));
+    else width = Math.max(1, Math.floor(limits.maxPixels / height));
+  }
+  return { reasons, output, width, height, sourceWidth: w, sourceHeight: h };
 }
 
 function isWritable(format: string): format is ImageFormat {
@@ -95,11 +99,12 @@ function lossyFor(output: ImageFormat, facts: ImageFacts, formats: ImageFormat[]
 }
 
 /**
- * A converted image becomes JPEG when it is opaque (photos from HEIC/AVIF/TIFF stay small),
- * PNG when it has transparency or is a GIF's first frame (flat colours), else whatever the
- * upstream takes.
+ * A converted image becomes JPEG when it is an opaque photo (from HEIC/AVIF/TIFF: small), PNG
+ * when it has transparency or few colours (a GIF, a palette, a black-and-white scan: exact,
+ * and smaller than JPEG, whose artefacts blur text), else whatever the upstream takes.
  */
-function pickOutput(facts: ImageFacts, formats: ImageFormat[], firstFrame: boolean): ImageFormat {
-  const order: ImageFormat[] = facts.hasAlpha || (firstFrame && facts.format === 'gif') ? ['png', 'webp', 'jpeg', 'gif'] : ['jpeg', 'webp', 'png', 'gif'];
+function pickOutput(facts: ImageFacts, formats: ImageFormat[]): ImageFormat {
+  const lossless = facts.hasAlpha || facts.flat || facts.format === 'gif';
+  const order: ImageFormat[] = lossless ? ['png', 'webp', 'jpeg', 'gif'] : ['jpeg', 'webp', 'png', 'gif'];
   return order.find((f) => formats.includes(f)) ?? formats[0];
 }
