@@ -83,8 +83,11 @@ export function defaultFormulaFor(upstreamModel: string): TokenFormula {
  */
 export function lowDetailEdge(formula: TokenFormula): number {
   const fit = formula.kind === 'patches' ? formula.byDetail?.low?.fitEdge : null;
-  return fit ?? 512;
+  return fit ?? LOW_DETAIL_EDGE;
 }
+
+/** Where OpenAI's tile models see a `detail: low` image. */
+export const LOW_DETAIL_EDGE = 512;
 
 export function resolveFormula(upstreamModel: string, config?: ImageTokensConfig): TokenFormula {
   const fallback = defaultFormulaFor(upstreamModel);

@@ -1,5 +1,6 @@
 import type { ImageDetail } from '../openai/types.ts';
 import type { AcceptedFormat, ImageFormat, ImageLimits } from '../providers/provider.ts';
+import { LOW_DETAIL_EDGE } from './image-tokens.ts';
 import type { SniffedFormat } from './sniff-format.ts';
 
 // What must happen to one image so the upstream accepts it: nothing (the client's bytes go
@@ -38,7 +39,7 @@ const ALL_FORMATS: ImageFormat[] = ['jpeg', 'png', 'webp', 'gif'];
  * `lowEdge`: the longest edge a `detail: low` image is seen at (lowDetailEdge() in
  * image-tokens.ts): sending more is waste.
  */
-export function planImage(facts: ImageFacts, limits: ImageLimits, detail: ImageDetail | undefined, lowEdge = 512): ImagePlan {
+export function planImage(facts: ImageFacts, limits: ImageLimits, detail: ImageDetail | undefined, lowEdge = LOW_DETAIL_EDGE): ImagePlan {
   const taken: AcceptedFormat[] = limits.formats.length > 0 ? limits.formats : ALL_FORMATS;
   // What Iris can write of what the provider takes, for an image it has to re-encode.
   const writable = taken.filter(isWritable);

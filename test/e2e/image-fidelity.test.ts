@@ -10,11 +10,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { crc32 } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import sharp, { type Sharp } from 'sharp';
 import { estimateImageTokens, resolveFormula } from '../../src/images/image-tokens.ts';
-import { makeAnimatedGif } from '../../src/images/testing/test-images.ts';
+import { makeAnimatedGif, pngChunk } from '../../src/images/testing/test-images.ts';
 import { anthropicMessage, FAKE_ANTHROPIC_KEY, startFakeAnthropic, type FakeAnthropicUpstream } from '../support/fake-anthropic-upstream.ts';
 import { FAKE_GEMINI_KEY, startFakeGemini, type FakeGeminiUpstream } from '../support/fake-gemini-upstream.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai-upstream.ts';
@@ -177,15 +176,6 @@ const solid = (width: number, height: number, colour = '#3366cc') =>
   sharp({ create: { width, height, channels: 3, background: colour } }).png().toBuffer();
 
 // ---- image builders ------------------------------------------------------------------------
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  body.copy(out, 4);
-  out.writeUInt32BE(crc32(body) >>> 0, 8 + data.length);
-  return out;
-}
 
 function pngChunks(png: Buffer): Array<{ type: string; data: Buffer }> {
   const out: Array<{ type: string; data: Buffer }> = [];

@@ -17,6 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { startFakeServer, type Exchange, type FakeServer, type RecordedRequest } from '../support/fake-upstream-server.ts';
+import { dialectAnswer, dialectFrames, type Dialect } from '../support/dialect-wire.ts';
 import { assertChatCompletionChunk, assertErrorResponse } from '../support/openai-schemas.ts';
 import { startIris, type RunningIris } from '../support/start-iris.ts';
 
@@ -25,7 +26,6 @@ import { startIris, type RunningIris } from '../support/start-iris.ts';
 
 type Handler = (record: RecordedRequest, res: ServerResponse, exchange: Exchange<Handler>) => void | Promise<void>;
 
-type Dialect = 'openai' | 'anthropic' | 'gemini';
 const DIALECTS: Dialect[] = ['openai', 'anthropic', 'gemini'];
 /** The Iris model that goes to each dialect. */
 const MODEL: Record<Dialect, string> = { openai: 'oai', anthropic: 'ant', gemini: 'gem' };
@@ -44,63 +44,10 @@ function isStream(record: RecordedRequest): boolean {
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
 
 /** The wire events of a stream that says `words`, then (if `finish`) ends as each dialect ends. */
-function streamFrames(dialect: Dialect, words: string[], finish = true): string[] {
-  const out: string[] = [];
-  if (dialect === 'openai') {
-    const chunk = (choices: unknown[], usage?: unknown) =>
-      `data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'gpt-4o', choices, ...(usage ? { usage } : {}) })}\n\n`;
-    out.push(chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]));
-    for (const w of words) out.push(chunk([{ index: 0, delta: { content: w }, finish_reason: null }]));
-    if (finish) {
-      out.push(chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]));
-      out.push(chunk([], { prompt_tokens: 5, completion_tokens: words.length, total_tokens: 5 + words.length }));
-      out.push('data: [DONE]\n\n');
-    }
-  } else if (dialect === 'anthropic') {
-    const ev = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify({ type: event, ...(data as object) })}\n\n`;
-    out.push(ev('message_start', { message: { id: 'msg_fake', type: 'message', role: 'assistant', content: [], model: 'claude-x', stop_reason: null, stop_sequence: null, usage: { input_tokens: 5, output_tokens: 1 } } }));
-    out.push(ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }));
-    for (const w of words) out.push(ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: w } }));
-    if (finish) {
-      out.push(ev('content_block_stop', { index: 0 }));
-      out.push(ev('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: words.length } }));
-      out.push(ev('message_stop', {}));
-    }
-  } else {
-    const ev = (body: unknown) => `data: ${JSON.stringify(body)}\n\n`;
-    words.forEach((w, i) => {
-      const last = finish && i === words.length - 1;
-      out.push(ev({
-        candidates: [{ content: { role: 'model', parts: [{ text: w }] }, index: 0, ...(last ? { finishReason: 'STOP' } : {}) }],
-        usageMetadata: { promptTokenCount: 5, ...(last ? { candidatesTokenCount: words.length } : {}), totalTokenCount: 5 + (last ? words.length : 0) },
-        modelVersion: 'gemini-x',
-        responseId: 'fake',
-      }));
-    });
-  }
-  return out;
-}
+const streamFrames = (dialect: Dialect, words: string[], finish = true): string[] => dialectFrames(dialect, words, { finish });
 
 /** A non-streamed answer in each dialect. */
-function jsonAnswer(dialect: Dialect, text: string): unknown {
-  if (dialect === 'openai') {
-    return {
-      id: 'chatcmpl-fake', object: 'chat.completion', created: 1_700_000_000, model: 'gpt-4o',
-      choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
-    };
-  }
-  if (dialect === 'anthropic') {
-    return {
-      id: 'msg_fake', type: 'message', role: 'assistant', content: [{ type: 'text', text }], model: 'claude-x',
-      stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 5, output_tokens: 1 },
-    };
-  }
-  return {
-    candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 }],
-    usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 1, totalTokenCount: 6 }, modelVersion: 'gemini-x', responseId: 'fake',
-  };
-}
+const jsonAnswer = (dialect: Dialect, text: string): unknown => dialectAnswer(dialect, text);
 
 const REPLY_WORDS = ['All', ' is', ' well.'];
 

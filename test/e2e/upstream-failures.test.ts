@@ -14,13 +14,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { dialectAnswer, dialectFrames, type Dialect, type FrameOptions } from '../support/dialect-wire.ts';
 import { assertChatCompletion, assertChatCompletionChunk, assertErrorResponse } from '../support/openai-schemas.ts';
 import { startIris, type RunningIris } from '../support/start-iris.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Dialects, models, secrets
 
-type Dialect = 'openai' | 'anthropic' | 'gemini';
 const DIALECTS: Dialect[] = ['openai', 'anthropic', 'gemini'];
 /** Iris models on a short timeout_ms (fast timeouts), and the same providers with a long one. */
 const MODEL: Record<Dialect, string> = { openai: 'oai', anthropic: 'ant', gemini: 'gem' };
@@ -63,66 +63,11 @@ function isStream(rec: Recorded): boolean {
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-/** The SSE frames of a normal stream in each dialect, `\n` line endings. */
-function frames(dialect: Dialect, words = WORDS, opts: { finish?: boolean; end?: boolean } = {}): string[] {
-  const finish = opts.finish ?? true;
-  const end = opts.end ?? true;
-  const out: string[] = [];
-  if (dialect === 'openai') {
-    const chunk = (choices: unknown[], usage?: unknown) =>
-      `data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'gpt-4o', choices, ...(usage ? { usage } : {}) })}\n\n`;
-    out.push(chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]));
-    for (const w of words) out.push(chunk([{ index: 0, delta: { content: w }, finish_reason: null }]));
-    if (finish) {
-      out.push(chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]));
-      out.push(chunk([], { prompt_tokens: 5, completion_tokens: words.length, total_tokens: 5 + words.length }));
-    }
-    if (end) out.push('data: [DONE]\n\n');
-  } else if (dialect === 'anthropic') {
-    const ev = (event: string, data: object) => `event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`;
-    out.push(ev('message_start', { message: { id: 'msg_fake', type: 'message', role: 'assistant', content: [], model: 'claude-x', stop_reason: null, stop_sequence: null, usage: { input_tokens: 5, output_tokens: 1 } } }));
-    out.push(ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }));
-    out.push(ev('ping', {}));
-    for (const w of words) out.push(ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: w } }));
-    if (finish) {
-      out.push(ev('content_block_stop', { index: 0 }));
-      out.push(ev('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: words.length } }));
-    }
-    if (end) out.push(ev('message_stop', {}));
-  } else {
-    words.forEach((w, i) => {
-      const last = finish && i === words.length - 1;
-      out.push(`data: ${JSON.stringify({
-        candidates: [{ content: { role: 'model', parts: [{ text: w }] }, index: 0, ...(last ? { finishReason: 'STOP' } : {}) }],
-        usageMetadata: { promptTokenCount: 5, ...(last ? { candidatesTokenCount: words.length } : {}), totalTokenCount: 5 + (last ? words.length : 0) },
-        modelVersion: 'gemini-x',
-        responseId: 'fake',
-      })}\n\n`);
-    });
-  }
-  return out;
-}
+/** The SSE frames of a normal stream in each dialect (an Anthropic ping included; the end marker unless told). */
+const frames = (dialect: Dialect, words = WORDS, opts: FrameOptions = {}): string[] => dialectFrames(dialect, words, { ping: true, end: true, ...opts });
 
 /** A normal non-streamed answer in each dialect. */
-function jsonAnswer(dialect: Dialect, text = ANSWER): Record<string, unknown> {
-  if (dialect === 'openai') {
-    return {
-      id: 'chatcmpl-fake', object: 'chat.completion', created: 1_700_000_000, model: 'gpt-4o',
-      choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
-    };
-  }
-  if (dialect === 'anthropic') {
-    return {
-      id: 'msg_fake', type: 'message', role: 'assistant', content: [{ type: 'text', text }], model: 'claude-x',
-      stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 5, output_tokens: 3 },
-    };
-  }
-  return {
-    candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 }],
-    usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 3, totalTokenCount: 8 }, modelVersion: 'gemini-x', responseId: 'fake',
-  };
-}
+const jsonAnswer = (dialect: Dialect, text = ANSWER): Record<string, unknown> => dialectAnswer(dialect, text, 3);
 
 /** Each dialect's error body for a status (wire-formats.md: OpenAI, Anthropic, Google RPC). */
 function errorBody(dialect: Dialect, status: number, message: string, kind?: string): unknown {
