@@ -164,7 +164,9 @@ describe('analysis mode with an upstream analysis model', () => {
     world.text.reset();
     world.vision.reset();
     world.visionGate.maxInFlight = 0;
-    world.visionGate.delayMs = 150;
+    // Long enough that the serial time (5 × the delay) stands well clear of the concurrent one
+    // (2 × the delay) plus the preparation of five images on a loaded machine.
+    world.visionGate.delayMs = 400;
     try {
       const stamp = Date.now();
       const urls = await Promise.all([1, 2, 3, 4, 5].map(async (n) => dataUrl(await renderTextPng([`Page ${n} of ${stamp}`]))));
@@ -176,7 +178,7 @@ describe('analysis mode with an upstream analysis model', () => {
       const ms = performance.now() - t0;
       assert.equal(world.visionCalls(), 5);
       assert.equal(world.visionGate.maxInFlight, 4, 'analysis.concurrency (default 4) bounds the calls in flight');
-      assert.ok(ms < 5 * 150, `concurrent, not serial (${Math.round(ms)} ms)`);
+      assert.ok(ms < 5 * 400, `concurrent, not serial (${Math.round(ms)} ms)`);
       const parts = world.textBodies()[0].messages[0].content as { type: string; text: string }[];
       assert.deepEqual(parts.map((p) => p.type), ['text', 'text', 'text', 'text', 'text', 'text']);
       parts.slice(1).forEach((p, i) => assert.match(p.text, new RegExp(`^\\[Image ${i + 1}: description by vision-1`)));
