@@ -288,6 +288,41 @@ describe('an unreachable upstream', () => {
   });
 });
 
+describe('a base_url with nothing served at it', () => {
+  it("a web framework's 404 (vLLM named without /v1) reaches the SDK as a 404 that names the provider's base_url, streamed or not", async () => {
+    // What FastAPI (vLLM, SGLang) answers for a path it does not serve.
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end('{"detail":"Not Found"}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const iris = await startIris({
+      providers: { vllm: { type: 'openai', base_url: `http://127.0.0.1:${port}` } },
+      models: [{ name: 'm', provider: 'vllm' }],
+    });
+    try {
+      const client = new OpenAI({ baseURL: iris.baseURL, apiKey: iris.apiKey, maxRetries: 0 });
+      for (const stream of [false, true]) {
+        const err = await client.chat.completions.create({ model: 'm', messages, stream }).then(
+          () => assert.fail('expected a 404'),
+          (e: unknown) => e,
+        );
+        assert.ok(err instanceof OpenAI.NotFoundError, String(err));
+        assert.equal(err.code, 'upstream_not_found');
+        assert.equal(err.message, "404 The upstream provider 'vllm' serves no chat endpoint at the URL Iris called (HTTP 404: Not Found); check providers.vllm.base_url.");
+        assertErrorResponse({ error: err.error });
+      }
+    } finally {
+      await iris.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
 describe('usage from an upstream that sends none', () => {
   let stack: Stack;
   before(async () => {

@@ -214,7 +214,8 @@ describe('upstream dialects', () => {
       // there (base_url without /v1), and a request validation error.
       const notFound = await error({ kind: 'raw', status: 404, headers: JSON_HEADERS, body: '{"detail":"Not Found"}' });
       assert.equal(notFound.status, 404);
-      assert.equal(notFound.body.error.message, 'Not Found');
+      assert.match(notFound.body.error.message, /\(HTTP 404: Not Found\); check providers\.\w+\.base_url\.$/);
+      assert.equal(notFound.body.error.code, 'upstream_not_found');
       const invalid = await error({
         kind: 'raw',
         status: 422,

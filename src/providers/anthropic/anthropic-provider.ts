@@ -45,7 +45,7 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
   }
 
   function failed(answer: UpstreamTextResponse): ApiError {
-    const error = attributeUpstreamError(id, mapAnthropicError(answer.status, answer.text, answer.headers));
+    const error = attributeUpstreamError(id, mapAnthropicError(id, answer.status, answer.text, answer.headers));
     log?.warn({ provider: id, status: answer.status, mapped: error.status, code: error.code }, 'anthropic upstream error');
     return error;
   }

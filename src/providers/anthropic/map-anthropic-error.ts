@@ -1,4 +1,5 @@
 import { ApiError, type ErrorType } from '../../openai/api-error.ts';
+import { noSuchEndpoint } from '../upstream/attribute-upstream-error.ts';
 import { plainMessage } from '../upstream/plain-message.ts';
 import { retryHeaders } from '../upstream/retry-headers.ts';
 
@@ -26,8 +27,9 @@ const STATUS_BY_TYPE: Record<string, number> = {
   overloaded_error: 529,
 };
 
-export function mapAnthropicError(status: number, bodyText: string, headers: Record<string, string> = {}): ApiError {
+export function mapAnthropicError(providerId: string, status: number, bodyText: string, headers: Record<string, string> = {}): ApiError {
   const parsed = parseErrorBody(bodyText);
+  if (status === 404 && !parsed) return noSuchEndpoint(providerId, plainMessage(bodyText) || 'no body');
   const upstreamType = parsed?.type ?? null;
   const message = parsed?.message || `Anthropic answered HTTP ${status}${bodyText.trim() ? `: ${plainMessage(bodyText)}` : ''}`;
   return errorFor(status, message, upstreamType, headers);

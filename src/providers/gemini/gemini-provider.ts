@@ -38,7 +38,7 @@ export function createGeminiProvider(id: string, config: GeminiProviderConfig, l
   }
 
   function failed(answer: UpstreamTextResponse): ApiError {
-    const error = attributeUpstreamError(id, mapGeminiError(answer.status, answer.text, answer.headers));
+    const error = attributeUpstreamError(id, mapGeminiError(id, answer.status, answer.text, answer.headers));
     log?.warn({ provider: id, status: answer.status, mapped: error.status, code: error.code }, 'gemini upstream error');
     return error;
   }

@@ -1,4 +1,5 @@
 import { ApiError, type ErrorType } from '../../openai/api-error.ts';
+import { noSuchEndpoint } from '../upstream/attribute-upstream-error.ts';
 import { plainMessage } from '../upstream/plain-message.ts';
 import { retryHeaders } from '../upstream/retry-headers.ts';
 
@@ -23,8 +24,9 @@ const TYPE_BY_STATUS: Record<number, ErrorType> = {
   429: 'rate_limit_error',
 };
 
-export function mapGeminiError(status: number, bodyText: string, headers: Record<string, string> = {}): ApiError {
+export function mapGeminiError(providerId: string, status: number, bodyText: string, headers: Record<string, string> = {}): ApiError {
   const error = parseGoogleError(bodyText);
+  if (status === 404 && !error) return noSuchEndpoint(providerId, plainMessage(bodyText) || 'no body');
   return errorFor(status, error, headers, bodyText);
 }
 

@@ -1,5 +1,5 @@
 import { ApiError, type ErrorType } from '../../openai/api-error.ts';
-import { attributeUpstreamError } from '../upstream/attribute-upstream-error.ts';
+import { attributeUpstreamError, noSuchEndpoint } from '../upstream/attribute-upstream-error.ts';
 import { plainMessage } from '../upstream/plain-message.ts';
 import { retryHeaders } from '../upstream/retry-headers.ts';
 
@@ -25,6 +25,7 @@ import { retryHeaders } from '../upstream/retry-headers.ts';
 export function mapOpenAIUpstreamError(providerId: string, status: number, bodyText: string, upstreamHeaders: Record<string, string>): ApiError {
   const parsed = parseErrorBody(bodyText);
   const message = parsed.message ?? (plainMessage(bodyText) || `HTTP ${status}`);
+  if (status === 404 && !parsed.fromApi) return noSuchEndpoint(providerId, message);
   const headers = retryHeaders(upstreamHeaders);
   // An exhausted quota will not come back by retrying.
   if (!headers['x-should-retry'] && (parsed.code === 'insufficient_quota' || parsed.type === 'insufficient_quota')) headers['x-should-retry'] = 'false';
@@ -92,6 +93,8 @@ interface ParsedError {
   param: string | null;
   /** An HTTP status the body names in its `code` (vLLM, llama.cpp, OpenRouter). */
   status?: number;
+  /** Whether the body is an API's error (an `error`, or a top-level `message` as vLLM's), not a web framework's or server's. */
+  fromApi: boolean;
 }
 
 function parseErrorBody(text: string): ParsedError {
@@ -99,14 +102,14 @@ function parseErrorBody(text: string): ParsedError {
   try {
     body = JSON.parse(text);
   } catch {
-    return { code: null, param: null };
+    return { code: null, param: null, fromApi: false };
   }
   return readErrorBody(body);
 }
 
 /** An error body already parsed (also what an upstream sends in a stream's error event). */
 export function readErrorBody(body: unknown): ParsedError {
-  if (!body || typeof body !== 'object') return { code: null, param: null };
+  if (!body || typeof body !== 'object') return { code: null, param: null, fromApi: false };
   const record = body as Record<string, unknown>;
   const inner = (record.error && typeof record.error === 'object' ? record.error : record) as Record<string, unknown>;
   const text =
@@ -121,7 +124,8 @@ export function readErrorBody(body: unknown): ParsedError {
   const status = typeof inner.code === 'number' ? inner.code : typeof inner.code === 'string' && /^\d{3}$/.test(inner.code) ? Number(inner.code) : undefined;
   const type = typeof inner.type === 'string' && /^[a-z_]+$/.test(inner.type) ? inner.type : undefined;
   const param = typeof inner.param === 'string' && inner.param !== 'None' ? inner.param : null;
-  return { message, type, code, param, status };
+  const fromApi = record.error !== undefined || typeof record.message === 'string';
+  return { message, type, code, param, status, fromApi };
 }
 
 /** FastAPI's `detail`: a string, or validation errors as `loc: msg` (loc joined with dots). */

@@ -38,6 +38,20 @@ export function attributeUpstreamError(providerId: string, error: ApiError): Api
 }
 
 /**
+ * An upstream 404 whose body is no error of the upstream's API (a web server's "Not Found" page,
+ * FastAPI's `{"detail":"Not Found"}`): nothing is served at the path Iris called, so the
+ * provider's base_url is wrong for that server, not the model unknown to it. Said so, naming the
+ * setting; the status and the upstream's words are kept. (Start-up warns of the usual base_url
+ * mistakes too: src/config/base-url-hints.ts.)
+ */
+export function noSuchEndpoint(providerId: string, upstreamMessage: string): ApiError {
+  return new ApiError(404, `The upstream provider '${providerId}' serves no chat endpoint at the URL Iris called (HTTP 404: ${upstreamMessage}); check providers.${providerId}.base_url.`, {
+    type: 'invalid_request_error',
+    code: 'upstream_not_found',
+  });
+}
+
+/**
  * What ended a provider's stream, as the client hears it: an error the upstream sent mid-stream
  * (Anthropic's `event: error`, Gemini's error chunk) or Iris found in its stream names the
  * provider, as attributeUpstreamError does for HTTP errors (the stream converters know no
