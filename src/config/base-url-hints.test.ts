@@ -15,6 +15,19 @@ test('names a base_url that every request would answer with a 404, and says what
   ]);
 });
 
+test('names a base_url that is a whole endpoint, whose path Iris would add again', () => {
+  const hints = baseUrlHints({
+    vllm: { type: 'openai', base_url: 'http://127.0.0.1:8000/v1/chat/completions' },
+    claude: { type: 'anthropic', base_url: 'https://api.anthropic.com/v1/messages' },
+    google: { type: 'gemini', base_url: 'https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent' },
+  } as never);
+  assert.deepEqual(hints, [
+    'providers.vllm.base_url (http://127.0.0.1:8000/v1/chat/completions) is a whole endpoint; Iris adds /chat/completions itself: did you mean http://127.0.0.1:8000/v1?',
+    'providers.claude.base_url (https://api.anthropic.com/v1/messages) is a whole endpoint; Iris adds /v1/messages itself: did you mean https://api.anthropic.com?',
+    'providers.google.base_url (https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent) is a whole endpoint; Iris adds /v1beta/models/… itself: did you mean https://generativelanguage.googleapis.com?',
+  ]);
+});
+
 test("never shows a base_url's user or password", () => {
   const [hint] = baseUrlHints({ proxy: { type: 'openai', base_url: 'http://iris:s3cret-pass@127.0.0.1:8000' } } as never);
   assert.ok(!hint.includes('s3cret-pass'), hint);

@@ -145,6 +145,36 @@ describe('loadConfig', () => {
     assert.match(failure({ models: [{ name: 'a', provider: 'x' }] }), /models\[0\]\.provider: unknown provider "x" \(configured: none\)/);
   });
 
+  it('says what is wrong in plain words: required, the type written, sizes, and the key a typo meant', () => {
+    assert.match(failure({ providers: { p: { type: 'openai' } } }), /^ {2}providers\.p\.base_url: required \(a string\)$/m);
+    assert.match(failure({ server: { port: 'abc' } }), /^ {2}server\.port: must be a number, not a string \("abc"\)$/m);
+    assert.match(failure({ providers: [] }), /^ {2}providers: must be a mapping \(key: value\), not a list$/m);
+    assert.match(failure({ auth: { keys: ['short'] } }), /^ {2}auth\.keys\[0\]: must be at least 8 characters long$/m);
+    assert.match(failure({ provders: {} }), /^ {2}\(root\): unknown key "provders" \(did you mean "providers"\?\)$/m);
+    assert.match(failure({ providers: { p: { type: 'openai', baseurl: 'http://127.0.0.1:9/v1' } } }), /unknown key "baseurl" \(did you mean "base_url"\?\)/);
+    assert.match(failure({ providers: { p: { ...provider, Timeout_MS: 5 } } }), /unknown key "Timeout_MS" \(did you mean "timeout_ms"\?\)/);
+    // Each provider type's own keys count: `default_max_tokens` is Anthropic's.
+    assert.match(failure({ providers: { c: { type: 'anthropic', default_max_token: 5 } } }), /unknown key "default_max_token" \(did you mean "default_max_tokens"\?\)/);
+    // Nothing near: the keys known there are listed.
+    assert.match(failure({ limits: { zzz: 1 } }), /^ {2}limits: unknown key "zzz" \(known here: max_body_bytes, inflight_body_bytes\)$/m);
+    // The schema's own words stay.
+    assert.match(failure({ server: { port: 99999 } }), /^ {2}server\.port: must be 0–65535$/m);
+  });
+
+  it('names every unset ${VAR} at once, each where it is written', () => {
+    const message = failure({ auth: { keys: ['${IRIS_TEST_UNSET_A}'] }, providers: { p: { ...provider, api_key: '${IRIS_TEST_UNSET_B}' } } });
+    assert.equal(
+      message,
+      'invalid configuration:\n  auth.keys[0]: environment variable IRIS_TEST_UNSET_A is not set\n  providers.p.api_key: environment variable IRIS_TEST_UNSET_B is not set',
+    );
+  });
+
+  it('takes `image_tokens: tiles` as short for { formula: tiles }', () => {
+    const config = loadConfig({ raw: { providers: { up: provider }, models: [{ name: 'm', provider: 'up', image_tokens: 'patches' }] }, env: {} });
+    assert.deepEqual(config.models[0].image_tokens, { formula: 'patches' });
+    assert.match(failure({ providers: { up: provider }, models: [{ name: 'm', provider: 'up', image_tokens: 'tile' }] }), /models\[0\]\.image_tokens\.formula: /);
+  });
+
   it('names nested provider keys', () => {
     assert.match(failure({ providers: { p: { type: 'openai' } } }), /providers\.p\.base_url/);
     assert.match(failure({ providers: { p: { ...provider, timeout_ms: 0 } } }), /providers\.p\.timeout_ms/);
@@ -194,7 +224,7 @@ describe('loadConfig', () => {
       return assert.fail('expected a ConfigError');
     };
     assert.match(fails('line-port.yaml', 'engine:\n  enabled: false\nserver:\n  host: 127.0.0.1\n  port: 70000\n'), /^ {2}line 5: server\.port: must be 0–65535$/m);
-    assert.match(fails('line-key.yaml', 'server:\n  host: 127.0.0.1\n  prot: 8080\n'), /^ {2}line 3: server: Unrecognized key: "prot"$/m);
+    assert.match(fails('line-key.yaml', 'server:\n  host: 127.0.0.1\n  prot: 8080\n'), /^ {2}line 3: server: unknown key "prot" \(did you mean "port"\?\)$/m);
     assert.match(fails('line-model.yaml', 'providers:\n  up: {type: openai, base_url: "http://127.0.0.1:1/v1"}\nmodels:\n  - {name: a, provider: up}\n  - name: b\n    provider: nope\n'), /^ {2}line 6: models\[1\]\.provider: unknown provider "nope"/m);
     assert.match(fails('line.json', '{\n  "server": {\n    "port": "x"\n  }\n}\n'), /^ {2}line 3: server\.port: /m);
     // A value set by an environment variable is not in the file: no line for it.
@@ -302,7 +332,7 @@ it('a substituted value is a number or boolean only where the key wants one', ()
   assert.deepEqual(strings.providers.p.headers, { 'x-flag': 'true' });
   assert.equal(strings.models[0].name, '12345678');
   assert.equal(strings.models[0].upstream, 'true');
-  assert.match(failure({ server: { port: '${T}x' } }, env), /server\.port: .*expected number/);
+  assert.match(failure({ server: { port: '${T}x' } }, env), /server\.port: must be a number, not a string \("2500x"\)/);
 });
 
 describe('names that belong to the embedded engine', () => {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parse as parseYaml, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
 import { configSchema, type IrisConfig } from './config-schema.ts';
+import { describeConfigIssue, valueAt } from './describe-config-issue.ts';
 import { formatKeyPath } from './format-key-path.ts';
 
 // Config is read once: the file named by IRIS_CONFIG (YAML or JSON; default ./iris.config.yaml,
@@ -37,15 +38,16 @@ export function loadConfig(options: LoadOptions = {}): IrisConfig & ConfigOrigin
     source = configPath(env, cwd);
     if (source) ({ data: raw, lineOf } = readConfigFile(source));
   }
-  try {
-    raw = substituteEnv(raw, env);
-  } catch (err) {
-    if (!(err instanceof UnsetVariableError)) throw err;
-    throw new ConfigError(`invalid configuration${source ? ` in ${source}` : ''}:\n  ${atLine(lineOf(err.keys))}${err.message}`);
+  // Every unset variable at once: a newcomer setting them one start at a time would not thank us.
+  const unset: UnsetVariable[] = [];
+  raw = substituteEnv(raw, env, [], unset);
+  if (unset.length > 0) {
+    const lines = unset.map(({ name, keys }) => `  ${atLine(lineOf(keys))}${formatKeyPath(keys) || 'config'}: environment variable ${name} is not set`);
+    throw new ConfigError(`invalid configuration${source ? ` in ${source}` : ''}:\n${lines.join('\n')}`);
   }
   const { config, fromEnv } = applyEnvOverrides(raw, env);
   const result = configSchema.safeParse(config);
-  if (!result.success) throw new ConfigError(formatIssues(result.error, source, fromEnv, lineOf));
+  if (!result.success) throw new ConfigError(formatIssues(result.error, config, source, fromEnv, lineOf));
   return { ...result.data, source, keysFrom: fromEnv.has('auth.keys') ? 'IRIS_API_KEYS' : 'auth.keys' };
 }
 
@@ -55,12 +57,9 @@ type LineOf = (keys: readonly PropertyKey[]) => number | undefined;
 const atLine = (line: number | undefined) => (line === undefined ? '' : `line ${line}: `);
 
 /** A `${VAR}` with no value and no default; `keys` is where it is written. */
-class UnsetVariableError extends ConfigError {
-  readonly keys: readonly PropertyKey[];
-  constructor(message: string, keys: readonly PropertyKey[]) {
-    super(message);
-    this.keys = keys;
-  }
+export interface UnsetVariable {
+  name: string;
+  keys: readonly PropertyKey[];
 }
 
 /** The file named by IRIS_CONFIG, else ./iris.config.yaml (or .yml) when present, else null. */
@@ -126,22 +125,25 @@ function lineFinder(text: string): LineOf {
 
 /**
  * Replaces ${NAME} (and ${NAME:-default}) in every string; an unset variable without default
- * is an error. `$${` stands for a literal `${`. The result is text: fields that want a number
- * or a boolean read it as one (scalar-fields.ts), every other field keeps it as written.
+ * is an error, thrown, or collected in `unset` when that is given. `$${` stands for a literal
+ * `${`. The result is text: fields that want a number or a boolean read it as one
+ * (scalar-fields.ts), every other field keeps it as written.
  */
-export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, keys: readonly PropertyKey[] = []): unknown {
+export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, keys: readonly PropertyKey[] = [], unset?: UnsetVariable[]): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, literal: string | undefined, name: string, fallback: string | undefined) => {
+    return value.replace(/\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (whole: string, literal: string | undefined, name: string, fallback: string | undefined) => {
       if (literal) return literal;
       const found = env[name];
       if (found !== undefined && found !== '') return found;
       if (fallback !== undefined) return fallback;
-      throw new UnsetVariableError(`${formatKeyPath(keys) || 'config'}: environment variable ${name} is not set`, keys);
+      if (!unset) throw new ConfigError(`${formatKeyPath(keys) || 'config'}: environment variable ${name} is not set`);
+      unset.push({ name, keys });
+      return whole;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, [...keys, i]));
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, [...keys, i], unset));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, [...keys, k])]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, [...keys, k], unset)]));
   }
   return value;
 }
@@ -176,7 +178,7 @@ function portNumber(text: string): number {
   return Number(text);
 }
 
-function formatIssues(error: z.ZodError, source: string | null, fromEnv: Map<string, string>, lineOf: LineOf): string {
+function formatIssues(error: z.ZodError, config: unknown, source: string | null, fromEnv: Map<string, string>, lineOf: LineOf): string {
   const where = source ? ` in ${source}` : '';
   const lines = error.issues.map((issue) => {
     const path = formatKeyPath(issue.path) || '(root)';
@@ -187,7 +189,7 @@ function formatIssues(error: z.ZodError, source: string | null, fromEnv: Map<str
     const line = variable ? undefined : lineOf(issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path);
     // A record key's own rule (e.g. what provider ids may contain) is nested one level down.
     const nested = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
-    return `  ${atLine(line)}${key}: ${nested ? `${issue.message}: ${nested}` : issue.message}`;
+    return `  ${atLine(line)}${key}: ${nested ? `${issue.message}: ${nested}` : describeConfigIssue(issue, valueAt(config, issue.path))}`;
   });
   return `invalid configuration${where}:\n${lines.join('\n')}`;
 }

@@ -49,7 +49,8 @@ export const providerConfigSchema = z.discriminatedUnion('type', [
 export type ProviderConfig = z.infer<typeof providerConfigSchema>;
 export type ImageLimitsConfig = z.infer<typeof imageLimitsSchema>;
 
-const imageTokensSchema = z
+// `image_tokens: tiles` is short for `image_tokens: { formula: tiles }`.
+const imageTokensSchema = z.preprocess((value) => (typeof value === 'string' ? { formula: value } : value), z
   .object({
     formula: z.enum(['tiles', 'patches', 'anthropic', 'gemini', 'none']),
     base: num(z.number().nonnegative()).optional(),
@@ -57,7 +58,7 @@ const imageTokensSchema = z
     patch_cap: num(z.number().int().positive()).optional(),
     multiplier: num(z.number().positive()).optional(),
   })
-  .strict();
+  .strict());
 
 export const modelConfigSchema = z
   .object({
