@@ -125,6 +125,7 @@ export class ChatService {
       route = this.deps.models.resolve(current.model);
     }
     const { provider } = route;
+    if (ctx.logCompletion && ctx.log.isLevelEnabled('info')) ctx.logCompletion({ model: request.model, provider: provider.id });
     const images = await this.deps.images.prepare(
       current,
       {

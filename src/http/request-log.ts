@@ -1,8 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 
-// The one line per request, at info: what was asked, how it ended, and the answer's model and
-// tokens once known (a request whose client left before its answer names the model it asked for).
+// The one line per request, at info: what was asked, how it ended, and the model and provider
+// it went to and the answer's tokens once known (a chat request that failed before it was
+// routed names the model it asked for).
 
 export function logRequestLine(request: FastifyRequest, status: number, elapsedMs: number): void {
   writeLine(request, { status }, elapsedMs);
@@ -24,7 +25,7 @@ export function logClientGone(request: FastifyRequest, elapsedMs: number): void 
 
 function writeLine(request: FastifyRequest, outcome: { status: number; code?: string }, elapsedMs: number): void {
   if (!(request.log as Logger).isLevelEnabled('info')) return;
-  const answer = request.completionLog ?? (outcome.status === 499 ? requestedModel(request.body) : null);
+  const answer = request.completionLog ?? requestedModel(request.body);
   request.log.info({ method: request.method, path: request.url.split('?')[0], ...outcome, ms: Math.round(elapsedMs), ...answer }, 'request');
 }
 

@@ -50,20 +50,21 @@ export interface CallContext {
    */
   verbatim?: readonly VerbatimString[];
   /**
-   * Takes the answer's model, provider and tokens for the request's one log line (src/http/app.ts).
-   * Absent (an inner call, such as analysis mode's description), the chat core logs them on a
-   * line of their own.
+   * Takes the request's model and provider once it is routed, then the answer's tokens, for the
+   * request's one log line (src/http/request-log.ts): a request that fails still names where it
+   * went. Absent (an inner call, such as analysis mode's description), the chat core logs the
+   * answer on a line of its own.
    */
   logCompletion?: (fields: CompletionLogFields) => void;
 }
 
-/** What the request's log line says about the answer. */
+/** What the request's log line says about the answer: where it went once routed, its tokens once answered. */
 export interface CompletionLogFields {
   model: string;
   provider: string;
-  prompt_tokens: number;
-  completion_tokens: number;
-  image_tokens: number;
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  image_tokens?: number;
 }
 
 export interface Provider {
