@@ -133,11 +133,16 @@ function hasBody(headers: { 'content-length'?: string; 'transfer-encoding'?: str
 
 /**
  * Clients that default to OpenAI's Responses API (the AI SDK's `openai(model)`, LangChain's
- * ChatOpenAI for some models and tools) reach a URL Iris does not serve: say what to use instead.
+ * ChatOpenAI for some models and tools), or whose base URL lacks /v1, reach a URL Iris does
+ * not serve: say what to use instead.
  */
 function hintFor(path: string): string {
-  if (!/^\/v1\/responses(\/|$)/.test(path)) return '';
-  return " Iris serves OpenAI's Chat Completions API (POST /v1/chat/completions), not the Responses API: set your client to use Chat Completions.";
+  if (/^\/v1\/responses(\/|$)/.test(path)) {
+    return " Iris serves OpenAI's Chat Completions API (POST /v1/chat/completions), not the Responses API: set your client to use Chat Completions.";
+  }
+  // A client whose base URL left out the /v1 (the OpenAI SDKs' baseURL takes it whole).
+  if (/^\/(chat\/completions|models)(\/|$)/.test(path)) return ` Did you mean /v1${path}? Iris serves the OpenAI API under /v1: set your client's base URL to end in /v1.`;
+  return '';
 }
 
 /**
