@@ -238,6 +238,8 @@ function guardedConnector(rules: HostRules, resolve: (host: string) => Promise<s
   };
 }
 
+const NOT_PUBLIC = 'address is not public';
+
 async function pickAddress(rules: HostRules, resolve: (host: string) => Promise<string[]>, host: string, port: number): Promise<string> {
   if (rules.isDenied(host, port)) throw new RefusedConnection('host is deny-listed');
   // `http://./` leaves no name to look up (and lookup('') would warn, not fail).
@@ -247,14 +249,20 @@ async function pickAddress(rules: HostRules, resolve: (host: string) => Promise<
   if (addresses.some((a) => rules.isDenied(a, port))) throw new RefusedConnection('address is deny-listed');
   if (rules.isAllowed(host, port)) return addresses[0];
   // Every address must be public: a name that mixes public and private answers is refused.
-  if (!addresses.every((a) => classifyAddress(a).public)) throw new RefusedConnection('address is not public');
+  if (!addresses.every((a) => classifyAddress(a).public)) throw new RefusedConnection(NOT_PUBLIC);
   return addresses[0];
 }
 
 function translateError(err: unknown, url: URL, deadline: AbortSignal, timeoutMs: number, signal?: AbortSignal, inBody = false): ImageFetchError {
-  if (findCause(err, (e) => e instanceof RefusedConnection)) {
-    // Deliberately vague: neither the resolved address nor the query string goes back.
-    return new ImageFetchError('refused', 'The image URL points to an address Iris may not fetch from (not a public address).');
+  const refused = findCause(err, (e) => e instanceof RefusedConnection);
+  if (refused) {
+    // Deliberately vague: neither the resolved address nor the query string goes back. A private
+    // address is what a newcomer's local image server has: the setting that allows it is named.
+    const allowable = (refused as Error).message === NOT_PUBLIC;
+    return new ImageFetchError(
+      'refused',
+      `The image URL points to an address Iris may not fetch from (not a public address)${allowable ? "; a host on a private network can be allowed in Iris's config (images.fetch.allow_hosts)" : ''}.`,
+    );
   }
   const where = redactUrl(url);
   if (deadline.aborted || findCause(err, (e) => /Timeout/i.test((e as Error).name ?? '') || /TIMEOUT/.test(String((e as { code?: string }).code)))) {
