@@ -38,7 +38,11 @@ export class ModelRegistry {
   resolve(name: string): Route {
     const route = this.routes.get(name);
     if (route) return route;
-    throw new ApiError(404, `The model \`${shorten(name)}\` does not exist or you do not have access to it.`, {
+    // Names are matched exactly, as OpenAI's are; one that differs only in case is pointed out.
+    const lower = name.toLowerCase();
+    const meant = [...this.routes.values()].find((r) => r.listed !== false && r.name.toLowerCase() === lower);
+    const hint = meant ? ` Did you mean \`${meant.name}\`?` : '';
+    throw new ApiError(404, `The model \`${shorten(name)}\` does not exist or you do not have access to it.${hint}`, {
       type: 'invalid_request_error',
       code: 'model_not_found',
     });

@@ -353,7 +353,10 @@ describe('request validation', () => {
     const error = await expectError(await post(JSON.stringify({ ...base, model: 'gpt-9' })), 404);
     assert.equal(error.code, 'model_not_found');
     assert.equal(error.param, null);
-    assert.match(error.message, /gpt-9/);
+    assert.equal(error.message, 'The model `gpt-9` does not exist or you do not have access to it.');
+    // Names match exactly, as OpenAI's do; one that differs only in case is pointed out.
+    const cased = await expectError(await post(JSON.stringify({ ...base, model: 'GPT-4o-Mini' })), 404);
+    assert.equal(cased.message, 'The model `GPT-4o-Mini` does not exist or you do not have access to it. Did you mean `gpt-4o-mini`?');
     await assert.rejects(
       stack.iris.client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }),
       (err: unknown) => err instanceof OpenAI.NotFoundError && err.code === 'model_not_found',
