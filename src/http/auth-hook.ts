@@ -45,8 +45,10 @@ export function createAuthHook(keys: ApiKeys) {
   return function authenticate(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
     const key = presentedKey(request);
     if (!key) {
+      // A key pasted without its "Bearer " is still a key sent: say what form it must take.
+      const said = request.headers.authorization ? 'The Authorization header holds no Bearer key.' : "You didn't provide an API key.";
       done(
-        new ApiError(401, "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY' (or in an 'x-api-key' header).", {
+        new ApiError(401, `${said} Send it as 'Authorization: Bearer YOUR_KEY' (or in an 'x-api-key' header).`, {
           type: 'invalid_request_error',
           code: 'invalid_api_key',
         }),

@@ -73,6 +73,13 @@ describe('auth with configured keys', () => {
     }
   });
 
+  it('401 for a key sent in Authorization without its "Bearer ", saying the form it must take', async () => {
+    const error = await expect401(await postChat(stack.iris.origin, { authorization: stack.iris.apiKey }));
+    assert.equal(error.message, "The Authorization header holds no Bearer key. Send it as 'Authorization: Bearer YOUR_KEY' (or in an 'x-api-key' header).");
+    const none = await expect401(await postChat(stack.iris.origin, {}));
+    assert.match(none.message, /^You didn't provide an API key\. /);
+  });
+
   it('401 for a Basic authorization header', async () => {
     const basic = Buffer.from(`user:${stack.iris.apiKey}`).toString('base64');
     await expect401(await postChat(stack.iris.origin, { authorization: `Basic ${basic}` }));
