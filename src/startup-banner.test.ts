@@ -38,7 +38,7 @@ describe('bannerText', () => {
       assert.match(text, /-H "Authorization: Bearer \$IRIS_API_KEY"/);
       assert.match(text, /# first: export IRIS_API_KEY=<one of the keys in IRIS_API_KEYS>/);
     }
-    assert.match(banner(), /export IRIS_API_KEY=<the key printed on the first start>/);
+    assert.match(banner(), /export IRIS_API_KEY=<the key printed on the first start>\n {4}# \(lost it\? stop Iris, delete \S+\/api-keys\.json and start again for a new one\)\n/);
   });
 
   it('names the config as the keys\' source when they come from auth.keys, never printing them', () => {

@@ -66,6 +66,8 @@ export function bannerText({ config, host, port, models, createdKey, redis }: Ba
   if (config.auth.enabled && !createdKey) {
     const which = config.auth.keys.length ? `one of the keys in ${keysFrom(config)}` : 'the key printed on the first start';
     lines.push(`    # first: export IRIS_API_KEY=<${which}>`);
+    // Only the hash is kept: a lost key is replaced, not shown again.
+    if (!config.auth.keys.length) lines.push(`    # (lost it? stop Iris, delete ${config.data_dir}/api-keys.json and start again for a new one)`);
   }
   const auth = !config.auth.enabled ? '' : `-H "Authorization: Bearer ${createdKey ?? '$IRIS_API_KEY'}" `;
   lines.push(

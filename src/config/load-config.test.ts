@@ -270,6 +270,14 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ env: { IRIS_CONFIG: join(dir, 'broken.json') } }), /cannot parse .*broken\.json/);
   });
 
+  it('says an unquoted ${VAR} inside { … } must be quoted, where YAML only says its syntax is wrong', () => {
+    const file = join(dir, 'flow-var.yaml');
+    writeFileSync(file, 'providers:\n  p: { type: openai, base_url: "http://127.0.0.1:9/v1", api_key: ${KEY} }\n');
+    assert.throws(() => loadConfig({ env: { IRIS_CONFIG: file, KEY: 'sk-x' } }), /cannot parse .*\n[\s\S]*\n {2}\(a \$\{VAR\} written inside \{ … \} or \[ … \] must be quoted: "\$\{VAR\}"\)$/);
+    writeFileSync(file, 'server: { port: 80\n');
+    assert.throws(() => loadConfig({ env: { IRIS_CONFIG: file } }), (err: Error) => !err.message.includes('must be quoted'));
+  });
+
   it('says a config file must be a mapping when it is a list or plain text', () => {
     writeFileSync(join(dir, 'list.yaml'), '- a\n- b\n');
     assert.throws(() => loadConfig({ env: { IRIS_CONFIG: join(dir, 'list.yaml') } }), /list\.yaml: the config file must be a mapping of settings \(key: value\), not a list/);

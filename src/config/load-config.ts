@@ -90,13 +90,23 @@ function readConfigFile(path: string): { data: Record<string, unknown>; lineOf: 
   try {
     parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new ConfigError(`cannot parse ${path}: ${(err as Error).message}`);
+    throw new ConfigError(`cannot parse ${path}: ${(err as Error).message}${unquotedVariableHint(text, err)}`);
   }
   if (parsed === null || parsed === undefined) return { data: {}, lineOf: () => undefined }; // an empty file (or only comments): all defaults
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError(`${path}: the config file must be a mapping of settings (key: value), not ${Array.isArray(parsed) ? 'a list' : 'plain text'}`);
   }
   return { data: parsed as Record<string, unknown>, lineOf: lineFinder(text) };
+}
+
+/**
+ * An unquoted `${VAR}` inside `{ … }` or `[ … ]` is YAML's flow syntax, not a value: the error
+ * YAML gives (`Unexpected flow-map-start`) says nothing of variables, so the fix is named.
+ */
+function unquotedVariableHint(text: string, err: unknown): string {
+  const line = (err as { linePos?: Array<{ line: number }> }).linePos?.[0]?.line;
+  const written = line === undefined ? '' : (text.split(/\r?\n/)[line - 1] ?? '');
+  return /(^|[\s,:[{])\$\{/.test(written) ? '\n  (a ${VAR} written inside { … } or [ … ] must be quoted: "${VAR}")' : '';
 }
 
 /** Where each key is written, read from the YAML document (JSON is YAML too); for error messages only. */

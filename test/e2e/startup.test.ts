@@ -197,7 +197,7 @@ describe('npm start', () => {
         says: [/models\[0\]\.provider/, /nope/],
       },
       { name: 'a port out of range', file: 'bad-port.yaml', text: 'engine: {enabled: false}\nserver:\n  port: 70000\n', env: { PORT: '' }, says: [/server\.port/] },
-      { name: 'an unknown key', file: 'bad-key.yaml', text: 'engine: {enabled: false}\nserver:\n  prot: 8080\n', says: [/bad-key\.yaml/, /line 3: server: Unrecognized key: "prot"/] },
+      { name: 'an unknown key', file: 'bad-key.yaml', text: 'engine: {enabled: false}\nserver:\n  prot: 8080\n', says: [/bad-key\.yaml/, /line 3: server: unknown key "prot" \(did you mean "port"\?\)/] },
       {
         name: 'an unknown provider type',
         file: 'bad-type.yaml',
