@@ -13,21 +13,27 @@ import { rootCause } from './root-cause.ts';
 // `iris describe FILE|URL…` runs the recognition engine right here, no server needed;
 // `iris serve` starts the server.
 
-const HELP = `iris — self-hosted image recognition with an OpenAI-compatible API
+const SERVE_HELP = `Usage: iris serve [options]      start the API server (same as npm start)
 
-Usage:
-  iris describe [options] FILE|URL...   describe images, or answer a question about them
-  iris serve [options]                  start the API server (same as npm start)
-  iris help, iris --help                show this help
-  iris --version                        print the version
-With no command, iris prints this help to stderr and exits with status 2.
-
-serve options (each sets the environment variable named, over the config file):
+Options (each sets the environment variable named, over the config file):
       --host HOST     address to listen on (HOST; default 0.0.0.0, all interfaces)
       --port N        port to listen on (PORT; default 8080)
       --config FILE   YAML or JSON config file (IRIS_CONFIG; default ./iris.config.yaml or .yml)
+  -h, --help          show this help
 
-describe options:
+Environment:
+  IRIS_API_KEYS       accepted API keys, comma-separated (default: one created on the first start)
+  IRIS_DATA_DIR       where Iris keeps its files, such as the created key's hash (default ./data)
+  LOG_LEVEL           fatal, error, warn, info (default), debug, trace or silent
+  REDIS_URL           Redis for caches shared across instances (default: in memory)
+
+Start-up prints where Iris listens, the models it serves, and a curl line to try.
+The README's Configuration section has every setting.
+`;
+
+const DESCRIBE_HELP = `Usage: iris describe [options] FILE|URL...   describe images, or answer a question about them
+
+Options:
   -p, --prompt TEXT   ask a question instead of describing, e.g.
                       --prompt "How many dogs are there?"  --prompt "What does the text say?"
       --json          print the findings (objects, counts, faces, text, colours, size) as JSON,
@@ -35,6 +41,7 @@ describe options:
                       an image that could not be described
   -t, --threads N     worker threads (default: one per core)
       --no-progress   no progress bar (it is shown on a terminal for more than one image)
+  -h, --help          show this help
 
 FILE is a local image (JPEG, PNG, WebP, GIF, TIFF, AVIF...; up to 50 MB), or - for
 standard input; URL is http(s), fetched from this machine. Everything runs offline on the
@@ -48,6 +55,19 @@ Examples:
   iris describe --json scans/*.png > findings.jsonl
   curl -s https://example.com/cat.jpg | iris describe -
 `;
+
+const HELP = `iris — self-hosted image recognition with an OpenAI-compatible API
+
+Usage:
+  iris describe [options] FILE|URL...   describe images, or answer a question about them
+  iris serve [options]                  start the API server (same as npm start)
+  iris help, iris --help                show this help
+  iris --version                        print the version
+  iris COMMAND --help                   one command's options
+With no command, iris prints this help to stderr and exits with status 2.
+
+${SERVE_HELP.replace(/^Usage: .*\n\nOptions/, 'serve options')}
+${DESCRIBE_HELP.replace(/^Usage: .*\n\nOptions/, 'describe options')}`;
 
 /** After a one-line mistake, where the whole story is. */
 const SEE_HELP = 'Run "iris --help" for the commands and their options.\n';
@@ -85,7 +105,7 @@ async function serveCommand(args: string[]): Promise<number> {
     return 2;
   }
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(SERVE_HELP);
     return 0;
   }
   if (values.host !== undefined) process.env.HOST = values.host;
@@ -117,7 +137,7 @@ async function describeCommand(args: string[]): Promise<number> {
   }
   const { values, positionals: sources } = parsed;
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(DESCRIBE_HELP);
     return 0;
   }
   if (!sources.length) {

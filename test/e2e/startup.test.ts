@@ -435,12 +435,20 @@ describe('the iris command', { concurrency: true }, () => {
     return { code, ...out };
   };
 
-  it('`iris serve --help` prints the help and starts nothing', async () => {
+  it("`iris serve --help` prints serve's own help (its options and environment) and starts nothing", async () => {
     const result = await iris('serve', '--help');
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /iris serve \[options\]/);
+    assert.match(result.stdout, /^Usage: iris serve \[options\]/);
     assert.match(result.stdout, /--port N/);
+    for (const variable of ['IRIS_API_KEYS', 'IRIS_DATA_DIR', 'LOG_LEVEL', 'REDIS_URL']) assert.match(result.stdout, new RegExp(`\\n {2}${variable} `));
+    assert.doesNotMatch(result.stdout, /--prompt/, 'not describe\'s options');
     assert.doesNotMatch(result.stderr, /listening/);
+    const describe = await iris('describe', '--help');
+    assert.equal(describe.code, 0);
+    assert.match(describe.stdout, /^Usage: iris describe \[options\] FILE\|URL/);
+    assert.doesNotMatch(describe.stdout, /--port/);
+    const all = await iris('--help');
+    assert.match(all.stdout, /\nserve options \(each sets[\s\S]*\ndescribe options:\n/);
   });
 
   it('`iris serve` refuses an option it does not know, with status 2', async () => {

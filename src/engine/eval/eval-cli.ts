@@ -25,7 +25,7 @@ async function main(): Promise<number> {
   const dir = resolve(positionals[0]!);
   const labelsPath = join(dir, 'labels.json');
   if (!existsSync(labelsPath)) {
-    console.error(`No labels.json in ${dir}`);
+    console.error(`No labels.json in ${dir}.\n\n${USAGE}`);
     return 2;
   }
   const labels = (JSON.parse(readFileSync(labelsPath, 'utf8')) as { images: Record<string, ImageLabel> }).images;
