@@ -2,6 +2,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../openai/api-error.ts';
+import { rootCause } from '../root-cause.ts';
 import type { OpenAIErrorBody } from '../openai/types.ts';
 import type { SecretRedactor } from '../telemetry/secret-redactor.ts';
 import { logClientGone } from './request-log.ts';
@@ -63,7 +64,10 @@ export function clientErrorBody(app: FastifyInstance, error: ApiError): OpenAIEr
 }
 
 export function logFailure(log: FastifyBaseLogger, err: unknown, apiError: ApiError, message: string): void {
-  const fields = { status: apiError.status, code: apiError.code, type: apiError.type };
+  // An unreachable upstream: the socket's own words (`connect ECONNREFUSED 10.0.0.7:8000`) say
+  // where, for the operator; the client's message names only the provider.
+  const cause = apiError.code === 'upstream_unreachable' && apiError.cause !== undefined ? { cause: rootCause(apiError.cause) } : null;
+  const fields = { status: apiError.status, code: apiError.code, type: apiError.type, ...cause };
   if (apiError.status < 500) log.info({ ...fields, param: apiError.param }, message);
   // An answer no converter could read may as well be Iris's bug: its stack goes in the line.
   else if (err instanceof ApiError && apiError.status !== 500) log.warn(apiError.code === 'upstream_bad_response' && apiError.cause instanceof Error ? { ...fields, err: apiError.cause } : fields, message);

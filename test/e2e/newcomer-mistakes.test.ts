@@ -75,6 +75,10 @@ describe('mistakes a newcomer makes', () => {
     const health = await fetch(`${iris.origin}/health`);
     assert.equal(health.status, 200, 'still serving');
 
+    // The operator's warn line says where the connection went; the client's message does not.
+    assert.doesNotMatch(error.message, /127\.0\.0\.1/);
+    const [warn] = await iris.logged((l) => l.code === 'upstream_unreachable', 2_000);
+    assert.match(String(warn?.cause), /ECONNREFUSED 127\.0\.0\.1:\d+/, JSON.stringify(warn));
     const [line] = await iris.logged((l) => l.msg === 'request' && l.status === 502, 2_000);
     assert.ok(line, 'a request line');
     assert.equal(line.model, 'm1', JSON.stringify(line));
