@@ -172,13 +172,48 @@ describe('preparing for the upstream', () => {
 
   test('downscales past max edge, aspect kept, same format', async () => {
     const p = pipeline();
-    const out = await p.prepare(request(dataUrl(await makeImage('jpeg', 3000, 2000), 'image/jpeg')), target({ maxEdge: 1568 }), ctx());
+    // A model outside the token table: nothing is known of the size it sees.
+    const out = await p.prepare(request(dataUrl(await makeImage('jpeg', 3000, 2000), 'image/jpeg')), target({ maxEdge: 1568 }, { upstreamModel: 'qwen2.5-vl' }), ctx());
     const [image] = out.images as Image[];
     assert.deepEqual([image.width, image.height, image.originalWidth, image.mediaType], [1568, 1045, 3000, 'image/jpeg']);
     assert.deepEqual(image.changes, ['edge']);
     const meta = await sharp(bytesOf(urlAt(out.request))).metadata();
     assert.deepEqual([meta.width, meta.height, meta.format], [1568, 1045, 'jpeg']);
     out.release();
+    await p.close();
+  });
+
+  test('an image re-encoded anyway goes at the size the model sees, where OpenAI says it downscales; one sent as it came stays whole', async () => {
+    const p = pipeline();
+    const photo = await makeImage('jpeg', 4032, 3024, { noise: true });
+    // Turned: decoded and encoded anyway. gpt-4o sees it at 1024×768 (fit in 2048, short side 768).
+    const turned = await sharp(photo).withMetadata({ orientation: 6 }).toBuffer();
+    const out = await p.prepare(request(dataUrl(turned, 'image/jpeg')), target(), ctx());
+    const [image] = out.images as Image[];
+    assert.deepEqual(image.changes, ['orientation', 'model_size']);
+    assert.deepEqual([image.width, image.height], [768, 1024], 'upright, at the size seen');
+    assert.equal(image.tokens, 85 + 4 * 170, 'the same tiles as the full photo');
+    const meta = await sharp(bytesOf(urlAt(out.request))).metadata();
+    assert.deepEqual([meta.width, meta.height, meta.orientation], [768, 1024, undefined]);
+    out.release();
+    // The same for a patch model (gpt-4.1-mini: 1536 patches at most), and not for a model
+    // outside the table, a configured formula, or an image that goes as it came.
+    const patched = await p.prepare(request(dataUrl(turned, 'image/jpeg')), target({}, { upstreamModel: 'gpt-4.1-mini' }), ctx());
+    const [small] = patched.images as Image[];
+    const [w, h] = [small.width ?? 0, small.height ?? 0];
+    assert.ok(w > 0 && w * h <= 1536 * 32 * 32 && w < h, `${w}×${h}`);
+    assert.ok(small.changes.includes('model_size'));
+    patched.release();
+    for (const extra of [{ upstreamModel: 'qwen2.5-vl' }, { tokens: { formula: 'tiles' as const } }]) {
+      const whole = await p.prepare(request(dataUrl(turned, 'image/jpeg')), target({}, extra), ctx());
+      assert.deepEqual((whole.images as Image[])[0].changes, ['orientation'], JSON.stringify(extra));
+      assert.deepEqual([(whole.images as Image[])[0].width, (whole.images as Image[])[0].height], [3024, 4032]);
+      whole.release();
+    }
+    const upright = await p.prepare(request(dataUrl(photo, 'image/jpeg')), target(), ctx());
+    assert.deepEqual((upright.images as Image[])[0].changes, []);
+    assert.equal(urlAt(upright.request), dataUrl(photo, 'image/jpeg'), 'the very bytes');
+    upright.release();
     await p.close();
   });
 

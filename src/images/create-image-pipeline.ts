@@ -12,7 +12,7 @@ import { probeHeader } from './header-probe.ts';
 import { probeWithSharp, transformImage, verifyDecodable, type EncodedImage } from './image-codec.ts';
 import type { ImagePipeline, ImageTarget, PreparedImage, PreparedRequest } from './image-pipeline.ts';
 import { ImageProblem } from './image-problem.ts';
-import { estimateImageTokens, estimateUnknownSizeTokens, lowDetailEdge, resolveFormula, type TokenFormula } from './image-tokens.ts';
+import { estimateImageTokens, estimateUnknownSizeTokens, knownFormula, lowDetailEdge, resolveFormula, seenSize, type TokenFormula } from './image-tokens.ts';
 import { InflightBudget, type Lease } from './inflight-budget.ts';
 import { LruByteCache } from './lru-byte-cache.ts';
 import { TransformSlots } from './transform-slots.ts';
@@ -250,7 +250,10 @@ export function createImagePipeline(config: ImagesConfig, log: Logger, deps: Pip
     }
     if (probe.suspect) await verifyDecodable(own(), format, config.max_pixels);
     const size = bytes.length;
-    const plan = planImage({ format, ...probe, bytes: size }, target.limits, detail, lowDetailEdge(formula));
+    // Only a model family in the table is known to be shown its images downscaled; a configured
+    // formula is for counting tokens, and a model outside the table may look at every pixel.
+    const seenBy = target.tokens ? null : knownFormula(target.upstreamModel);
+    const plan = planImage({ format, ...probe, bytes: size }, target.limits, detail, lowDetailEdge(formula), seenBy ? (w, h) => seenSize(seenBy, w, h, detail) : undefined);
     const base = { param: ref.param, messageIndex: ref.messageIndex, partIndex: ref.partIndex, format, originalWidth: probe.width, originalHeight: probe.height, source: origin };
 
     if (plan.reasons.length === 0) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { defaultFormulaFor, estimateImageTokens, estimateUnknownSizeTokens, resolveFormula } from './image-tokens.ts';
+import { defaultFormulaFor, estimateImageTokens, estimateUnknownSizeTokens, resolveFormula, knownFormula, seenSize } from './image-tokens.ts';
 
 // One test per worked example in shared/reference/wire-formats.md (§2d, §2e, §2f).
 const est = (model: string, w: number, h: number, detail?: 'low' | 'high' | 'auto') =>
@@ -146,4 +146,31 @@ describe('formula resolution', () => {
     assert.equal(estimateUnknownSizeTokens(defaultFormulaFor('gpt-4o'), 'low'), 85);
     assert.equal(estimateUnknownSizeTokens(defaultFormulaFor('claude-sonnet-4')), 1399);
   });
+});
+
+test('seenSize: an image brought to the size the model sees costs what the original costs, and is never larger', () => {
+  const models = ['gpt-4o', 'gpt-4o-mini', 'gpt-5', 'gpt-image-1', 'gpt-4.1-mini', 'o4-mini', 'gpt-5-mini', 'gpt-5.4', 'gpt-5.5', 'gpt-5.2'];
+  const sizes = [[4032, 3024], [3024, 4032], [1920, 1080], [2048, 4096], [800, 600], [10000, 50], [50, 10000], [1, 1], [1537, 769], [6001, 4000]];
+  for (const model of models) {
+    const formula = defaultFormulaFor(model);
+    for (const detail of ['auto', 'high', 'low'] as const) {
+      for (const [w, h] of sizes) {
+        const seen = seenSize(formula, w, h, detail);
+        if (!seen) continue;
+        const where = `${model} ${detail} ${w}×${h} → ${seen.width}×${seen.height}`;
+        assert.ok(seen.width <= w && seen.height <= h && seen.width >= 1 && seen.height >= 1, where);
+        assert.equal(estimateImageTokens(formula, seen.width, seen.height, detail), estimateImageTokens(formula, w, h, detail), where);
+      }
+    }
+  }
+  // gpt-4o: fit in 2048, then the short side to 768.
+  assert.deepEqual(seenSize(defaultFormulaFor('gpt-4o'), 4032, 3024), { width: 1024, height: 768 });
+  // Not known to be cut: low detail on tiles (lowDetailEdge covers it), Anthropic, Gemini, none.
+  assert.equal(seenSize(defaultFormulaFor('gpt-4o'), 4032, 3024, 'low'), null);
+  assert.equal(seenSize(defaultFormulaFor('claude-sonnet-4-5'), 4032, 3024), null);
+  assert.equal(seenSize(defaultFormulaFor('gemini-2.5-flash'), 4032, 3024), null);
+  assert.equal(seenSize({ kind: 'none' }, 4032, 3024), null);
+  // Only models in the table are known.
+  assert.equal(knownFormula('Qwen/Qwen2.5-VL-7B-Instruct'), null);
+  assert.equal(knownFormula('openai/gpt-4o')?.kind, 'tiles');
 });

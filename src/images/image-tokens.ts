@@ -71,8 +71,35 @@ const MODEL_DEFAULTS: Array<[RegExp, TokenFormula]> = [
 const GENERIC = TILES(85, 170);
 
 export function defaultFormulaFor(upstreamModel: string): TokenFormula {
+  return knownFormula(upstreamModel) ?? GENERIC;
+}
+
+/** The formula of a model family in the table, or null for a model outside it. */
+export function knownFormula(upstreamModel: string): TokenFormula | null {
   const name = upstreamModel.toLowerCase().split('/').pop() ?? '';
-  return MODEL_DEFAULTS.find(([pattern]) => pattern.test(name))?.[1] ?? GENERIC;
+  return MODEL_DEFAULTS.find(([pattern]) => pattern.test(name))?.[1] ?? null;
+}
+
+/**
+ * The size a model looks at an image, where OpenAI's guide says how it brings anything larger
+ * down before the model sees it (tiles and patches): pixels past it are uploaded only to be
+ * thrown away. Null where that is not known for sure: Anthropic (its newer models see more
+ * than the 1568 px its guide gives, by how much is not published), Gemini (which crops rather
+ * than downscales), `none`, and `detail: low` on tile models (lowDetailEdge() covers it).
+ */
+export function seenSize(formula: TokenFormula, width: number, height: number, detail: ImageDetail = 'auto'): { width: number; height: number } | null {
+  if (width <= 0 || height <= 0) return null;
+  switch (formula.kind) {
+    case 'tiles':
+      return detail === 'low' ? null : tilesSeen(formula, width, height);
+    case 'patches': {
+      const limits = formula.byDetail?.[detail] ?? formula;
+      if (detail === 'low' && !formula.byDetail?.low) return null;
+      return patchesSeen(limits, width, height).size;
+    }
+    default:
+      return null;
+  }
 }
 
 /** The model's default formula, with the configured formula and constants laid over it. */
@@ -143,6 +170,11 @@ export function estimateUnknownSizeTokens(formula: TokenFormula, detail: ImageDe
 
 function tiles(f: Extract<TokenFormula, { kind: 'tiles' }>, width: number, height: number, detail: ImageDetail): number {
   if (detail === 'low') return f.base;
+  const { width: w, height: h } = tilesSeen(f, width, height);
+  return f.base + Math.ceil(w / 512) * Math.ceil(h / 512) * f.perTile;
+}
+
+function tilesSeen(f: Extract<TokenFormula, { kind: 'tiles' }>, width: number, height: number): { width: number; height: number } {
   let w = width;
   let h = height;
   // Fit within fitEdge×fitEdge (never enlarging), then bring the short side down to shortSide.
@@ -158,10 +190,15 @@ function tiles(f: Extract<TokenFormula, { kind: 'tiles' }>, width: number, heigh
     w = w === shortest ? f.shortSide : Math.floor(w * s);
     h = h === shortest ? f.shortSide : Math.floor(h * s);
   }
-  return f.base + Math.ceil(w / 512) * Math.ceil(h / 512) * f.perTile;
+  return { width: w, height: h };
 }
 
 function patches(f: PatchLimits, multiplier: number, width: number, height: number): number {
+  return Math.ceil(patchesSeen(f, width, height).count * multiplier - 1e-9);
+}
+
+/** The patch count, and the size the image is brought to for it (whole pixels, at least 1). */
+function patchesSeen(f: PatchLimits, width: number, height: number): { count: number; size: { width: number; height: number } } {
   let w = width;
   let h = height;
   if (f.fitEdge !== null && Math.max(w, h) > f.fitEdge) {
@@ -177,16 +214,22 @@ function patches(f: PatchLimits, multiplier: number, width: number, height: numb
     const whole = (side: number) => Math.max(1, Math.floor((side * r) / 32)) / ((side * r) / 32);
     r *= Math.min(whole(w), whole(h));
     count = Math.min(f.cap, ceilish((w * r) / 32) * ceilish((h * r) / 32));
+    w *= r;
+    h *= r;
   }
-  return Math.ceil(count * multiplier - 1e-9);
+  // Rounded up as the patches are: a side that ends inside a patch keeps that patch.
+  return { count, size: { width: Math.max(1, ceilish(w)), height: Math.max(1, ceilish(h)) } };
 }
 
 function anthropic(f: Extract<TokenFormula, { kind: 'anthropic' }>, width: number, height: number): number {
+  const { width: w, height: h } = anthropicSeen(f, width, height);
+  return Math.ceil((w * h) / f.pixelsPerToken);
+}
+
+function anthropicSeen(f: Extract<TokenFormula, { kind: 'anthropic' }>, width: number, height: number): { width: number; height: number } {
   const s = Math.min(1, f.maxEdge / Math.max(width, height), Math.sqrt(f.maxPixels / (width * height)));
   // At least 1 px: a resized sliver is still an image.
-  const w = s < 1 ? Math.max(1, Math.floor(width * s)) : width;
-  const h = s < 1 ? Math.max(1, Math.floor(height * s)) : height;
-  return Math.ceil((w * h) / f.pixelsPerToken);
+  return s < 1 ? { width: Math.max(1, Math.floor(width * s)), height: Math.max(1, Math.floor(height * s)) } : { width, height };
 }
 
 function gemini(f: Extract<TokenFormula, { kind: 'gemini' }>, width: number, height: number): number {

@@ -20,7 +20,7 @@ export interface ImageFacts {
   flat?: boolean;
 }
 
-export type PlanReason = 'format' | 'first_frame' | 'orientation' | 'edge' | 'pixels' | 'low_detail' | 'bytes';
+export type PlanReason = 'format' | 'first_frame' | 'orientation' | 'edge' | 'pixels' | 'low_detail' | 'bytes' | 'model_size';
 
 export interface ImagePlan {
   /** Empty: send the original bytes. */
@@ -37,9 +37,17 @@ const ALL_FORMATS: ImageFormat[] = ['jpeg', 'png', 'webp', 'gif'];
 
 /**
  * `lowEdge`: the longest edge a `detail: low` image is seen at (lowDetailEdge() in
- * image-tokens.ts): sending more is waste.
+ * image-tokens.ts): sending more is waste. `seen`: the size the target model looks at an image
+ * of this size, where its vendor is known to bring larger ones down to it (seenSize() in
+ * image-tokens.ts).
  */
-export function planImage(facts: ImageFacts, limits: ImageLimits, detail: ImageDetail | undefined, lowEdge = LOW_DETAIL_EDGE): ImagePlan {
+export function planImage(
+  facts: ImageFacts,
+  limits: ImageLimits,
+  detail: ImageDetail | undefined,
+  lowEdge = LOW_DETAIL_EDGE,
+  seen?: (width: number, height: number) => { width: number; height: number } | null,
+): ImagePlan {
   const taken: AcceptedFormat[] = limits.formats.length > 0 ? limits.formats : ALL_FORMATS;
   // What Iris can write of what the provider takes, for an image it has to re-encode.
   const writable = taken.filter(isWritable);
@@ -80,6 +88,16 @@ export function planImage(facts: ImageFacts, limits: ImageLimits, detail: ImageD
   if (limits.maxPixels && width * height > limits.maxPixels) {
     if (width <= height) height = Math.max(1, Math.floor(limits.maxPixels / width));
     else width = Math.max(1, Math.floor(limits.maxPixels / height));
+  }
+  // An image decoded and encoded anyway goes at no more than the size the model sees: the
+  // vendor would bring it down to that itself, so the rest is upload and encoding time spent
+  // for nothing (a 12 MP phone photo turned upright for gpt-4o: 1024×768, not 4032×3024). An
+  // image sent as it came stays as it came: shrinking it would cost a decode it does not need.
+  const model = reasons.length > 0 ? seen?.(w, h) : null;
+  if (model && model.width * model.height < width * height) {
+    reasons.push('model_size');
+    width = model.width;
+    height = model.height;
   }
   return { reasons, output, width, height, sourceWidth: w, sourceHeight: h };
 }
