@@ -20,8 +20,9 @@ const SHAPE =
 // OpenAI's Structured Outputs speak JSON Schema 2020-12. Formats are not checked (the engine's
 // own fields carry none), unknown keywords are ignored rather than refused. addUsedSchema off:
 // two clients' schemas with the same $id must not collide in Ajv's registry.
-const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: false, logger: false, addUsedSchema: false });
-const compiled = new Map<string, { validate: ValidateFunction; schema: Schema }>();
+const newAjv = () => new Ajv2020({ strict: false, validateFormats: false, allErrors: false, logger: false, addUsedSchema: false });
+let ajv = newAjv();
+const compiled = new Map<string, ValidateFunction>();
 const MAX_COMPILED = 64;
 
 /**
@@ -81,7 +82,15 @@ function validatorFor(schema: Schema): ValidateFunction {
   const { $schema: _draft, ...rest } = schema;
   const key = JSON.stringify(rest);
   const cached = compiled.get(key);
-  if (cached) return cached.validate;
+  if (cached) return cached;
+  // A few schemas per client, but never an unbounded store of what clients send. Ajv keeps
+  // every schema it compiled (and its code) in the instance's shared scope, which
+  // removeSchema() does not clear: about 3 KB per schema, for ever. So when the cache is full
+  // the instance goes with it, and what is still in use is compiled again on a fresh one.
+  if (compiled.size >= MAX_COMPILED) {
+    compiled.clear();
+    ajv = newAjv();
+  }
   let validate: ValidateFunction;
   try {
     validate = ajv.compile(rest);
@@ -89,14 +98,7 @@ function validatorFor(schema: Schema): ValidateFunction {
     ajv.removeSchema(rest);
     throw new ApiError(400, `Invalid schema for response_format: ${err instanceof Error ? err.message : String(err)}`, { type: 'invalid_request_error', param: PARAM, code: 'invalid_json_schema' });
   }
-  // A few schemas per client, but never an unbounded cache of what clients send: the oldest
-  // goes, from this map and from Ajv's own cache of compiled schemas.
-  if (compiled.size >= MAX_COMPILED) {
-    const [oldest, entry] = compiled.entries().next().value!;
-    compiled.delete(oldest);
-    ajv.removeSchema(entry.schema);
-  }
-  compiled.set(key, { validate, schema: rest });
+  compiled.set(key, validate);
   return validate;
 }
 
