@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { shorten } from '../openai/api-error.ts';
 
 // The one line per request, at info: what was asked, how it ended, and the model and provider
 // it went to and the answer's tokens once known (a chat request that failed before it was
@@ -29,7 +30,8 @@ function writeLine(request: FastifyRequest, outcome: { status: number; code?: st
   request.log.info({ method: request.method, path: request.url.split('?')[0], ...outcome, ms: Math.round(elapsedMs), ...answer }, 'request');
 }
 
+/** The model a body asked for, cut short: a client may paste anything there (a data URL, say). */
 function requestedModel(body: unknown): { model?: string } | null {
   const model = (body as { model?: unknown } | null | undefined)?.model;
-  return typeof model === 'string' ? { model } : null;
+  return typeof model === 'string' ? { model: shorten(model) } : null;
 }

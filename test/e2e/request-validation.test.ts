@@ -364,6 +364,9 @@ describe('request validation', () => {
     // A pasted data URL as the model name is not sent back (or logged) whole.
     const long = await expectError(await post(JSON.stringify({ ...base, model: `data:image/png;base64,${'A'.repeat(3_000)}` })), 404);
     assert.ok(long.message.length < 300, `${long.message.length} characters`);
+    const [line] = await stack.iris.logged((l) => l.msg === 'request' && l.status === 404 && String(l.model).startsWith('data:image/png'), 2_000);
+    assert.ok(line, 'the request line names the model asked for');
+    assert.ok(String(line.model).length <= 100, `logged model: ${String(line.model).length} characters`);
   });
 
   it('413 for a body over limits.max_body_bytes, and a body just under it passes', async () => {
