@@ -562,7 +562,6 @@ async function assertBackToIdle(label: string, base: Baseline, parallel: number,
     `${label}: iris connections ${q.irisConnections}, upstream requests open ${q.upstreamOpen}, image requests open ${q.imageOpen}, ` +
     `upstream sockets ${base.upstreamSockets} → ${upstream.sockets()}, active resources ${JSON.stringify(base.resources)} → ${JSON.stringify(activeResources())}, ` +
     `buffers ${(base.external / MB).toFixed(1)} → ${(external / MB).toFixed(1)} MB, body budget whole: ${body}, image budget: ${image.detail.slice(0, 160)}`;
-  console.log(report);
   assert.equal(q.irisConnections, 0, `${label}: connections left open at Iris\n${report}`);
   assert.equal(q.upstreamOpen, 0, `${label}: upstream requests never ended\n${report}`);
   assert.equal(q.imageOpen, 0, `${label}: image fetches never ended\n${report}`);
@@ -723,7 +722,6 @@ describe('resource leaks on error paths', () => {
         statuses.set(answer?.status ?? 0, (statuses.get(answer?.status ?? 0) ?? 0) + 1);
         if (answer?.status === 503) assert.match(answer.text, /images_overloaded/); // the endless body asks for more budget than there is
       });
-      console.log('image failure statuses', JSON.stringify([...statuses]));
       assert.ok((statuses.get(400) ?? 0) > count * 0.6, 'the requests reached their bad image');
       await assertBackToIdle('bad images', base, 3);
     });
@@ -754,7 +752,6 @@ describe('resource leaks on error paths', () => {
           }),
         );
       }
-      console.log('body budget statuses', JSON.stringify([...statuses]));
       assert.ok((statuses.get(503) ?? 0) > 0, 'some bodies were refused');
       await assertBackToIdle('body budget', base, 20);
     });
@@ -781,8 +778,7 @@ describe('resource leaks on error paths', () => {
       const left = await connectionsOf(iris.iris.app.server);
       const upstreamLeft = upstream.open;
       for (const socket of sockets) socket.destroy();
-      assert.ok(cut, `10 s after 10 clients stopped reading their streams (client_read_timeout_s 1), ${left} connections remain at Iris and ${upstreamLeft} upstream calls are open`);
-      console.log(`unread streams cut off after ${ms} ms`);
+      assert.ok(cut, `${ms} ms after 10 clients stopped reading their streams (client_read_timeout_s 1), ${left} connections remain at Iris and ${upstreamLeft} upstream calls are open`);
       await assertBackToIdle('unread streams', base, 10);
     });
   });
@@ -816,7 +812,6 @@ describe('resource leaks on error paths', () => {
       let growth: string[] = [];
       await settle(() => (growth = grown(resourcesBefore, activeResources(), 2)).length === 0, 6_000);
       const report = `shutdown: statuses ${JSON.stringify(Object.fromEntries(statuses.map((s) => [s, statuses.filter((x) => x === s).length])))}, upstream requests open ${q.upstreamOpen}, image requests open ${q.imageOpen}, active resources ${JSON.stringify(resourcesBefore)} → ${JSON.stringify(activeResources())}`;
-      console.log(report);
       assert.equal(q.upstreamOpen, 0, report);
       assert.equal(q.imageOpen, 0, report);
       assert.deepEqual(growth, [], `${report}\nlive timers:\n${timerOrigins()}`);
@@ -897,7 +892,6 @@ describe('the engine\'s JSON-schema validators', () => {
     gc();
     gc();
     const grownBy = process.memoryUsage().heapUsed - before;
-    console.log(`json-schema validators: heap grew ${(grownBy / MB).toFixed(1)} MB over 3000 distinct schemas`);
     assert.ok(grownBy < 2 * MB, `the heap grew by ${(grownBy / MB).toFixed(1)} MB over 3000 distinct schemas (about ${Math.round(grownBy / 3000)} bytes each): evicted validators are still referenced`);
   });
 });
