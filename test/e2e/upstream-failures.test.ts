@@ -768,6 +768,29 @@ describe('upstream failures audit', () => {
       await serves('openai');
     });
 
+    it('openai: a stream whose upstream holds the connection after every choice finished, without usage or [DONE], ends whole after a short wait', async () => {
+      const chunk = (choices: unknown[]) => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o', choices })}\n\n`;
+      next((_rec, res) => {
+        res.writeHead(200, SSE_HEADERS);
+        res.write(
+          chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]) +
+            chunk([{ index: 0, delta: { content: 'Nothing after this.' }, finish_reason: null }]) +
+            chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]),
+        );
+        // …and nothing more: no usage, no [DONE], the connection held open.
+      });
+      const started = performance.now();
+      const answer = await post(iris, SLOW_MODEL.openai, true, { stream_options: { include_usage: true } });
+      const took = performance.now() - started;
+      assert.equal(streamText(answer, 'held open'), 'Nothing after this.');
+      assert.ok(took < 4_500, `ended well before timeout_ms (5 s): ${Math.round(took)} ms`);
+      assert.match(answer.text, /"finish_reason":"stop"/);
+      assert.match(answer.text, /"usage":\{"prompt_tokens":\d+,"completion_tokens":\d+/, 'an estimated usage chunk');
+      assert.match(answer.text, /data: \[DONE\]\n\n$/);
+      assert.doesNotMatch(answer.text, /"error"/);
+      await serves('openai');
+    });
+
     for (const dialect of DIALECTS) {
       it(`${dialect}: a stream sent one byte per TCP segment, CRLF line endings, comments, id/retry fields and multi-byte text reads whole`, async () => {
         next((_rec, res) => {

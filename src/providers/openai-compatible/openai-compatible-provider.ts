@@ -3,6 +3,7 @@ import type { ProviderConfig } from '../../config/providers-config.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChunkDelta } from '../../openai/types.ts';
 import type { CallContext, ImageLimits, Provider } from '../provider.ts';
 import { attributeUpstreamError } from '../upstream/attribute-upstream-error.ts';
+import type { EventSourceMessage } from 'eventsource-parser';
 import { createUpstreamClient, type UpstreamCall, type UpstreamClient } from '../upstream/upstream-client.ts';
 import { OpenAICompatibleChunks } from './convert-openai-compatible-chunks.ts';
 import { convertOpenAICompatibleResponse, type Fresh } from './convert-openai-compatible-response.ts';
@@ -80,35 +81,49 @@ export class OpenAICompatibleProvider implements Provider {
       return;
     }
     const chunks = new OpenAICompatibleChunks(FRESH);
+    const { events } = answer;
     let done = false;
-    for await (const event of answer.events) {
-      if (event.data === '[DONE]') {
-        done = true;
-        answer.events.finish(); // the body ends on its own: its connection is kept
-        break;
+    /** Every choice has finished: what may still come is the usage chunk and `[DONE]`. */
+    let whole = false;
+    try {
+      while (true) {
+        const result = whole ? await withinTail(events.next()) : await events.next();
+        // Quiet past TAIL_MS after the answer was whole: ended as if the body had (estimated usage).
+        if (result === null || result.done) break;
+        const event = result.value;
+        if (event.data === '[DONE]') {
+          done = true;
+          events.finish(); // the body ends on its own: its connection is kept
+          break;
+        }
+        const body = parseJson(event.data);
+        if (!body || typeof body !== 'object') throw upstreamBadResponse(this.id, 'sent a malformed stream event');
+        // OpenAI's and OpenRouter's `error` (OpenRouter's beside a chunk's fields), vLLM's flat one.
+        if ((body as { error?: unknown }).error || event.event === 'error' || (body as { object?: unknown }).object === 'error') {
+          // Before any chunk the client has been sent nothing: the error keeps its own status
+          // (OpenRouter's 429 in the stream's first event stays a 429 the SDK retries).
+          const error = this.masked(event.data) ?? body;
+          throw (chunks.begun ? undefined : errorInAnswer(this.id, error)) ?? mapOpenAIStreamError(this.id, error);
+        }
+        const chunk = chunks.convert(body);
+        if (chunks.failure) throw upstreamBadResponse(this.id, `stopped before the answer was complete (finish_reason "${chunks.failure}")`);
+        const lead = chunks.takeLead();
+        if (lead) yield lead;
+        yield chunk;
+        // The usage chunk after every choice has finished is OpenAI's last before [DONE]: the
+        // answer is whole, and a server that then holds the connection does not hold the client
+        // until timeout_ms. finish() still lets a [DONE] that follows keep the connection.
+        if (chunk.usage && chunk.choices.length === 0 && chunks.complete) {
+          done = true;
+          events.finish();
+          break;
+        }
+        if (!whole && chunk.choices.some((choice) => choice.finish_reason)) whole = chunks.complete;
       }
-      const body = parseJson(event.data);
-      if (!body || typeof body !== 'object') throw upstreamBadResponse(this.id, 'sent a malformed stream event');
-      // OpenAI's and OpenRouter's `error` (OpenRouter's beside a chunk's fields), vLLM's flat one.
-      if ((body as { error?: unknown }).error || event.event === 'error' || (body as { object?: unknown }).object === 'error') {
-        // Before any chunk the client has been sent nothing: the error keeps its own status
-        // (OpenRouter's 429 in the stream's first event stays a 429 the SDK retries).
-        const error = this.masked(event.data) ?? body;
-        throw (chunks.begun ? undefined : errorInAnswer(this.id, error)) ?? mapOpenAIStreamError(this.id, error);
-      }
-      const chunk = chunks.convert(body);
-      if (chunks.failure) throw upstreamBadResponse(this.id, `stopped before the answer was complete (finish_reason "${chunks.failure}")`);
-      const lead = chunks.takeLead();
-      if (lead) yield lead;
-      yield chunk;
-      // The usage chunk after every choice has finished is OpenAI's last before [DONE]: the
-      // answer is whole, and a server that then holds the connection does not hold the client
-      // until timeout_ms. finish() still lets a [DONE] that follows keep the connection.
-      if (chunk.usage && chunk.choices.length === 0 && chunks.complete) {
-        done = true;
-        answer.events.finish();
-        break;
-      }
+    } finally {
+      // Stopped before the body's end (a failure, the client gone, a quiet tail): the upstream
+      // request is cancelled. After finish() or the body's own end this does nothing.
+      void events.return?.();
     }
     // `[DONE]` after an answer ends it, even where a server named no finish_reason; `[DONE]`
     // alone, or a body that stops before either, is not a complete stream.
@@ -169,6 +184,20 @@ export class OpenAICompatibleProvider implements Provider {
     if ('problem' in converted) throw upstreamBadResponse(this.id, converted.problem);
     return converted.completion;
   }
+}
+
+/**
+ * How long a stream whose every choice has finished may wait for what is left of it (the
+ * usage chunk, `[DONE]`): servers send those at once. One that then holds the connection
+ * does not hold the client until timeout_ms: the answer is whole, and its usage is estimated.
+ */
+export const TAIL_MS = 2_000;
+
+/** The event, or null when none comes within TAIL_MS. */
+function withinTail(next: Promise<IteratorResult<EventSourceMessage>>): Promise<IteratorResult<EventSourceMessage> | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const quiet = new Promise<null>((resolve) => (timer = setTimeout(resolve, TAIL_MS, null)));
+  return Promise.race([next, quiet]).finally(() => clearTimeout(timer));
 }
 
 const FRESH: Fresh = {
