@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { decodeDataUrl } from './data-url.ts';
 import { probeHeader } from './header-probe.ts';
 import { probeWithSharp } from './image-codec.ts';
@@ -117,6 +117,26 @@ describe('strict data URLs', () => {
   for (const [name, url] of bad) {
     test(`refuses ${name}`, () => {
       assert.throws(() => decodeDataUrl(url), (err: unknown) => err instanceof ImageProblem && err.code === 'invalid_base64_image');
+    });
+  }
+});
+
+describe('EXIF orientation in the header', () => {
+  for (const format of ['jpeg', 'png', 'webp'] as const) {
+    test(`${format}: read where the format keeps it; none when upright; a broken EXIF block is no error`, async () => {
+      const encode = (s: Sharp) => (format === 'jpeg' ? s.jpeg() : format === 'png' ? s.png() : s.webp());
+      const base = sharp({ create: { width: 40, height: 20, channels: 3, background: '#f00' } });
+      const turned = await encode(base.clone()).withMetadata({ orientation: 6 }).toBuffer();
+      assert.equal(probeHeader(format, turned)?.orientation, 6);
+      assert.equal(probeHeader(format, await encode(base.clone()).withMetadata({ orientation: 1 }).toBuffer())?.orientation, undefined);
+      assert.equal(probeHeader(format, await encode(base.clone()).toBuffer())?.orientation, undefined);
+      // The orientation tag's offset to its IFD pointed far past the block: ignored, not thrown.
+      const broken = Buffer.from(turned);
+      const tiff = broken.indexOf(Buffer.from('MM\0*')) >= 0 ? broken.indexOf(Buffer.from('MM\0*')) : broken.indexOf(Buffer.from('II*\0'));
+      assert.ok(tiff > 0, 'a TIFF header in the EXIF block');
+      broken.writeUInt32BE(0x7fffffff, tiff + 4);
+      assert.doesNotThrow(() => probeHeader(format, broken));
+      assert.equal(probeHeader(format, broken)?.orientation, undefined);
     });
   }
 });

@@ -82,7 +82,12 @@ function probeJpeg(b: Buffer): HeaderProbe {
  */
 function exifOrientation(b: Buffer, start: number, end: number): number | undefined {
   if (end - start < 14 || b.toString('latin1', start, start + 6) !== 'Exif\0\0') return undefined;
-  const tiff = start + 6;
+  return tiffOrientation(b, start + 6, end);
+}
+
+/** The Orientation tag of EXIF data that starts at its TIFF header (`II*` or `MM*`), 2–8 only. */
+function tiffOrientation(b: Buffer, tiff: number, end: number): number | undefined {
+  if (end > b.length || end - tiff < 8) return undefined;
   const order = b.toString('latin1', tiff, tiff + 2);
   if (order !== 'II' && order !== 'MM') return undefined;
   const u16 = (at: number) => (order === 'II' ? b.readUInt16LE(at) : b.readUInt16BE(at));
@@ -108,6 +113,7 @@ function probePng(b: Buffer): HeaderProbe {
   const colorType = b[25];
   let hasAlpha = colorType === 4 || colorType === 6;
   let multiFrame = false;
+  let orientation: number | undefined;
   // Walk the chunks before the image data: acTL marks an animated PNG, tRNS adds alpha.
   let i = 8;
   while (i + 8 <= b.length) {
@@ -116,10 +122,12 @@ function probePng(b: Buffer): HeaderProbe {
     if (type === 'IDAT') break;
     if (type === 'acTL' && i + 12 <= b.length) multiFrame = b.readUInt32BE(i + 8) > 1;
     if (type === 'tRNS') hasAlpha = true;
+    // EXIF as PNG keeps it (eXIf, before the image data as the spec asks): its orientation.
+    if (type === 'eXIf' && orientation === undefined) orientation = tiffOrientation(b, i + 8, i + 8 + length);
     i += 12 + length;
   }
   if (i + 8 > b.length) throw corrupt('PNG', 'no image data');
-  return { width, height, multiFrame, hasAlpha, suspect: !hasBytesNearEnd(b, [0x49, 0x45, 0x4e, 0x44]) };
+  return { width, height, multiFrame, hasAlpha, suspect: !hasBytesNearEnd(b, [0x49, 0x45, 0x4e, 0x44]), ...(orientation ? { orientation } : {}) };
 }
 
 function probeGif(b: Buffer): HeaderProbe {
@@ -181,15 +189,32 @@ function probeWebp(b: Buffer): HeaderProbe {
   }
   if (chunk === 'VP8X') {
     const flags = b[20];
+    // The EXIF flag: its chunk comes after the image data, so the chunk headers are walked to it.
+    const orientation = (flags & 0x08) !== 0 ? webpExifOrientation(b) : undefined;
     return {
       width: 1 + b.readUIntLE(24, 3),
       height: 1 + b.readUIntLE(27, 3),
       multiFrame: (flags & 0x02) !== 0,
       hasAlpha: (flags & 0x10) !== 0,
       suspect: false,
+      ...(orientation ? { orientation } : {}),
     };
   }
   throw corrupt('WebP', 'unknown chunk');
+}
+
+/** The orientation in an extended WebP's EXIF chunk (TIFF data, or `Exif\0\0` and TIFF data as some writers put it). */
+function webpExifOrientation(b: Buffer): number | undefined {
+  for (let i = 12; i + 8 <= b.length; ) {
+    const length = b.readUInt32LE(i + 4);
+    if (b.toString('latin1', i, i + 4) === 'EXIF') {
+      const start = i + 8;
+      const end = Math.min(b.length, start + length);
+      return b.toString('latin1', start, start + 6) === 'Exif\0\0' ? exifOrientation(b, start, end) : tiffOrientation(b, start, end);
+    }
+    i += 8 + length + (length & 1); // chunks are padded to an even size
+  }
+  return undefined;
 }
 
 function probeBmp(b: Buffer): HeaderProbe {

@@ -297,11 +297,12 @@ const STORE_FOR: Record<number, Array<(s: Sharp) => Sharp>> = {
   8: [(s) => s.rotate(90)],
 };
 
-/** A JPEG whose stored pixels are turned so that EXIF orientation `o` shows the upright picture. */
-async function rotatedJpeg(upright: Buffer, o: number): Promise<Buffer> {
+/** An image (JPEG unless said) whose stored pixels are turned so that EXIF orientation `o` shows the upright picture. */
+async function rotatedJpeg(upright: Buffer, o: number, format: 'jpeg' | 'png' | 'webp' = 'jpeg'): Promise<Buffer> {
   let bytes = upright;
   for (const step of STORE_FOR[o]) bytes = await step(sharp(bytes)).png().toBuffer();
-  const jpeg = await sharp(bytes).jpeg({ quality: 95 }).withMetadata({ orientation: o }).toBuffer();
+  const encoder = sharp(bytes);
+  const jpeg = await (format === 'jpeg' ? encoder.jpeg({ quality: 95 }) : format === 'png' ? encoder.png() : encoder.webp({ quality: 95 })).withMetadata({ orientation: o }).toBuffer();
   // The builder itself is checked: shown upright (EXIF applied), it is the upright picture.
   const shown = await storedPixels(await sharp(jpeg).autoOrient().png().toBuffer());
   const want = await storedPixels(upright);
@@ -384,6 +385,26 @@ describe('EXIF orientation', () => {
         await assertUpright(forwarded.bytes, 240, 120, `orientation ${o}`);
       } catch (err) {
         sideways.push((err as Error).message.split('\n')[0]);
+      }
+    }
+    assert.deepEqual(sideways, [], 'every orientation reaches the upstream upright');
+  });
+
+  // PNG keeps EXIF in an eXIf chunk, WebP in an EXIF chunk after its image data; phones and
+  // editors that export them keep the tag, and viewers (and sharp) apply it.
+  test('a rotated PNG or WebP (EXIF orientation 2–8) that fits the upstream reaches it upright too', async () => {
+    const upright = await uprightPicture(240, 120);
+    const sideways: string[] = [];
+    for (const format of ['png', 'webp'] as const) {
+      for (let o = 2; o <= 8; o++) {
+        const image = await rotatedJpeg(upright, o, format);
+        const { forwarded } = await forwardedOk('gpt-4o', dataUrl(image, `image/${format}`));
+        try {
+          assert.equal((await sharp(forwarded.bytes).metadata()).orientation ?? 1, 1, `${format} ${o}: no tag left to apply twice`);
+          await assertUpright(forwarded.bytes, 240, 120, `${format} orientation ${o}`);
+        } catch (err) {
+          sideways.push((err as Error).message.split('\n')[0]);
+        }
       }
     }
     assert.deepEqual(sideways, [], 'every orientation reaches the upstream upright');
