@@ -48,7 +48,7 @@ test('formats Gemini refuses are dropped: it takes only enum/date-time, float/do
       day: { type: 'string', format: 'date' },
       n: { type: 'integer', format: 'int64' },
       x: { type: 'number', format: 'int32' },
-      size: { enum: [1, 2], format: 'int32' },
+      size: { enum: ['s', 'm'], format: 'int32' },
     },
   });
   assert.deepEqual(out.properties, {
@@ -57,7 +57,25 @@ test('formats Gemini refuses are dropped: it takes only enum/date-time, float/do
     day: { type: 'STRING' },
     n: { type: 'INTEGER', format: 'int64' },
     x: { type: 'NUMBER' },
-    size: { enum: ['1', '2'], type: 'STRING' },
+    size: { enum: ['s', 'm'], type: 'STRING' },
+  });
+});
+
+test('a number enum stays a number (Gemini enums are strings, and "2" is not the 2 the client asked for): bounded, its values described', () => {
+  const out = convertToGeminiSchema({
+    type: 'object',
+    properties: {
+      level: { type: 'integer', enum: [1, 2, 3], description: 'How urgent' },
+      ratio: { enum: [0.5, 1, 2] },
+      only: { const: 7 },
+      mixed: { enum: [1, 'two', null] },
+    },
+  });
+  assert.deepEqual(out.properties, {
+    level: { type: 'INTEGER', minimum: 1, maximum: 3, description: 'How urgent (one of 1, 2, 3)' },
+    ratio: { type: 'NUMBER', minimum: 0.5, maximum: 2, description: 'one of 0.5, 1, 2' },
+    only: { type: 'INTEGER', minimum: 7, maximum: 7, description: 'one of 7' },
+    mixed: { enum: ['1', 'two'], type: 'STRING' },
   });
 });
 

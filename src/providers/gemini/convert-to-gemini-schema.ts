@@ -4,7 +4,8 @@
 // `type: ["string","null"]` becomes `type: "string", nullable: true`. It also rejects shapes
 // JSON Schema allows (a 400 naming the field): formats other than its own, an ARRAY without
 // items, an empty `properties`, `required` naming a property not defined beside it, `properties` on a
-// non-object. Those are cut down to what Gemini takes.
+// non-object. Those are cut down to what Gemini takes; a number enum (Gemini's enums are
+// strings) becomes a bounded number with its values described.
 
 const KEPT = new Set([
   'type', 'format', 'title', 'description', 'nullable', 'enum', 'maxItems', 'minItems', 'properties', 'required',
@@ -44,7 +45,7 @@ export function convertToGeminiSchema(schema: unknown, defs?: Record<string, unk
     } else if (key === 'anyOf' && Array.isArray(value)) {
       union(out, value, definitions);
     } else if (key === 'enum' && Array.isArray(value)) {
-      out.enum = value.filter((v) => v !== null).map(String);
+      out.enum = value.filter((v) => v !== null);
     } else {
       out[key] = value;
     }
@@ -53,7 +54,8 @@ export function convertToGeminiSchema(schema: unknown, defs?: Record<string, unk
   if (Array.isArray(source.allOf)) {
     for (const part of source.allOf) merge(out, convertToGeminiSchema(part, definitions));
   }
-  if (source.const !== undefined) out.enum = [String(source.const)];
+  if (source.const !== undefined) out.enum = [source.const];
+  if (Array.isArray(out.enum)) numericEnum(out) ?? (out.enum = out.enum.map(String));
   // Gemini enums hold strings only.
   if (out.enum) out.type = 'string';
   if (typeof out.type === 'string') out.type = out.type.toUpperCase();
@@ -72,6 +74,26 @@ export function convertToGeminiSchema(schema: unknown, defs?: Record<string, unk
     delete out.required;
   }
   return out;
+}
+
+/**
+ * Gemini's enum holds strings only, and a number enum sent as strings comes back as strings
+ * ("2" for 2), which the client's own schema refuses. A number enum stays a number: bounded by
+ * its least and greatest value, its values named in the description for the model to keep to.
+ * Undefined (nothing done) for an enum that is not all numbers.
+ */
+function numericEnum(out: Record<string, unknown>): true | undefined {
+  const values = out.enum as unknown[];
+  if (values.length === 0 || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) return undefined;
+  const numbers = values as number[];
+  delete out.enum;
+  const declared = typeof out.type === 'string' ? out.type.toLowerCase() : undefined;
+  out.type = declared === 'number' || declared === 'integer' ? declared : numbers.every(Number.isInteger) ? 'integer' : 'number';
+  out.minimum = Math.min(...numbers);
+  out.maximum = Math.max(...numbers);
+  const allowed = `one of ${numbers.join(', ')}`;
+  out.description = typeof out.description === 'string' && out.description ? `${out.description} (${allowed})` : allowed;
+  return true;
 }
 
 /** anyOf/oneOf branches; a null branch makes the schema nullable, and a single branch left is inlined. */
