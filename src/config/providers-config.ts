@@ -17,6 +17,8 @@ const common = {
   base_url: z.url({ protocol: /^https?$/ }).optional(),
   api_key: z.string().optional(),
   timeout_ms: num(z.number().int().positive()).default(120_000),
+  /** Calls in flight to the upstream at once (one keep-alive connection each); more wait for one. */
+  max_connections: num(z.number().int().positive()).default(256),
   /** Who fetches http(s) image URLs: the upstream itself, or Iris (through the guarded fetcher). */
   fetch_urls: z.enum(['upstream', 'iris']).optional(),
   headers: z.record(z.string(), z.string()).default({}),

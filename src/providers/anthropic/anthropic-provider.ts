@@ -28,7 +28,7 @@ export const ANTHROPIC_MAX_REQUEST_BYTES = 32_000_000;
 
 export function createAnthropicProvider(id: string, config: AnthropicProviderConfig, log?: Logger): Provider {
   const baseUrl = stripVersion(config.base_url ?? ANTHROPIC_DEFAULT_BASE_URL);
-  const client = createUpstreamClient({ baseUrl, timeoutMs: config.timeout_ms, label: `upstream provider '${id}'`, secrets: new SecretRedactor(providerSecrets(config)) });
+  const client = createUpstreamClient({ baseUrl, timeoutMs: config.timeout_ms, label: `upstream provider '${id}'`, connections: config.max_connections, connectionsSetting: `providers.${id}.max_connections`, secrets: new SecretRedactor(providerSecrets(config)) });
   const headers: Record<string, string> = {
     ...config.headers,
     'anthropic-version': config.anthropic_version,

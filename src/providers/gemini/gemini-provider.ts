@@ -26,7 +26,7 @@ export const GEMINI_MAX_REQUEST_BYTES = 20_000_000;
 
 export function createGeminiProvider(id: string, config: GeminiProviderConfig, log?: Logger): Provider {
   const baseUrl = (config.base_url ?? GEMINI_DEFAULT_BASE_URL).replace(/\/+$/, '').replace(/\/v1(beta)?$/, '');
-  const client = createUpstreamClient({ baseUrl, timeoutMs: config.timeout_ms, label: `upstream provider '${id}'`, secrets: new SecretRedactor(providerSecrets(config)) });
+  const client = createUpstreamClient({ baseUrl, timeoutMs: config.timeout_ms, label: `upstream provider '${id}'`, connections: config.max_connections, connectionsSetting: `providers.${id}.max_connections`, secrets: new SecretRedactor(providerSecrets(config)) });
   const headers: Record<string, string> = { ...config.headers, ...(config.api_key ? { 'x-goog-api-key': config.api_key } : {}) };
   const path = (model: string, stream: boolean) =>
     `/v1beta/models/${encodeURIComponent(model.replace(/^models\//, ''))}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`;

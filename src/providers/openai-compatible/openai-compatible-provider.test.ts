@@ -19,6 +19,7 @@ const provider = new OpenAICompatibleProvider('up', {
   type: 'openai',
   base_url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
   timeout_ms: 5_000,
+  max_connections: 256,
   headers: {},
 });
 after(async () => {

@@ -46,7 +46,8 @@ export class OpenAICompatibleProvider implements Provider {
       baseUrl: config.base_url,
       timeoutMs: config.timeout_ms,
       label: `upstream provider '${id}'`,
-      connections: 256,
+      connections: config.max_connections,
+      connectionsSetting: `providers.${id}.max_connections`,
       secrets: this.secrets,
     });
     this.headers = { ...config.headers };

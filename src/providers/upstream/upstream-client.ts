@@ -18,7 +18,10 @@ export interface UpstreamClientOptions {
   timeoutMs: number;
   /** Names the upstream in error messages, e.g. `upstream provider 'claude'` (as the chat core's messages name it). */
   label: string;
+  /** Calls in flight at once; more wait for a connection, within timeoutMs. */
   connections?: number;
+  /** The setting that sets `connections`, named when calls wait too long for one (providers.x.max_connections). */
+  connectionsSetting?: string;
   /** The largest answer read whole (not an event stream); default MAX_ANSWER_BYTES. */
   maxAnswerBytes?: number;
   /**
@@ -88,8 +91,9 @@ export interface UpstreamClient {
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
   const url = new URL(options.baseUrl);
   const prefix = url.pathname.replace(/\/+$/, '');
+  const connections = options.connections ?? 256;
   const pool = new Pool(url.origin, {
-    connections: options.connections ?? 128,
+    connections,
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
     keepAliveTimeout: 30_000,
@@ -135,7 +139,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       /** Why the call gave up while queued (the client left, or no connection in time); undefined until then. */
       let gaveUp: unknown;
       const onAbort = () => (abort ? abort(signal.reason as Error) : settleEarly());
-      // Every call is bounded by timeoutMs overall, up to its last byte; an event stream only
+      // The wait for a free connection is bounded by timeoutMs; from when the call goes out,
+      // every call is bounded by timeoutMs overall, up to its last byte; an event stream only
       // until it is known to be one, after which the same timer bounds the wait for each event:
       // re-armed by every event, not by every byte, so SSE comments (heartbeats, which also keep
       // resetting undici's bodyTimeout) cannot hold a stream open. So a stream request answered
@@ -167,7 +172,10 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
        * nothing will read it.
        */
       const settleEarly = () => {
-        gaveUp = signal.aborted ? signal.reason : new DOMException('No connection to the upstream in time', 'TimeoutError');
+        // Not sent in timeoutMs: queued behind calls that hold every connection (Iris's own
+        // limit, a 503 to retry), or on a connection still being made (the upstream's silence).
+        // (undici's pool queue holds calls only while every connection is taken.)
+        gaveUp = signal.aborted ? signal.reason : pool.stats.queued > 0 ? poolBusy(options) : new DOMException('No connection to the upstream in time', 'TimeoutError');
         done();
         reject(failure(gaveUp, signal, timedOut));
       };
@@ -225,6 +233,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
             abort = abortRequest;
             if (signal.aborted) abortRequest(signal.reason as Error);
             else if (timedOut) abortRequest(new DOMException('The upstream did not answer in time', 'TimeoutError'));
+            // The call goes out now (undici hands it a connection as it writes it): the upstream
+            // gets its whole timeoutMs, whatever the wait for a free connection took.
+            else rearm();
           },
           onHeaders(statusCode, rawHeaders, resume) {
             status = statusCode;
@@ -292,6 +303,21 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     postForEvents: (call) => send(call, true),
     close: () => pool.close(),
   };
+}
+
+/**
+ * A call that waited timeoutMs for one of the pool's connections, every one busy with other
+ * calls: it was never sent, so the upstream did not time out. Iris is at its limit of calls
+ * in flight to it: a 503 with Retry-After (which the openai SDKs retry), not a 504.
+ */
+function poolBusy(options: UpstreamClientOptions): ApiError {
+  const connections = options.connections ?? 256;
+  const setting = options.connectionsSetting ? ` (${options.connectionsSetting})` : '';
+  return new ApiError(503, `All ${connections} connections to the ${options.label}${setting} stayed busy for ${options.timeoutMs} ms; the request was not sent. Retry shortly.`, {
+    type: 'server_error',
+    code: 'upstream_busy',
+    headers: { 'retry-after': '1' },
+  });
 }
 
 function transportFailure(err: unknown, signal: AbortSignal, timedOut: boolean, options: UpstreamClientOptions): ApiError {
