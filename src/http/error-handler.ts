@@ -5,6 +5,7 @@ import { ApiError } from '../openai/api-error.ts';
 import { rootCause } from '../root-cause.ts';
 import type { OpenAIErrorBody } from '../openai/types.ts';
 import type { SecretRedactor } from '../telemetry/secret-redactor.ts';
+import { lingerOnClose } from './linger-close.ts';
 import { logClientGone } from './request-log.ts';
 import { markAnswered, requestTimedOut } from './request-timeout.ts';
 
@@ -125,10 +126,13 @@ export function answerExpectationFailed(_req: IncomingMessage, res: ServerRespon
 /**
  * Refused before its body was read (a wrong key, a full body budget, a URL Iris does not serve):
  * the rest of the body would have to arrive before the connection could carry another request,
- * and a client that never sends it would hold the socket until the request timeout. Close it instead.
+ * and a client that never sends it would hold the socket until the request timeout. Close it
+ * instead, lingering (linger-close.ts), so that a client still sending reads the answer.
  */
 function closeIfBodyUnread(request: FastifyRequest, reply: FastifyReply): void {
-  if (!request.raw.complete && hasBody(request.headers)) reply.header('connection', 'close');
+  if (request.raw.complete || !hasBody(request.headers)) return;
+  reply.header('connection', 'close');
+  lingerOnClose(request.raw.socket);
 }
 
 function hasBody(headers: { 'content-length'?: string; 'transfer-encoding'?: string }): boolean {
