@@ -49,13 +49,19 @@ function nextRequestId(): string {
 }
 
 /**
- * Node's settings that make a request timeout work: Node looks for overdue requests every 30 s,
- * or here sooner for a shorter timeout, so one is cut within a tenth of its time over; and it
- * never cuts one whose timeout is shorter than the headers' (60 s), so that one is no longer.
+ * Node's settings that make a request timeout work. A client has HEADERS_TIMEOUT_MS to send its
+ * headers (one packet from any API client): a connection that sends nothing is closed then, not
+ * after Node's 60 s, which let a few thousand silent sockets hold every file descriptor (and
+ * /health with them) for a minute and more. Node looks for overdue requests every second, or
+ * sooner for a shorter timeout, so one is cut within a tenth of its time over (at most 1 s).
  */
 function requestTimeoutOptions(requestTimeoutMs: number): { connectionsCheckingInterval: number; headersTimeout: number } {
-  return { connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.ceil(requestTimeoutMs / 10))), headersTimeout: Math.min(60_000, requestTimeoutMs) };
+  // (Node wants the headers' timeout within the request's; 0 is no request timeout.)
+  const headersTimeout = requestTimeoutMs > 0 ? Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs) : HEADERS_TIMEOUT_MS;
+  return { connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.ceil(headersTimeout / 10))), headersTimeout };
 }
+
+const HEADERS_TIMEOUT_MS = 20_000;
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
@@ -75,7 +81,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     frameworkErrors: answerFrameworkError,
     // Fastify turns Node's 300 s default off; a client trickling a body would hold it for ever.
     requestTimeout: deps.requestTimeoutMs,
-    http: deps.requestTimeoutMs > 0 ? requestTimeoutOptions(deps.requestTimeoutMs) : {},
+    http: requestTimeoutOptions(deps.requestTimeoutMs),
   });
   // An Expect other than 100-continue: Node's own 417 has no body (error-handler.ts).
   app.server.on('checkExpectation', answerExpectationFailed);

@@ -236,4 +236,17 @@ describe('overload: connections that send nothing, or trickle their headers', ()
     const completion = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] });
     assert.equal(completion.object, 'chat.completion');
   });
+
+  it("by default a connection has 20 s to send its headers (not Node's 60 s), whatever the request timeout", async () => {
+    for (const [requestTimeout, headers] of [[undefined, 20_000], [0, 20_000], [1, 1_000]] as const) {
+      const other = await startStack(requestTimeout === undefined ? {} : { config: { server: { request_timeout_s: requestTimeout } } });
+      try {
+        const { server } = other.iris.iris.app;
+        assert.equal(server.headersTimeout, headers, `request_timeout_s ${requestTimeout}`);
+        assert.equal(server.requestTimeout, requestTimeout === undefined ? 300_000 : requestTimeout * 1000);
+      } finally {
+        await other.close();
+      }
+    }
+  });
 });
