@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { EventSourceMessage } from 'eventsource-parser';
 import type { ProviderConfig } from '../../config/providers-config.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChunkDelta } from '../../openai/types.ts';
 import type { CallContext, ImageLimits, Provider } from '../provider.ts';
 import { attributeUpstreamError } from '../upstream/attribute-upstream-error.ts';
-import type { EventSourceMessage } from 'eventsource-parser';
 import { createUpstreamClient, type UpstreamCall, type UpstreamClient } from '../upstream/upstream-client.ts';
 import { OpenAICompatibleChunks } from './convert-openai-compatible-chunks.ts';
 import { convertOpenAICompatibleResponse, type Fresh } from './convert-openai-compatible-response.ts';
@@ -192,7 +192,7 @@ export class OpenAICompatibleProvider implements Provider {
  * usage chunk, `[DONE]`): servers send those at once. One that then holds the connection
  * does not hold the client until timeout_ms: the answer is whole, and its usage is estimated.
  */
-export const TAIL_MS = 2_000;
+const TAIL_MS = 2_000;
 
 /** The event, or null when none comes within TAIL_MS. */
 function withinTail(next: Promise<IteratorResult<EventSourceMessage>>): Promise<IteratorResult<EventSourceMessage> | null> {
