@@ -35,6 +35,16 @@ export const TEST_API_KEY = 'sk-iris-test-0123456789abcdef';
 
 export async function startIris(raw: Record<string, unknown> = {}, options: { env?: NodeJS.ProcessEnv } = {}): Promise<RunningIris> {
   const dataDir = mkdtempSync(join(tmpdir(), 'iris-test-'));
+  try {
+    return await startIn(dataDir, raw, options);
+  } catch (err) {
+    // A config a test means to be refused, or a start that fails: no data directory left behind.
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function startIn(dataDir: string, raw: Record<string, unknown>, options: { env?: NodeJS.ProcessEnv }): Promise<RunningIris> {
   const config = loadConfig({
     raw: { engine: { enabled: false }, auth: { keys: [TEST_API_KEY] }, data_dir: dataDir, ...raw },
     env: options.env ?? {},
@@ -64,8 +74,11 @@ export async function startIris(raw: Record<string, unknown> = {}, options: { en
     },
     dataDir,
     async close() {
-      await iris.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      try {
+        await iris.close();
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }
