@@ -9,24 +9,13 @@ import OpenAI from 'openai';
 import { assertErrorResponse } from '../support/openai-schemas.ts';
 import { chatRequestHead, openRawSocket } from '../support/raw-socket.ts';
 import { startIris } from '../support/start-iris.ts';
-import { chatRequests, startStack, type Stack } from './e2e-setup.ts';
+import { bodyOf, chatRequests, postChat, startStack, type Stack } from './e2e-setup.ts';
 
 const MB = 1_000_000;
 
-/** A chat request whose JSON body is about `bytes` long. */
-function bodyOf(bytes: number): string {
-  return JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(bytes) }] });
-}
-
 describe('the budget of request bodies in flight', () => {
   let stack: Stack;
-  const post = (body: string, signal?: AbortSignal) =>
-    fetch(`${stack.iris.baseURL}/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${stack.iris.apiKey}`, 'content-type': 'application/json' },
-      body,
-      signal,
-    });
+  const post = (body: string, signal?: AbortSignal) => postChat(stack, body, signal);
 
   before(async () => {
     stack = await startStack({ config: { limits: { max_body_bytes: 2 * MB, inflight_body_bytes: 1.5 * MB } } });

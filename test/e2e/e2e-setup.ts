@@ -63,3 +63,18 @@ export const IMAGE_URL = 'http://127.0.0.1:9/cat.jpg';
 /** A 1×1 PNG. */
 export const PNG_DATA_URL =
   'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+
+/** A chat request whose JSON body is about `bytes` long. */
+export function bodyOf(bytes: number): string {
+  return JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(bytes) }] });
+}
+
+/** POST /v1/chat/completions with this JSON text, as a fetch client (the openai SDK's transport) sends it. */
+export function postChat(stack: Stack, body: string, signal?: AbortSignal): Promise<Response> {
+  return fetch(`${stack.iris.baseURL}/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.iris.apiKey}`, 'content-type': 'application/json' },
+    body,
+    signal,
+  });
+}

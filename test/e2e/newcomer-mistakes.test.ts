@@ -3,19 +3,10 @@
 // src/config/load-config.test.ts and base-url-hints.test.ts.)
 
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
+import { closedPort } from '../support/closed-port.ts';
 import { startIris, type RunningIris } from '../support/start-iris.ts';
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('mistakes a newcomer makes', () => {
   let iris: RunningIris;

@@ -12,6 +12,7 @@ import { countTokens, promptTokens } from '../../src/chat/count-tokens.ts';
 import { dataUrl, makeImage } from '../../src/images/testing/test-images.ts';
 import { fakeReply, type Behaviour } from '../support/fake-openai-upstream.ts';
 import { assertChatCompletion, assertChatCompletionChunk, assertErrorResponse } from '../support/openai-schemas.ts';
+import { closedPort } from '../support/closed-port.ts';
 import { startIris } from '../support/start-iris.ts';
 import { PNG_DATA_URL, chatRequests, startStack, type Stack } from './e2e-setup.ts';
 
@@ -262,11 +263,7 @@ describe('an upstream that stalls mid-stream', () => {
 
 describe('an unreachable upstream', () => {
   it('502 upstream_unreachable, OpenAI-shaped', async () => {
-    // A port that was just free on loopback: nothing listens there.
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const port = await closedPort();
     const iris = await startIris({
       providers: { dead: { type: 'openai', base_url: `http://127.0.0.1:${port}/v1` } },
       models: [{ name: 'm', provider: 'dead' }],

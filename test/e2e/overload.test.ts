@@ -8,14 +8,9 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { openRawSocket } from '../support/raw-socket.ts';
-import { chatRequests, startStack, type Stack } from './e2e-setup.ts';
+import { bodyOf, chatRequests, postChat, startStack, type Stack } from './e2e-setup.ts';
 
 const MB = 1_000_000;
-
-/** A chat request whose JSON body is about `bytes` long. */
-function bodyOf(bytes: number): string {
-  return JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(bytes) }] });
-}
 
 /** An uncompressed 24-bit BMP of noise: every one is different, and Iris must convert it. */
 function noiseBmp(width: number, height: number): Buffer {
@@ -98,13 +93,7 @@ describe('overload: a large body refused by the body budget', () => {
   after(() => stack?.close());
 
   it('is answered with a 503 and Retry-After the client can read, never a reset connection', async () => {
-    const post = (body: string, signal?: AbortSignal) =>
-      fetch(`${stack.iris.baseURL}/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${stack.iris.apiKey}`, 'content-type': 'application/json' },
-        body,
-        signal,
-      });
+    const post = (body: string, signal?: AbortSignal) => postChat(stack, body, signal);
     stack.upstream.reset();
     stack.upstream.script({ kind: 'hang' });
     const holder = new AbortController();
@@ -169,12 +158,7 @@ describe('overload: a flood of large images that must be converted', () => {
   });
   after(() => stack?.close());
 
-  const post = (body: string) =>
-    fetch(`${stack.iris.baseURL}/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${stack.iris.apiKey}`, 'content-type': 'application/json' },
-      body,
-    });
+  const post = (body: string) => postChat(stack, body);
 
   it('each request is answered 200 or refused with 503 + Retry-After, /health keeps answering, and it is back to normal afterwards', async () => {
     const flood = Array.from({ length: 40 }, () => imageBody(noiseBmp(1000, 750))); // ~2.25 MB BMP, ~3 MB body each

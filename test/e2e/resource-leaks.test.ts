@@ -18,6 +18,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { makeBmp, makeImage, makePngBomb } from '../../src/images/testing/test-images.ts';
 import { dialectAnswer, dialectFrames } from '../support/dialect-wire.ts';
+import { closedPort } from '../support/closed-port.ts';
 import { startIris, type RunningIris } from '../support/start-iris.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -439,14 +440,6 @@ let bmpUrl: string; // needs a conversion: takes a transform slot
 let deadPort: number;
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 before(async () => {
   process.on('unhandledRejection', onUnhandled);

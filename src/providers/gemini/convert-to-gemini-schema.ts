@@ -55,7 +55,7 @@ export function convertToGeminiSchema(schema: unknown, defs?: Record<string, unk
     for (const part of source.allOf) merge(out, convertToGeminiSchema(part, definitions));
   }
   if (source.const !== undefined) out.enum = [source.const];
-  if (Array.isArray(out.enum)) numericEnum(out) ?? (out.enum = out.enum.map(String));
+  if (Array.isArray(out.enum) && !numericEnum(out)) out.enum = out.enum.map(String);
   // Gemini enums hold strings only.
   if (out.enum) out.type = 'string';
   if (typeof out.type === 'string') out.type = out.type.toUpperCase();
@@ -80,11 +80,11 @@ export function convertToGeminiSchema(schema: unknown, defs?: Record<string, unk
  * Gemini's enum holds strings only, and a number enum sent as strings comes back as strings
  * ("2" for 2), which the client's own schema refuses. A number enum stays a number: bounded by
  * its least and greatest value, its values named in the description for the model to keep to.
- * Undefined (nothing done) for an enum that is not all numbers.
+ * False (nothing done) for an enum that is not all numbers.
  */
-function numericEnum(out: Record<string, unknown>): true | undefined {
+function numericEnum(out: Record<string, unknown>): boolean {
   const values = out.enum as unknown[];
-  if (values.length === 0 || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) return undefined;
+  if (values.length === 0 || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) return false;
   const numbers = values as number[];
   delete out.enum;
   const declared = typeof out.type === 'string' ? out.type.toLowerCase() : undefined;
