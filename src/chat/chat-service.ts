@@ -71,14 +71,15 @@ export class ChatService {
    */
   async *stream(request: ChatCompletionRequest, ctx: CallContext): AsyncGenerator<ChatCompletionChunk> {
     const prepared = await this.prepare(request, ctx);
+    let text = ''; // what the model generated, for estimateUsage() should no usage come
+    let reasoning = '';
+    let head: Pick<ChatCompletionChunk, 'id' | 'created' | 'system_fingerprint'> | null = null;
+    let metered = false;
     try {
       const { route, upstream } = prepared;
       await untilReady(route.provider, ctx.signal);
       const includeUsage = request.stream_options?.include_usage === true;
       let upstreamUsage: Usage | null = null;
-      let text = ''; // what the model generated, for estimateUsage() should no usage come
-      let reasoning = '';
-      let head: Pick<ChatCompletionChunk, 'id' | 'created' | 'system_fingerprint'> | null = null;
       try {
         for await (const chunk of route.provider.stream(upstream, ctx)) {
           // One fingerprint for the whole stream: the upstream's first, or the route's if it sends none.
@@ -103,11 +104,18 @@ export class ChatService {
       }
       const usage = this.finalUsage(prepared, upstreamUsage ?? (await estimateUsage(upstream, text, reasoning)), upstreamUsage !== null);
       logDone(ctx, prepared, usage);
+      metered = true;
       if (includeUsage && head) {
         yield { id: head.id, object: 'chat.completion.chunk', created: head.created, model: prepared.model, system_fingerprint: head.system_fingerprint, choices: [], usage };
       }
     } finally {
       prepared.images.release();
+      // A stream cut short after it began (its client gone, the upstream failed) was billed by
+      // the upstream for what it generated: its log line counts that, estimated from what came.
+      if (!metered && head !== null && ctx.log.isLevelEnabled('info')) {
+        const usage = await estimateUsage(prepared.upstream, text, reasoning).catch(() => null); // never hides why the stream ended
+        if (usage) logDone(ctx, prepared, this.finalUsage(prepared, usage, false));
+      }
     }
   }
 

@@ -207,6 +207,7 @@ describe('streamed chat completions', () => {
 
   it('ends with an error event when the upstream dies mid-stream: the SDK throws, nothing hangs', async () => {
     stack.upstream.script({ kind: 'die-mid-stream', afterChunks: 3 });
+    const logsBefore = stack.iris.logs.length;
     const stream = await stack.iris.client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
     const seen: Chunk[] = [];
     await assert.rejects(
@@ -220,6 +221,10 @@ describe('streamed chat completions', () => {
       },
     );
     assert.equal(seen.length, 3, 'the chunks before the failure got through');
+    // Its request line (200: the stream had begun) counts the tokens that came before the failure.
+    const [line] = await stack.iris.logged((l) => l.msg === 'request' && stack.iris.logs.indexOf(l) >= logsBefore, 3000);
+    assert.equal(line?.status, 200);
+    assert.equal(line.completion_tokens, 2, `the two tokens streamed before the failure: ${JSON.stringify(line)}`);
   });
 
   it('writes the mid-stream error as an OpenAI error event and no [DONE]', async () => {
@@ -271,6 +276,13 @@ describe('streamed chat completions', () => {
       assert.equal(request.aborted, true);
       const [line] = await slow.iris.logged((l) => l.msg === 'request' && l.status === 499, 3000);
       assert.equal(line?.path, '/v1/chat/completions', 'the request line, with status 499');
+      // The upstream bills what it generated before the cut: the line counts it (estimated).
+      assert.equal(line.model, 'gpt-4o-mini');
+      assert.equal(line.provider, 'fake');
+      assert.ok(Number(line.prompt_tokens) > 0, `prompt tokens counted: ${JSON.stringify(line)}`);
+      const whole = fakeReply({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'one two three four five six seven eight nine ten' }] }).completionTokens;
+      assert.ok(Number(line.completion_tokens) >= 1 && Number(line.completion_tokens) < whole, `the tokens up to the cut, of ${whole}: ${JSON.stringify(line)}`);
+      assert.equal(slow.iris.logs.filter((l) => l.msg === 'request').length, 1, 'one line');
     } finally {
       await slow.close();
     }
