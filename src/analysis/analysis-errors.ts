@@ -26,11 +26,16 @@ export function failureReason(err: unknown): string {
   return 'the analysis model failed';
 }
 
+/**
+ * One image could not be described, under `on_error: fail`. What the client can act on keeps
+ * its status, as any upstream error does: a 4xx (its image refused) is not retried, a 429 or
+ * 503 keeps its Retry-After, a timeout is a 504; anything else is the analysis model's failure, a 502.
+ */
 export function analysisFailed(analysisModel: string, imageNumber: number, param: string, err: unknown): ApiError {
-  const timedOut = err instanceof AnalysisTimeoutError;
-  return new ApiError(
-    502,
-    `The analysis model \`${analysisModel}\` could not describe image ${imageNumber} (${param}): ${failureReason(err)}.`,
-    { type: 'upstream_error', code: timedOut ? 'analysis_timeout' : 'analysis_failed', param, cause: err },
-  );
+  const message = `The analysis model \`${analysisModel}\` could not describe image ${imageNumber} (${param}): ${failureReason(err).replace(/\.+$/, '')}.`;
+  if (err instanceof AnalysisTimeoutError) return new ApiError(504, message, { type: 'timeout_error', code: 'analysis_timeout', param, cause: err });
+  if (err instanceof ApiError && (err.status < 500 || err.status === 503 || err.status === 504)) {
+    return new ApiError(err.status, message, { type: err.type, code: err.code ?? 'analysis_failed', param, headers: err.headers, cause: err });
+  }
+  return new ApiError(502, message, { type: 'upstream_error', code: 'analysis_failed', param, cause: err });
 }

@@ -8,7 +8,7 @@ import { waitOrAbort } from '../wait-or-abort.ts';
 import { analysisFailed, analysisUnavailable, failureReason, notVisionCapable } from './analysis-errors.ts';
 import { DEFAULT_ANALYSIS_PROMPT, renderAnalysisPrompt } from './analysis-prompt.ts';
 import { descriptionKey, type DescriptionCache } from './description-cache.ts';
-import { describeImage, type CompleteFn, type Description } from './describe-image.ts';
+import { describeImage, EmptyDescriptionError, type CompleteFn, type Description } from './describe-image.ts';
 import { findImages, hasImages, type FoundImage } from './find-images.ts';
 import { imageSource } from './image-source.ts';
 import { mapLimit } from './map-limit.ts';
@@ -38,6 +38,11 @@ interface Job {
 }
 
 type JobResult = { ok: true; description: Description; cached: boolean } | { ok: false; error: unknown };
+
+/** What a failed description still cost (an empty answer was paid for). */
+function spentOn(error: unknown): Omit<Description, 'text'> | null {
+  return error instanceof EmptyDescriptionError ? error.spent : null;
+}
 
 export class AnalysisStep implements RequestStep {
   private readonly deps: AnalysisStepDeps;
@@ -96,16 +101,14 @@ export class AnalysisStep implements RequestStep {
           const at = image.number - 1;
           if (!result.ok) {
             outcomes[at] = { kind: 'failed', reason: failureReason(result.error), model: analysisModel };
+            const spent = spentOn(result.error);
+            if (spent && copy === 0) addSpent(usage, spent);
             return;
           }
           outcomes[at] = { kind: 'described', text: result.description.text, model: analysisModel };
           // Paid for once: further copies of the same image, like cache hits, cost nothing.
           if (result.cached || copy > 0) usage.cached_images++;
-          if (!result.cached && copy === 0) {
-            usage.prompt_tokens += result.description.prompt_tokens;
-            usage.completion_tokens += result.description.completion_tokens;
-            usage.image_tokens += result.description.image_tokens;
-          }
+          if (!result.cached && copy === 0) addSpent(usage, result.description);
         });
       });
     } finally {
@@ -131,11 +134,14 @@ export class AnalysisStep implements RequestStep {
     }
   }
 
-  /** Lets requests that need the same description meanwhile wait for this one. */
+  /** Lets requests that need the same description meanwhile wait for this one, and caches it. */
   private async share(key: string, describing: Promise<Description>): Promise<Description> {
     this.inflight.set(key, describing);
     try {
-      return await describing;
+      const description = await describing;
+      // In flight until cached: a request that looks in between finds it in one or the other.
+      await this.deps.cache.set(key, { text: description.text, model: this.deps.analysisModel });
+      return description;
     } finally {
       if (this.inflight.get(key) === describing) this.inflight.delete(key);
     }
@@ -184,6 +190,12 @@ export class AnalysisStep implements RequestStep {
       const [first] = job.images;
       const t0 = performance.now();
       try {
+        // A job that waited for a slot looks again: another request may have described it meanwhile.
+        const late = job.key && j >= config.concurrency ? await cache.get(job.key) : undefined;
+        if (late) {
+          log.info({ image: first.number, param: first.param, cached: true }, 'analysis: image description from cache');
+          return { ok: true, description: { text: late.text, prompt_tokens: 0, completion_tokens: 0, image_tokens: 0 }, cached: true };
+        }
         const shared = job.key ? await this.described(job.key, signal) : undefined;
         if (shared) {
           log.info({ image: first.number, param: first.param, ms: Math.round(performance.now() - t0) }, 'analysis: image description shared');
@@ -208,7 +220,6 @@ export class AnalysisStep implements RequestStep {
           },
           'analysis: image described',
         );
-        if (job.key) await cache.set(job.key, { text: description.text, model: analysisModel });
         return { ok: true, description, cached: false };
       } catch (err) {
         // The client left, or another image already failed the request: nothing to report here.
@@ -220,4 +231,10 @@ export class AnalysisStep implements RequestStep {
       }
     });
   }
+}
+
+function addSpent(usage: AnalysisUsage, spent: Omit<Description, 'text'>): void {
+  usage.prompt_tokens += spent.prompt_tokens;
+  usage.completion_tokens += spent.completion_tokens;
+  usage.image_tokens += spent.image_tokens;
 }

@@ -19,6 +19,16 @@ export class AnalysisTimeoutError extends Error {
   override name = 'AnalysisTimeoutError';
 }
 
+/** An answer with no description in it, paid for all the same: `spent` is what it cost. */
+export class EmptyDescriptionError extends ApiError {
+  readonly spent: Omit<Description, 'text'>;
+
+  constructor(spent: Omit<Description, 'text'>) {
+    super(502, 'the analysis model returned an empty description', { type: 'upstream_error' });
+    this.spent = spent;
+  }
+}
+
 export async function describeImage(
   complete: CompleteFn,
   input: { model: string; prompt: string; url: string; detail?: ImageDetail; timeoutMs: number },
@@ -44,14 +54,14 @@ export async function describeImage(
     // Its own log line: the request's line is the answer's.
     const completion = await waitOrAbort(complete(request, { ...ctx, signal, logCompletion: undefined }), signal);
     const text = completion.choices[0]?.message.content ?? '';
-    if (!text.trim()) throw new ApiError(502, 'the analysis model returned an empty description', { type: 'upstream_error' });
     const usage = completion.usage;
-    return {
-      text,
+    const spent = {
       prompt_tokens: usage?.prompt_tokens ?? 0,
       completion_tokens: usage?.completion_tokens ?? 0,
       image_tokens: usage?.prompt_tokens_details?.image_tokens ?? 0,
     };
+    if (!text.trim()) throw new EmptyDescriptionError(spent);
+    return { text, ...spent };
   } catch (err) {
     // Our own timeout may surface as the provider's abort error; report it as the timeout it is.
     if (timeout.signal.aborted && !ctx.signal.aborted) throw timeout.signal.reason;

@@ -23,12 +23,26 @@ test('finds every image with its path, number and the question beside it', () =>
     [
       [1, 'messages[1].content[1].image_url.url', 'data:a', 'Compare\nand'],
       [2, 'messages[1].content[3].image_url.url', 'data:b', 'Compare\nand'],
-      // An image alone in its message takes the next user text after it.
-      [3, 'messages[3].content[0].image_url.url', 'data:c', 'The third one: what colour is it?'],
+      // An image alone in its message, answered before any text came: no question (a later
+      // turn's text would change its prompt, and miss the cache, each time the history is resent).
+      [3, 'messages[3].content[0].image_url.url', 'data:c', ''],
     ],
   );
   assert.equal(hasImages(request), true);
   assert.equal(hasImages({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }), false);
+});
+
+test('an image alone in its message takes the user text that follows it in the same turn, and keeps it in later turns', () => {
+  const turn1 = [
+    { role: 'user' as const, content: [img('data:x')] },
+    { role: 'user' as const, content: 'What is the total?' },
+  ];
+  const [alone] = findImages({ model: 'm', messages: turn1 });
+  assert.equal(alone.question, 'What is the total?');
+  const [later] = findImages({ model: 'm', messages: [...turn1, { role: 'assistant', content: '42' }, { role: 'user', content: 'And the tax?' }] });
+  assert.equal(later.question, 'What is the total?');
+  const [unasked] = findImages({ model: 'm', messages: [turn1[0], { role: 'assistant', content: 'A receipt.' }, { role: 'user', content: 'And the tax?' }] });
+  assert.equal(unasked.question, '', 'not from a later turn');
 });
 
 test('the question does not change when later turns are added to a message that has text', () => {

@@ -13,9 +13,9 @@ export interface FoundImage {
   url: string;
   detail?: ImageDetail;
   /**
-   * The user's text beside the image (its own message, else the next user message with
-   * text; a long one cut to its start and end). Taken from the conversation around the image,
-   * never from the latest turn, so a resent history asks the same question and hits the cache.
+   * The user's text beside the image (its own message, else the next user message with text
+   * in the same turn, before the assistant answers; a long one cut to its start and end).
+   * Never from a later turn, so a resent history asks the same question and hits the cache.
    */
   question: string;
 }
@@ -60,13 +60,14 @@ function nearestText(messages: ChatMessage[], messageIndex: number): string {
   const own = textOf(messages[messageIndex]);
   if (own) return own;
   for (let i = messageIndex + 1; i < messages.length; i++) {
-    if (messages[i].role !== 'user') continue;
+    const { role } = messages[i];
+    if (role === 'assistant' || role === 'tool') break; // the turn is over
+    if (role !== 'user') continue;
     const text = textOf(messages[i]);
     if (text) return text;
   }
   return '';
 }
-
 
 function textOf(message: ChatMessage): string {
   if (typeof message.content === 'string') return message.content.trim();

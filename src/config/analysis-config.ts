@@ -20,7 +20,7 @@ export const analysisConfigSchema = z
     concurrency: num(z.number().int().positive()).default(4),
     /** Per image. */
     timeout_ms: num(z.number().int().positive()).default(60_000),
-    /** `fail`: 502 naming the image; `skip`: a note replaces the image and the request goes on. */
+    /** `fail`: an error naming the image (src/analysis/analysis-errors.ts); `skip`: a note replaces the image and the request goes on. */
     on_error: z.enum(['fail', 'skip']).default('fail'),
     /** Descriptions kept in memory (LRU); 0 turns the memory cache off. */
     cache_entries: num(z.number().int().nonnegative()).default(1000),

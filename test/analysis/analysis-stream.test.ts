@@ -110,8 +110,8 @@ describe('analysis mode, streamed', () => {
     }
   });
 
-  test('an analysis failure before any byte is sent is a plain HTTP 502', async () => {
-    world.vision.script({ kind: 'error', status: 503 });
+  test('an analysis failure before any byte is sent is a plain HTTP error', async () => {
+    world.vision.script({ kind: 'error', status: 500 });
     const image = dataUrl(await renderTextPng([`Fail ${Date.now()}`]));
     const err = await world.iris.client.chat.completions
       .create({ model: 'text-1', stream: true, messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }, { type: 'image_url', image_url: { url: image } }] }] })

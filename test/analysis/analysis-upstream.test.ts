@@ -365,7 +365,7 @@ describe('analysis mode failures', () => {
     }
   });
 
-  test('on_error fail: a timeout is a 502 too, within the configured time', async () => {
+  test('on_error fail: a timeout is a 504, within the configured time', async () => {
     const world = await startAnalysisWorld({ timeout_ms: 300 });
     try {
       world.vision.script({ kind: 'hang' });
@@ -376,7 +376,8 @@ describe('analysis mode failures', () => {
         .then(() => null, (e: unknown) => e);
       const ms = performance.now() - t0;
       assert.ok(err instanceof OpenAI.APIError);
-      assert.equal(err.status, 502);
+      assert.equal(err.status, 504);
+      assert.equal(err.type, 'timeout_error');
       assert.equal(err.code, 'analysis_timeout');
       assert.equal(err.param, 'messages[0].content[0].image_url.url');
       assert.match(err.message, /`vision-1`.*timed out after 300 ms/);
