@@ -179,6 +179,9 @@ function validate(body: any): string | null {
       } else return `${at}.type: unknown block type ${b.type}`;
     }
   }
+  // Anthropic's words (anthropics/anthropic-sdk-python#494): a history of calls needs tools declared.
+  const toolBlocks = body.messages.some((m: any) => Array.isArray(m.content) && m.content.some((b: any) => b.type === 'tool_use' || b.type === 'tool_result'));
+  if (toolBlocks && !body.tools?.length) return 'Requests which include `tool_use` or `tool_result` blocks must define tools.';
   if (body.tool_choice?.type === 'tool' && !body.tools?.some((t: any) => t.name === body.tool_choice.name)) {
     return `tool_choice: tool ${body.tool_choice.name} not found in tools`;
   }

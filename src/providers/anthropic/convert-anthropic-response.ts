@@ -28,7 +28,9 @@ export function convertAnthropicResponse(message: AnthropicResponse, json: Anthr
   // The answer tool is how the answer arrives, not a call the client must run; the client's
   // own tools (callable beside it) keep tool_calls.
   if (answered && finish === 'tool_calls' && toolCalls.length === 0) finish = 'stop';
-  if (json?.mode === 'prefill') text = json.prefix + text;
+  // The prefix Iris wrote for the model goes back in front of what it wrote after it; an answer
+  // with nothing after it (refused, cut at once) stays empty, as its stream does.
+  if (json?.mode === 'prefill' && text) text = json.prefix + text;
   // A refusal (Anthropic's classifiers stopping the answer) is content_filter, as OpenAI's
   // filtered answers are: what was written before it stays content, as it does in a stream,
   // which cannot take back what it has sent.

@@ -41,7 +41,27 @@ export function convertToAnthropicTools(request: ChatCompletionRequest): Anthrop
   if (out.tool_choice && out.tool_choice.type !== 'none' && !out.tools) {
     throw invalidRequest('tool_choice needs tools', 'tool_choice');
   }
+  // OpenAI takes a history of tool calls with no tools offered now (a conversation summarised,
+  // tools switched off); Anthropic refuses tool_use blocks in a request without tools. The
+  // tools called earlier are declared, and none may be called.
+  if (!request.tools?.length) {
+    const called = calledToolNames(request);
+    if (called.length) {
+      out.tools = called.map((name) => ({ name, description: 'Called earlier in this conversation; not available now.', input_schema: { type: 'object' } }));
+      out.tool_choice = { type: 'none' };
+    }
+  }
   return out;
+}
+
+/** The names of the tools the assistant called in the conversation, each once. */
+function calledToolNames(request: ChatCompletionRequest): string[] {
+  const names = new Set<string>();
+  for (const message of request.messages) {
+    if (message.role !== 'assistant' || !message.tool_calls) continue;
+    for (const call of message.tool_calls) if (call.type === 'function') names.add(call.function.name);
+  }
+  return [...names];
 }
 
 /** Anthropic requires `type: "object"` on every input_schema; OpenAI takes `{}` for no parameters. */
