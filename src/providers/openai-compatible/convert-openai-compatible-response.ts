@@ -42,6 +42,11 @@ export function convertOpenAICompatibleResponse(body: unknown, fresh: Fresh): Co
     // client that sends this message back in its next turn would get a 400.
     if (!Array.isArray(message.tool_calls) || message.tool_calls.length === 0) delete message.tool_calls;
     else message.tool_calls = message.tool_calls.map((call) => toolCall(call, fresh));
+    // vLLM writes every optional field of its message, as null: OpenAI's schema (and typed
+    // clients) take annotations only as a list and function_call only as an object.
+    const loose = message as { annotations?: unknown; function_call?: unknown };
+    if (loose.annotations !== undefined && !Array.isArray(loose.annotations)) delete loose.annotations;
+    if (loose.function_call === null) delete loose.function_call;
     const finish = mapOpenAICompatibleFinishReason(choice.finish_reason);
     if (finish === 'failed') return { problem: `stopped before the answer was complete (finish_reason "${String(choice.finish_reason)}")` };
     // A server that names no reason finished all the same.

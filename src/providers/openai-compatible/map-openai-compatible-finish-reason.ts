@@ -3,7 +3,8 @@ import type { FinishReason } from '../../openai/types.ts';
 // An OpenAI-compatible server's finish_reason → OpenAI's. Servers answer with their engine's
 // own words: TGI before 2.2 "eos_token" and "stop_sequence", Together "eos", others "end_turn",
 // "max_tokens", "tool_use"; OpenAI's clients switch on its five values only. "abort" (vLLM,
-// SGLang: the engine dropped the request) and "error" (OpenRouter, with an error beside it) mean
+// SGLang: the engine dropped the request), "insufficient_system_resource" (DeepSeek, likewise)
+// and "error" (OpenRouter, with an error beside it) mean
 // the answer is incomplete: 'failed', which the caller turns into an error. null and absent stay
 // null (the caller decides what a choice that never said why it stopped gets).
 
@@ -29,6 +30,8 @@ const SYNONYMS: Record<string, FinishReason | 'failed'> = {
   aborted: 'failed',
   cancelled: 'failed',
   error: 'failed',
+  // DeepSeek: "interrupted due to insufficient resource of the inference system".
+  insufficient_system_resource: 'failed',
 };
 
 export function mapOpenAICompatibleFinishReason(value: unknown): FinishReason | 'failed' | null {

@@ -103,7 +103,9 @@ export class OpenAICompatibleProvider implements Provider {
         if ((body as { error?: unknown }).error || event.event === 'error' || (body as { object?: unknown }).object === 'error') {
           // Before any chunk the client has been sent nothing: the error keeps its own status
           // (OpenRouter's 429 in the stream's first event stays a 429 the SDK retries).
-          const error = this.masked(event.data) ?? body;
+          const masked = this.masked(event.data) ?? body;
+          // vLLM's flat error and llama.cpp's `error:` line carry the error's fields at the top.
+          const error = (masked as { error?: unknown }).error ? masked : { error: masked };
           throw (chunks.begun ? undefined : errorInAnswer(this.id, error)) ?? mapOpenAIStreamError(this.id, error);
         }
         const chunk = chunks.convert(body);
@@ -141,14 +143,19 @@ export class OpenAICompatibleProvider implements Provider {
    */
   private async postStream(request: ChatCompletionRequest, ctx: CallContext) {
     const clientsOwn = Object.keys(request.stream_options ?? {}).some((key) => key !== 'include_usage');
-    if (this.streamOptions || clientsOwn) {
-      const answer = await this.client.postForEvents(this.call({ ...request, stream: true, stream_options: { ...request.stream_options, include_usage: true } }, ctx));
-      if ('events' in answer || clientsOwn) return answer;
-      if ((answer.status !== 400 && answer.status !== 422) || !answer.text.includes('stream_options')) return answer;
+    const without = () => this.client.postForEvents(this.call({ ...request, stream: true, stream_options: undefined }, ctx));
+    if (!this.streamOptions && !clientsOwn) return without();
+    const answer = await this.client.postForEvents(this.call({ ...request, stream: true, stream_options: { ...request.stream_options, include_usage: true } }, ctx));
+    if ('events' in answer || clientsOwn) return answer;
+    if ((answer.status !== 400 && answer.status !== 422) || !answer.text.includes('stream_options')) return answer;
+    const retried = await without();
+    // Left off for good only once a request goes through without it: vLLM's and SGLang's
+    // validation errors quote the whole request, stream_options too, whatever they refuse.
+    if ('events' in retried || retried.status < 300) {
       this.streamOptions = false;
       ctx.log.warn({ provider: this.id }, 'the upstream refuses stream_options: streams go without it from now on');
     }
-    return this.client.postForEvents(this.call({ ...request, stream: true, stream_options: undefined }, ctx));
+    return retried;
   }
 
   async close(): Promise<void> {

@@ -62,6 +62,9 @@ export class SseEventQueue implements AsyncIterableIterator<EventSourceMessage> 
       onEvent: (event) => this.push(event),
       onError: (error) => {
         if (error.type === 'max-buffer-size-exceeded') this.overflow(maxEventChars);
+        // llama.cpp's server before its PR #16109 (2025-09) sent a failure as a field of its
+        // own, `error: {json}`, which SSE ignores: it is read as an `error` event.
+        else if (error.type === 'unknown-field' && error.field === 'error') this.push({ event: 'error', data: error.value ?? '' });
       },
       maxBufferSize: maxEventChars,
     });
