@@ -155,7 +155,7 @@ describe('OpenAI-compatible servers, as their source writes them', () => {
   const streamOf = (body: Record<string, unknown> = {}) => streamFrom(pair.iris, body);
 
   // ------------------------------------------------------------------------------------------
-  // Defects
+  // Found by the audit
 
   describe('llama.cpp server before ggml-org/llama.cpp#16109 (Sept 2025): a stream failure as an `error:` field', () => {
     // ggml-org/llama.cpp examples/server/server.cpp (and tools/server/server.cpp until PR #16109),
@@ -226,6 +226,15 @@ describe('OpenAI-compatible servers, as their source writes them', () => {
       assert.equal(mid.status, 200);
       assert.deepEqual(finishReasons(mid.events), []);
       assert.match(mid.events.at(-1).error.message, /KV size/);
+    });
+
+    it('vLLM\'s flat error (`object: "error"`) as a stream\'s first event keeps its status, as the nested one does', async () => {
+      // vllm/entrypoints/openai/protocol.py ErrorResponse: {"object":"error","message","type","param","code"}.
+      pair.fake.use(sseReply(['data: {"object":"error","message":"This model\'s maximum context length is 4096 tokens.","type":"BadRequestError","param":null,"code":400}\n\n', DONE]));
+      const { status, events } = await streamOf();
+      assert.equal(status, 400);
+      assertErrorResponse(events[0] as ErrorBody);
+      assert.match((events[0] as ErrorBody).error.message, /maximum context length/);
     });
   });
 
