@@ -68,7 +68,9 @@ export function logFailure(log: FastifyBaseLogger, err: unknown, apiError: ApiEr
   // An unreachable upstream: the socket's own words (`connect ECONNREFUSED 10.0.0.7:8000`) say
   // where, for the operator; the client's message names only the provider.
   const cause = apiError.code === 'upstream_unreachable' && apiError.cause !== undefined ? { cause: rootCause(apiError.cause) } : null;
-  const fields = { status: apiError.status, code: apiError.code, type: apiError.type, ...cause };
+  // The upstream's id for the failed call, also where an error wraps the upstream's (analysis mode).
+  const upstreamRequestId = apiError.upstreamRequestId ?? (apiError.cause instanceof ApiError ? apiError.cause.upstreamRequestId : undefined);
+  const fields = { status: apiError.status, code: apiError.code, type: apiError.type, ...cause, ...(upstreamRequestId ? { upstream_request_id: upstreamRequestId } : null) };
   if (apiError.status < 500) log.info({ ...fields, param: apiError.param }, message);
   // An answer no converter could read may as well be Iris's bug: its stack goes in the line.
   else if (err instanceof ApiError && apiError.status !== 500) log.warn(apiError.code === 'upstream_bad_response' && apiError.cause instanceof Error ? { ...fields, err: apiError.cause } : fields, message);

@@ -31,6 +31,8 @@ export class ApiError extends Error {
   readonly code: string | null;
   readonly param: string | null;
   readonly headers: Record<string, string>;
+  /** The upstream's own id for the call that failed (what its support asks for): logged, not sent. */
+  upstreamRequestId?: string;
 
   constructor(status: number, message: string, options: ApiErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

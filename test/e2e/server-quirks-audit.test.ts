@@ -238,6 +238,18 @@ describe('OpenAI-compatible servers, as their source writes them', () => {
     });
   });
 
+  it('the upstream\'s own request id (`x-request-id`, as OpenAI and vLLM send it) is on the failure\'s log line, not in the client\'s answer', async () => {
+    // openai-node reads it as APIError.request_id: what OpenAI's support asks for.
+    pair.fake.use(jsonReply(500, { error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } }, { 'x-request-id': 'req_upstream_5f2a9c' }));
+    const before = pair.iris.logs.length;
+    const res = await post({});
+    assert.equal(res.status, 502);
+    const text = await res.text();
+    assert.doesNotMatch(text, /req_upstream_5f2a9c/);
+    const [line] = await pair.iris.logged((l) => pair.iris.logs.indexOf(l) >= before && l.upstream_request_id !== undefined, 2000);
+    assert.equal(line?.upstream_request_id, 'req_upstream_5f2a9c', JSON.stringify(pair.iris.logs.slice(before)));
+  });
+
   it('DeepSeek\'s finish_reason "insufficient_system_resource" (answer interrupted) is an error, not "stop", streamed and not (found by the audit)', async () => {
     // api-docs.deepseek.com/api/create-chat-completion: finish_reason is one of stop, length,
     // content_filter, tool_calls, insufficient_system_resource ("the request is interrupted due

@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { ProviderConfig } from '../../config/providers-config.ts';
 import { stringifyClientJson } from '../../json/stringify-client-json.ts';
 import { ApiError, invalidRequest } from '../../openai/api-error.ts';
@@ -13,7 +12,7 @@ import { convertAnthropicResponse } from './convert-anthropic-response.ts';
 import { convertToAnthropicRequest, type AnthropicRequestPlan } from './convert-to-anthropic-request.ts';
 import { mapAnthropicError } from './map-anthropic-error.ts';
 import { mergeChunkStreams, mergeCompletions } from './merge-completions.ts';
-import { attributeUpstreamError } from '../upstream/attribute-upstream-error.ts';
+import { attributeUpstreamError, withUpstreamRequestId } from '../upstream/attribute-upstream-error.ts';
 import { providerSecrets, SecretRedactor } from '../../telemetry/secret-redactor.ts';
 
 // The Anthropic Messages API behind the Provider interface: POST {base_url}/v1/messages.
@@ -26,7 +25,7 @@ export const ANTHROPIC_MAX_N = 16;
 /** The Messages API takes at most 32 MB per request (wire-formats.md §2e). */
 export const ANTHROPIC_MAX_REQUEST_BYTES = 32_000_000;
 
-export function createAnthropicProvider(id: string, config: AnthropicProviderConfig, log?: Logger): Provider {
+export function createAnthropicProvider(id: string, config: AnthropicProviderConfig): Provider {
   const baseUrl = stripVersion(config.base_url ?? ANTHROPIC_DEFAULT_BASE_URL);
   const client = createUpstreamClient({ baseUrl, timeoutMs: config.timeout_ms, label: `upstream provider '${id}'`, connections: config.max_connections, connectionsSetting: `providers.${id}.max_connections`, secrets: new SecretRedactor(providerSecrets(config)) });
   const headers: Record<string, string> = {
@@ -36,7 +35,7 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
   };
 
   const plan = (request: ChatCompletionRequest, stream: boolean): AnthropicRequestPlan =>
-    convertToAnthropicRequest(request, { defaultMaxTokens: config.default_max_tokens, temperature: config.temperature, stream });
+    convertToAnthropicRequest(request, { defaultMaxTokens: config.default_max_tokens, temperature: config.temperature, stream, apiVersion: config.anthropic_version });
 
   function call(plan: AnthropicRequestPlan, signal: AbortSignal): UpstreamCall {
     const body = stringifyClientJson(plan.body);
@@ -44,11 +43,8 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
     return { path: '/v1/messages', headers, body, signal };
   }
 
-  function failed(answer: UpstreamTextResponse): ApiError {
-    const error = attributeUpstreamError(id, mapAnthropicError(id, answer.status, answer.text, answer.headers));
-    log?.warn({ provider: id, status: answer.status, mapped: error.status, code: error.code }, 'anthropic upstream error');
-    return error;
-  }
+  const failed = (answer: UpstreamTextResponse): ApiError =>
+    withUpstreamRequestId(attributeUpstreamError(id, mapAnthropicError(id, answer.status, answer.text, answer.headers)), answer.headers);
 
   /** A 2xx answer Iris cannot read: named by provider id, as every upstream failure is. */
   const badResponse = (what: string) =>

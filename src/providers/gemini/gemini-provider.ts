@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { ProviderConfig } from '../../config/providers-config.ts';
 import { stringifyClientJson } from '../../json/stringify-client-json.ts';
 import { ApiError } from '../../openai/api-error.ts';
@@ -12,7 +11,7 @@ import { geminiImageLimits } from './gemini-image-limits.ts';
 import { geminiStreamToChunks } from './gemini-stream-to-chunks.ts';
 import type { GeminiResponse } from './gemini-wire.ts';
 import { mapGeminiError } from './map-gemini-error.ts';
-import { attributeUpstreamError } from '../upstream/attribute-upstream-error.ts';
+import { attributeUpstreamError, withUpstreamRequestId } from '../upstream/attribute-upstream-error.ts';
 import { providerSecrets, SecretRedactor } from '../../telemetry/secret-redactor.ts';
 
 // The Gemini API behind the Provider interface:
@@ -24,7 +23,7 @@ export const GEMINI_DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.co
 /** "Inline image data limits your total request size … to 20MB" (wire-formats.md §2f). */
 export const GEMINI_MAX_REQUEST_BYTES = 20_000_000;
 
-export function createGeminiProvider(id: string, config: GeminiProviderConfig, log?: Logger): Provider {
+export function createGeminiProvider(id: string, config: GeminiProviderConfig): Provider {
   const baseUrl = (config.base_url ?? GEMINI_DEFAULT_BASE_URL).replace(/\/+$/, '').replace(/\/v1(beta)?$/, '');
   const client = createUpstreamClient({ baseUrl, timeoutMs: config.timeout_ms, label: `upstream provider '${id}'`, connections: config.max_connections, connectionsSetting: `providers.${id}.max_connections`, secrets: new SecretRedactor(providerSecrets(config)) });
   const headers: Record<string, string> = { ...config.headers, ...(config.api_key ? { 'x-goog-api-key': config.api_key } : {}) };
@@ -37,11 +36,8 @@ export function createGeminiProvider(id: string, config: GeminiProviderConfig, l
     return { path: path(request.model, stream), headers, body, signal };
   }
 
-  function failed(answer: UpstreamTextResponse): ApiError {
-    const error = attributeUpstreamError(id, mapGeminiError(id, answer.status, answer.text, answer.headers));
-    log?.warn({ provider: id, status: answer.status, mapped: error.status, code: error.code }, 'gemini upstream error');
-    return error;
-  }
+  const failed = (answer: UpstreamTextResponse): ApiError =>
+    withUpstreamRequestId(attributeUpstreamError(id, mapGeminiError(id, answer.status, answer.text, answer.headers)), answer.headers);
 
   /** A 2xx answer Iris cannot read: named by provider id, as every upstream failure is. */
   const badResponse = (what: string) =>

@@ -1,5 +1,5 @@
 import { ApiError, type ErrorType } from '../../openai/api-error.ts';
-import { attributeUpstreamError, noSuchEndpoint } from '../upstream/attribute-upstream-error.ts';
+import { attributeUpstreamError, noSuchEndpoint, withUpstreamRequestId } from '../upstream/attribute-upstream-error.ts';
 import { plainMessage } from '../upstream/plain-message.ts';
 import { retryHeaders } from '../upstream/retry-headers.ts';
 
@@ -23,6 +23,10 @@ import { retryHeaders } from '../upstream/retry-headers.ts';
 // status in `code` (number or digits) and Python's "None" become null.
 
 export function mapOpenAIUpstreamError(providerId: string, status: number, bodyText: string, upstreamHeaders: Record<string, string>): ApiError {
+  return withUpstreamRequestId(mapStatus(providerId, status, bodyText, upstreamHeaders), upstreamHeaders);
+}
+
+function mapStatus(providerId: string, status: number, bodyText: string, upstreamHeaders: Record<string, string>): ApiError {
   const parsed = parseErrorBody(bodyText);
   const message = parsed.message ?? (plainMessage(bodyText) || `HTTP ${status}`);
   if (status === 404 && !parsed.fromApi) return noSuchEndpoint(providerId, message);

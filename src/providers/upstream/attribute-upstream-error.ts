@@ -79,3 +79,13 @@ export function unreadableAnswer(provider: { id: string; type: string }, err: un
     cause: err,
   });
 }
+
+/**
+ * Keeps the upstream's id for a failed call (Anthropic's `request-id`, OpenAI's and vLLM's
+ * `x-request-id`) on the error, for its log line: the one thing the provider's support needs.
+ */
+export function withUpstreamRequestId(error: ApiError, headers: Record<string, string>): ApiError {
+  const id = headers['request-id'] ?? headers['x-request-id'];
+  if (id) error.upstreamRequestId ??= id.slice(0, 200);
+  return error;
+}
