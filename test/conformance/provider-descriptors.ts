@@ -222,7 +222,8 @@ function fromAnthropic(body: any): ReceivedRequest {
     turns,
     maxTokens: body.max_tokens ?? null,
     stop: body.stop_sequences ?? [],
-    json: prefilled || body.tool_choice?.type === 'tool',
+    // JSON asked for: a `{` prefill (Claude before 4.6), a forced answer tool, or the instruction alone.
+    json: prefilled || body.tool_choice?.type === 'tool' || /Respond with one valid JSON object/.test(system),
     tools: (body.tools ?? []).map((t: any) => t.name),
     reasoning: body.thinking?.type === 'adaptive' ? `adaptive ${body.output_config?.effort ?? 'default'}`
       : body.thinking?.type === 'enabled' ? `budget ${body.thinking.budget_tokens}` : null,

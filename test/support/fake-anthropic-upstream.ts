@@ -179,6 +179,11 @@ function validate(body: any): string | null {
       } else return `${at}.type: unknown block type ${b.type}`;
     }
   }
+  // Claude 4.6 and later continue no final assistant turn (the SDK's MessageCreateParams doc:
+  // "On models that don't support prefill … returns a 400 error"; the words are the API's).
+  if (claudeVersion(body.model) >= 46 && body.messages.at(-1).role === 'assistant') {
+    return 'This model does not support assistant message prefill. The conversation must end with a user message.';
+  }
   // Anthropic's words (anthropics/anthropic-sdk-python#494): a history of calls needs tools declared.
   const toolBlocks = body.messages.some((m: any) => Array.isArray(m.content) && m.content.some((b: any) => b.type === 'tool_use' || b.type === 'tool_result'));
   if (toolBlocks && !body.tools?.length) return 'Requests which include `tool_use` or `tool_result` blocks must define tools.';
@@ -273,8 +278,12 @@ function answer(body: any): any {
   let text: string;
   let stopReason = 'end_turn';
   let stopSequence: string | null = null;
+  const system = typeof body.system === 'string' ? body.system : (body.system ?? []).map((b: any) => b.text).join('\n');
   if (last.role === 'assistant' && last.content.at(-1)?.text === '{') {
     text = `"images": ${images}, "answer": "fake"}`;
+  } else if (/\bJSON object\b/.test(system)) {
+    // Asked in the system prompt alone (no prefill), as a model follows it.
+    text = `{"images": ${images}, "answer": "fake"}`;
   } else if (lastResult) {
     const result = typeof lastResult.content === 'string' ? lastResult.content : (lastResult.content ?? []).map((b: any) => b.text).join('');
     text = `The tool said: ${result}`;

@@ -22,8 +22,20 @@ type SamplingRequest = Pick<ChatCompletionRequest, 'model' | 'temperature' | 'to
 /** The lowest top_p the newer models accept. */
 const MIN_TOP_P = 0.99;
 
-export function anthropicSampling(request: SamplingRequest, policy: TemperaturePolicy): AnthropicSampling {
+/**
+ * The first `anthropic-version` whose requests take no temperature, top_p or top_k at all, not
+ * even their defaults ("Extra inputs are not permitted"): the official SDK 1.x sends it, and its
+ * request type has none of the three.
+ */
+const NO_SAMPLING_VERSION = '2026-10-21';
+
+export function anthropicSampling(request: SamplingRequest, policy: TemperaturePolicy, apiVersion = '2023-06-01'): AnthropicSampling {
   const topK = request.top_k === -1 ? null : request.top_k;
+  // Versions are dates: they order as strings.
+  if (apiVersion >= NO_SAMPLING_VERSION) {
+    if (policy === 'refuse') refuseNonDefaults(request.temperature, request.top_p, topK);
+    return {};
+  }
   const onlyDefaults = takesOnlyDefaults(request.model);
   if (onlyDefaults && policy === 'refuse') refuseNonDefaults(request.temperature, request.top_p, topK);
   const sampling: AnthropicSampling = {};

@@ -71,7 +71,8 @@ export interface AnthropicRequest {
   tools?: AnthropicTool[];
   tool_choice?: AnthropicToolChoice;
   thinking?: AnthropicThinkingConfig;
-  output_config?: { effort?: AnthropicEffort };
+  /** `format`: structured output, for the models that take no forced tool (anthropic-thinking-api.ts). */
+  output_config?: { effort?: AnthropicEffort; format?: { type: 'json_schema'; schema: Record<string, unknown> } };
 }
 
 export type AnthropicResponseBlock =

@@ -46,28 +46,48 @@ test('Claude 4.7 and later get only the sampling settings they take (anthropic-s
   assert.equal(convertToAnthropicRequest(req({ model: 'claude-opus-4-7', reasoning_effort: 'low', ...sampling }), { ...opts, temperature: 'refuse' }).body.temperature, undefined);
 });
 
-test('json_object asks in the system prompt and prefills `{`', () => {
-  const plan = convertToAnthropicRequest(req({ messages: [{ role: 'system', content: 'Be exact.' }, { role: 'user', content: 'List colours' }], response_format: { type: 'json_object' } }), opts);
-  assert.deepEqual(plan.json, { mode: 'prefill', prefix: '{' });
-  assert.equal(plan.body.system?.[0].text, 'Be exact.');
-  assert.match(plan.body.system?.[1].text ?? '', /JSON/);
-  assert.deepEqual(plan.body.messages.at(-1), { role: 'assistant', content: [{ type: 'text', text: '{' }] });
+test('json_object asks in the system prompt and prefills `{` (Claude before 4.6, and Anthropic-compatible servers)', () => {
+  for (const model of ['claude-sonnet-4-5', 'claude-3-7-sonnet-latest', 'qwen3-coder']) {
+    const plan = convertToAnthropicRequest(req({ model, messages: [{ role: 'system', content: 'Be exact.' }, { role: 'user', content: 'List colours' }], response_format: { type: 'json_object' } }), opts);
+    assert.deepEqual(plan.json, { mode: 'prefill', prefix: '{' }, model);
+    assert.equal(plan.body.system?.[0].text, 'Be exact.');
+    assert.match(plan.body.system?.[1].text ?? '', /JSON/);
+    assert.deepEqual(plan.body.messages.at(-1), { role: 'assistant', content: [{ type: 'text', text: '{' }] });
+  }
 });
 
-test('json_schema forces a tool with the schema as its input, wrapping non-object schemas', () => {
+test('json_object on Claude 4.6 and later, or a newer family, is the instruction alone: they refuse a prefill with a 400', () => {
+  for (const model of ['claude-sonnet-4-6', 'claude-opus-4-7', 'claude-opus-5', 'claude-mythos-preview']) {
+    const plan = convertToAnthropicRequest(req({ model, response_format: { type: 'json_object' } }), opts);
+    assert.equal(plan.json, null, model);
+    assert.equal(plan.body.messages.at(-1)?.role, 'user', model);
+    assert.match(plan.body.system?.at(-1)?.text ?? '', /JSON/);
+  }
+});
+
+test('the API version 2026-10-21 and later take no temperature, top_p or top_k, not even defaults; refused under refuse', () => {
+  const sampling = { temperature: 1, top_p: 0.5, top_k: 5 };
+  const body = convertToAnthropicRequest(req({ model: 'claude-sonnet-4-5', ...sampling }), { ...opts, apiVersion: '2026-10-21' }).body;
+  assert.deepEqual([body.temperature, body.top_p, body.top_k], [undefined, undefined, undefined]);
+  const older = convertToAnthropicRequest(req({ model: 'claude-sonnet-4-5', temperature: 0.3 }), { ...opts, apiVersion: '2023-06-01' }).body;
+  assert.equal(older.temperature, 0.3);
+  assert.throws(() => convertToAnthropicRequest(req({ model: 'claude-sonnet-4-5', temperature: 0.3 }), { ...opts, temperature: 'refuse', apiVersion: '2026-10-21' }), /temperature/);
+});
+
+test('json_schema forces a tool with the schema as its input, wrapping non-object schemas (Claude that can answer without thinking)', () => {
   const schema = { type: 'object', properties: { colour: { type: 'string' } }, required: ['colour'], additionalProperties: false };
-  const plan = convertToAnthropicRequest(req({ response_format: { type: 'json_schema', json_schema: { name: 'colour answer', schema, strict: true } } }), opts);
+  const plan = convertToAnthropicRequest(req({ model: 'claude-sonnet-4-5', response_format: { type: 'json_schema', json_schema: { name: 'colour answer', schema, strict: true } } }), opts);
   assert.deepEqual(plan.json, { mode: 'tool', name: 'colour_answer', wrapped: false });
   assert.deepEqual(plan.body.tool_choice, { type: 'tool', name: 'colour_answer' });
   assert.deepEqual(plan.body.tools?.[0].input_schema, schema);
 
-  const list = convertToAnthropicRequest(req({ response_format: { type: 'json_schema', json_schema: { name: 'tags', schema: { type: 'array', items: { type: 'string' } } } } }), opts);
+  const list = convertToAnthropicRequest(req({ model: 'claude-sonnet-4-5', response_format: { type: 'json_schema', json_schema: { name: 'tags', schema: { type: 'array', items: { type: 'string' } } } } }), opts);
   assert.deepEqual(list.json, { mode: 'tool', name: 'tags', wrapped: true });
   assert.deepEqual(list.body.tools?.[0].input_schema, { type: 'object', properties: { value: { type: 'array', items: { type: 'string' } } }, required: ['value'] });
 
   // A root that is a $ref: its definitions stay at the root, where the $ref points.
   const answer = { type: 'object', properties: { city: { type: 'string' } } };
-  const ref = convertToAnthropicRequest(req({ response_format: { type: 'json_schema', json_schema: { name: 'a', schema: { $ref: '#/$defs/Answer', $defs: { Answer: answer } } } } }), opts);
+  const ref = convertToAnthropicRequest(req({ model: 'claude-sonnet-4-5', response_format: { type: 'json_schema', json_schema: { name: 'a', schema: { $ref: '#/$defs/Answer', $defs: { Answer: answer } } } } }), opts);
   assert.deepEqual(ref.body.tools?.[0].input_schema, { type: 'object', properties: { value: { $ref: '#/$defs/Answer' } }, required: ['value'], $defs: { Answer: answer } });
 });
 
@@ -136,17 +156,17 @@ test('json_schema beside the client’s tools: the model may call them or answer
   const fn = { type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object' } } };
   const format = { type: 'json_schema' as const, json_schema: { name: 'answer', schema: { type: 'object' } } };
   for (const extra of [{}, { tool_choice: 'auto' as const }]) {
-    const plan = convertToAnthropicRequest(req({ tools: [fn], response_format: format, ...extra }), opts);
+    const plan = convertToAnthropicRequest(req({ model: 'claude-sonnet-4-5', tools: [fn], response_format: format, ...extra }), opts);
     assert.deepEqual(plan.body.tools?.map((t) => t.name), ['get_weather', 'answer']);
     assert.deepEqual(plan.body.tool_choice, { type: 'any' });
     assert.deepEqual(plan.json, { mode: 'tool', name: 'answer', wrapped: false });
   }
-  assert.deepEqual(convertToAnthropicRequest(req({ tools: [fn], response_format: format, parallel_tool_calls: false }), opts).body.tool_choice, { type: 'any', disable_parallel_tool_use: true });
+  assert.deepEqual(convertToAnthropicRequest(req({ model: 'claude-sonnet-4-5', tools: [fn], response_format: format, parallel_tool_calls: false }), opts).body.tool_choice, { type: 'any', disable_parallel_tool_use: true });
   // tool_choice none: the tools are not to be called, so the answer is forced as before.
-  assert.deepEqual(convertToAnthropicRequest(req({ tools: [fn], tool_choice: 'none', response_format: format }), opts).body.tool_choice, { type: 'tool', name: 'answer' });
+  assert.deepEqual(convertToAnthropicRequest(req({ model: 'claude-sonnet-4-5', tools: [fn], tool_choice: 'none', response_format: format }), opts).body.tool_choice, { type: 'tool', name: 'answer' });
   // A tool call the client forces is what it gets; the answer comes in a later turn.
   for (const tool_choice of ['required' as const, { type: 'function' as const, function: { name: 'get_weather' } }]) {
-    const plan = convertToAnthropicRequest(req({ tools: [fn], tool_choice, response_format: format }), opts);
+    const plan = convertToAnthropicRequest(req({ model: 'claude-sonnet-4-5', tools: [fn], tool_choice, response_format: format }), opts);
     assert.deepEqual(plan.body.tools?.map((t) => t.name), ['get_weather']);
     assert.notEqual(plan.body.tool_choice?.type, 'auto');
     assert.equal(plan.json, null);
@@ -155,11 +175,11 @@ test('json_schema beside the client’s tools: the model may call them or answer
 
 test('json_object beside tools the model may call: the instruction, but no `{` prefill, which would rule out a call', () => {
   const fn = { type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object' } } };
-  const plan = convertToAnthropicRequest(req({ tools: [fn], response_format: { type: 'json_object' } }), opts);
+  const plan = convertToAnthropicRequest(req({ model: 'claude-sonnet-4-5', tools: [fn], response_format: { type: 'json_object' } }), opts);
   assert.equal(plan.json, null);
   assert.equal(plan.body.messages.at(-1)?.role, 'user');
   assert.match(plan.body.system?.at(-1)?.text ?? '', /JSON/);
-  assert.equal(convertToAnthropicRequest(req({ tools: [fn], tool_choice: 'none', response_format: { type: 'json_object' } }), opts).json?.mode, 'prefill');
+  assert.equal(convertToAnthropicRequest(req({ model: 'claude-sonnet-4-5', tools: [fn], tool_choice: 'none', response_format: { type: 'json_object' } }), opts).json?.mode, 'prefill');
 });
 
 test('safety_identifier, which replaces the deprecated user, becomes metadata.user_id', () => {
@@ -182,4 +202,25 @@ test('logprobs and audio output, which Claude cannot give, are a 400 naming them
   assert.deepEqual(refused({ modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'mp3' } }), [400, 'modalities', 'unsupported_value']);
   assert.deepEqual(refused({ audio: { voice: 'alloy', format: 'mp3' } }), [400, 'audio', 'unsupported_value']);
   assert.equal(refused({ logprobs: false, modalities: ['text'] }), null);
+});
+
+test('json_schema on a Claude that always thinks (Fable, Mythos) is a structured output: no forced tool, which it refuses', () => {
+  const schema = { type: 'object', properties: { colour: { type: 'string' } }, required: ['colour'], additionalProperties: false };
+  const plan = convertToAnthropicRequest(req({ model: 'claude-fable-5-1', reasoning_effort: 'high', response_format: { type: 'json_schema', json_schema: { name: 'colour', schema, strict: true } } }), opts);
+  assert.equal(plan.json, null, 'the answer is the text');
+  assert.equal(plan.body.tools, undefined);
+  assert.equal(plan.body.tool_choice, undefined);
+  assert.deepEqual(plan.body.output_config, { effort: 'high', format: { type: 'json_schema', schema } });
+  assert.equal(plan.body.thinking?.type, 'adaptive', 'reasoning_effort still applies');
+});
+
+test('Claude 5 thinks unless told not to: reasoning_effort none, and what must go without thinking, send thinking disabled', () => {
+  assert.deepEqual(convertToAnthropicRequest(req({ model: 'claude-opus-5', reasoning_effort: 'none' }), opts).body.thinking, { type: 'disabled' });
+  assert.equal(convertToAnthropicRequest(req({ model: 'claude-opus-5' }), opts).body.thinking, undefined, 'no effort: the model\'s own default');
+  const fn = { type: 'function' as const, function: { name: 'f', parameters: { type: 'object' } } };
+  const forced = convertToAnthropicRequest(req({ model: 'claude-opus-5', reasoning_effort: 'high', tools: [fn], tool_choice: 'required' }), opts).body;
+  assert.deepEqual([forced.thinking, forced.output_config], [{ type: 'disabled' }, undefined]);
+  // Older adaptive models think only when asked; the ones that always think refuse `disabled`.
+  assert.equal(convertToAnthropicRequest(req({ model: 'claude-opus-4-7', reasoning_effort: 'none' }), opts).body.thinking, undefined);
+  assert.equal(convertToAnthropicRequest(req({ model: 'claude-fable-5-1', reasoning_effort: 'none' }), opts).body.thinking, undefined);
 });

@@ -1,6 +1,8 @@
 import { invalidRequest } from '../../openai/api-error.ts';
 import type { ChatCompletionRequest } from '../../openai/types.ts';
+import { anthropicThinkingApi } from './anthropic-thinking-api.ts';
 import { thinkingConflict } from './anthropic-thinking-conflict.ts';
+import { claudeVersion } from './claude-version.ts';
 import { anthropicSampling } from './anthropic-sampling.ts';
 import type { AnthropicRequest } from './anthropic-wire.ts';
 import { convertToAnthropicMessages } from './convert-to-anthropic-messages.ts';
@@ -30,6 +32,8 @@ export interface AnthropicRequestOptions {
   defaultMaxTokens: number;
   temperature: TemperaturePolicy;
   stream: boolean;
+  /** The `anthropic-version` sent (providers.<id>.anthropic_version): newer versions take no sampling settings. */
+  apiVersion?: string;
 }
 
 /** How to turn the upstream answer back into JSON content, when JSON was asked for. */
@@ -65,20 +69,32 @@ export function convertToAnthropicRequest(request: ChatCompletionRequest, option
   if (options.stream) body.stream = true;
 
   const format = request.response_format;
-  const thinking = thinkingConflict(body, format?.type === 'json_schema' && !forcesClientTool)
+  const api = anthropicThinkingApi(request.model);
+  // A model that always thinks takes no forced tool: a JSON schema answer is asked for natively.
+  const nativeJson = format?.type === 'json_schema' && !forcesClientTool && api.kind === 'adaptive' && api.default === 'always';
+  const conflict = thinkingConflict(body, format?.type === 'json_schema' && !forcesClientTool && !nativeJson);
+  const thinking = conflict
     ? undefined
     : mapAnthropicThinking(request.reasoning_effort, { model: request.model, maxTokens, defaultMaxTokens: options.defaultMaxTokens });
-  Object.assign(body, thinking ?? anthropicSampling(request, options.temperature));
+  Object.assign(body, thinking ?? anthropicSampling(request, options.temperature, options.apiVersion));
+  // Claude 5 thinks unless told not to: what is sent "without thinking" says so.
+  if (!thinking && api.kind === 'adaptive' && api.default === 'on' && (conflict || request.reasoning_effort === 'none')) {
+    body.thinking = { type: 'disabled' };
+  }
 
   let json: AnthropicJsonMode | null = null;
   if (format?.type === 'json_object') {
     system.push({ type: 'text', text: JSON_OBJECT_INSTRUCTION });
     const last = messages.at(-1)!;
-    // A client's own assistant prefill already steers the answer; add ours only after a user turn.
-    if (last.role === 'user' && !thinking && !toolsCallable) {
+    // A client's own assistant prefill already steers the answer; add ours only after a user
+    // turn, and only for a model that takes one.
+    if (last.role === 'user' && !thinking && !toolsCallable && takesPrefill(request.model)) {
       messages.push({ role: 'assistant', content: [{ type: 'text', text: '{' }] });
       json = { mode: 'prefill', prefix: '{' };
     }
+  } else if (nativeJson && format?.type === 'json_schema') {
+    // Structured output (output_config.format): the answer is the text, as the schema says.
+    body.output_config = { ...body.output_config, format: { type: 'json_schema', schema: format.json_schema.schema ?? { type: 'object' } } };
   } else if (format?.type === 'json_schema' && !forcesClientTool) {
     const name = toolName(format.json_schema.name);
     const schema = format.json_schema.schema ?? { type: 'object' };
@@ -142,4 +158,16 @@ function nonEmpty(value: unknown): string | undefined {
 function toolName(name: string): string {
   const clean = name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
   return clean || 'json_answer';
+}
+
+/**
+ * Whether a model continues a final assistant turn. Claude 4.6 and later refuse one with a 400
+ * (the SDK: "On models that don't support prefill, creating a message that ends with a partial
+ * `assistant` response returns a 400 error"; Anthropic's migration guide names 4.6), as a family
+ * newer than claude-version.ts knows is taken to; an Anthropic-compatible server's own model
+ * keeps the prefill.
+ */
+function takesPrefill(model: string): boolean {
+  const version = claudeVersion(model);
+  return version === 'not-claude' || (typeof version === 'number' && version < 46);
 }

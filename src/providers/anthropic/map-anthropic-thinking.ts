@@ -3,10 +3,11 @@ import { anthropicThinkingApi } from './anthropic-thinking-api.ts';
 import type { AnthropicEffort, AnthropicThinkingConfig } from './anthropic-wire.ts';
 
 // OpenAI's reasoning_effort → Anthropic's thinking, in the API the model speaks
-// (anthropic-thinking-api.ts). `none` and a missing effort send nothing: Anthropic's default
-// is no thinking wherever it can be turned off, and the models that always think would refuse
-// `disabled`. For a model that cannot think the effort is dropped, as Anthropic would refuse
-// the field: reasoning_effort is a hint, not worth a 400.
+// (anthropic-thinking-api.ts). `none` and a missing effort send nothing here: the model's own
+// default (convert-to-anthropic-request.ts sends `disabled` for `none` to Claude 5, which thinks
+// unless told not to; the models that always think would refuse it). For a model that cannot
+// think the effort is dropped, as Anthropic would refuse the field: reasoning_effort is a hint,
+// not worth a 400.
 
 type Effort = Exclude<ReasoningEffort, 'none'>;
 
