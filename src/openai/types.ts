@@ -36,6 +36,11 @@ export interface ToolCall {
   id: string;
   type: 'function';
   function: { name: string; arguments: string };
+  /**
+   * Gemini's thought signature for the call, where Google's own OpenAI-compatible endpoint puts
+   * it; clients that send the message back unchanged return it (providers/gemini).
+   */
+  extra_content?: { google?: { thought_signature?: string } };
 }
 
 export interface CustomToolCall {

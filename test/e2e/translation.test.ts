@@ -32,6 +32,7 @@ const CLAUDE_INLINE = 'claude-inline';
 const GEMINI = 'gemini';
 const CLAUDE_UPSTREAM = 'claude-sonnet-4-5-20250929';
 const GEMINI_UPSTREAM = 'gemini-2.5-flash';
+const GEMINI_2_0 = 'gemini-old';
 const GEMINI_FILES_HOST = 'generativelanguage.googleapis.com';
 
 let anthropic: FakeAnthropicUpstream;
@@ -67,6 +68,7 @@ before(async () => {
       { name: CLAUDE, provider: 'ant', upstream: CLAUDE_UPSTREAM },
       { name: CLAUDE_INLINE, provider: 'ant-inline', upstream: CLAUDE_UPSTREAM },
       { name: GEMINI, provider: 'gem', upstream: GEMINI_UPSTREAM },
+      { name: GEMINI_2_0, provider: 'gem', upstream: 'gemini-2.0-flash' },
     ],
     // Only the loopback image server of this file may be fetched. Gemini's own host is denied too,
     // so that an attempt to fetch a File API URI fails before any lookup: nothing leaves the machine.
@@ -665,7 +667,7 @@ describe('Gemini: requests', () => {
     }
   });
 
-  it('json_schema with $defs/$ref, nullable types and additionalProperties becomes a Gemini responseSchema', async () => {
+  it('json_schema with $defs/$ref, nullable types and additionalProperties reaches Gemini 2.5 as it is (responseJsonSchema)', async () => {
     const schema = {
       type: 'object',
       properties: {
@@ -681,23 +683,15 @@ describe('Gemini: requests', () => {
     const out = await complete({ model: GEMINI, messages: [{ role: 'user', content: 'who?' }], response_format: { type: 'json_schema', json_schema: { name: 'person', strict: true, schema } } });
     const config = lastGemini().generationConfig;
     assert.equal(config.responseMimeType, 'application/json');
-    assert.deepEqual(config.responseSchema, {
-      type: 'OBJECT',
-      properties: {
-        name: { type: 'STRING' },
-        nickname: { type: 'STRING', nullable: true },
-        when: { type: 'STRING', format: 'date-time' },
-        pet: { nullable: true, type: 'OBJECT', properties: { kind: { type: 'STRING', enum: ['cat', 'dog'] } }, required: ['kind'] },
-      },
-      required: ['name', 'nickname', 'when', 'pet'],
-    });
+    assert.equal(config.responseSchema, undefined);
+    assert.deepEqual(config.responseJsonSchema, schema);
     assert.doesNotThrow(() => JSON.parse(out.choices[0].message.content!));
   });
 
-  it('every ARRAY in a tool schema sent to Gemini has items, even when the JSON Schema left them out', async () => {
+  it('every ARRAY in a tool schema sent to Gemini before 2.5 has items, even when the JSON Schema left them out', async () => {
     // Gemini refuses such a declaration: "…parameters.properties[tags].items: missing field."
     await complete({
-      model: GEMINI,
+      model: GEMINI_2_0,
       messages: [{ role: 'user', content: 'tag it' }],
       tools: [{ type: 'function', function: { name: 'tag', parameters: { type: 'object', properties: { tags: { type: 'array' }, ids: { type: ['array', 'null'] } } } } }],
     });

@@ -200,12 +200,13 @@ function answer(body: any, model: string): any {
   if (!lastResponse && declarations.length && mode !== 'NONE' && (mode === 'ANY' || declarations.some((d) => allText.includes(d.name)))) {
     const allowed: string[] | undefined = body.toolConfig?.functionCallingConfig?.allowedFunctionNames;
     const fn = declarations.find((d) => !allowed || allowed.includes(d.name));
-    return geminiResponse({ model, candidates: [{ thought, functionCalls: [{ name: fn.name, args: sampleFor(fn.parameters) ?? {} }] }], usage: { prompt, candidates: 10, thoughts, images: images * 258 } });
+    return geminiResponse({ model, candidates: [{ thought, functionCalls: [{ name: fn.name, args: sampleFor(fn.parametersJsonSchema ?? fn.parameters) ?? {} }] }], usage: { prompt, candidates: 10, thoughts, images: images * 258 } });
   }
 
   let text: string;
   if (config.responseMimeType === 'application/json') {
-    text = JSON.stringify(config.responseSchema ? sampleFor(config.responseSchema) : { images, answer: 'fake' });
+    const schema = config.responseJsonSchema ?? config.responseSchema;
+    text = JSON.stringify(schema ? sampleFor(schema) : { images, answer: 'fake' });
   } else if (lastResponse) {
     text = `The tool said: ${JSON.stringify(lastResponse.functionResponse.response)}`;
   } else {

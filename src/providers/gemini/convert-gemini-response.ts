@@ -36,7 +36,7 @@ export function convertGeminiResponse(res: GeminiResponse, context: GeminiRespon
 }
 
 function candidateChoice(candidate: GeminiCandidate, index: number, oneToolCall: boolean): Choice {
-  const failed = failedFunctionCall(candidate.finishReason);
+  const failed = failedFunctionCall(candidate.finishReason, candidate.finishMessage);
   if (failed) throw failed;
   const { text, reasoning, toolCalls: calls } = readParts(candidate.content?.parts ?? []);
   const toolCalls = oneToolCall ? calls.slice(0, 1) : calls;
@@ -75,6 +75,9 @@ export function readParts(parts: GeminiPart[]): { text: string; reasoning: strin
         id: part.functionCall.id || toolCallId(),
         type: 'function',
         function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) },
+        // Gemini 3 wants it back with the call (convert-to-gemini-contents.ts); Google's own
+        // OpenAI-compatible endpoint hands it out here.
+        ...(part.thoughtSignature ? { extra_content: { google: { thought_signature: part.thoughtSignature } } } : {}),
       });
     }
   }

@@ -73,10 +73,29 @@ test('Gemini 3 replays get the documented signature sentinel on the first call o
         { id: 'b', type: 'function', function: { name: 'g', arguments: '{}' } },
       ] },
     ],
-    { signFunctionCalls: true },
+    { gemini3: true },
   );
   assert.equal(out.contents[1].parts[0].thoughtSignature, SKIP_THOUGHT_SIGNATURE);
   assert.equal(out.contents[1].parts[1].thoughtSignature, undefined);
+});
+
+test('Gemini 3: a signature the client sent back (extra_content.google.thought_signature) goes back as it came; calls and responses carry their ids', () => {
+  const messages = [
+    { role: 'user' as const, content: 'x' },
+    { role: 'assistant' as const, tool_calls: [
+      { id: 'fc_1', type: 'function' as const, function: { name: 'f', arguments: '{}' }, extra_content: { google: { thought_signature: 'CiQBsig==' } } },
+      { id: 'fc_2', type: 'function' as const, function: { name: 'g', arguments: '{}' } },
+    ] },
+    { role: 'tool' as const, tool_call_id: 'fc_2', content: 'G' },
+    { role: 'tool' as const, tool_call_id: 'fc_1', content: 'F' },
+  ];
+  const out = convertToGeminiContents(messages, { gemini3: true });
+  assert.deepEqual(out.contents[1].parts.map((p) => [p.functionCall?.id, p.thoughtSignature]), [['fc_1', 'CiQBsig=='], ['fc_2', undefined]]);
+  assert.deepEqual(out.contents[2].parts.map((p) => p.functionResponse?.id), ['fc_1', 'fc_2'], 'in call order, each with its id');
+  // Gemini 2 gets neither ids (it refuses ones it did not expect) nor a sentinel; a real signature still goes back.
+  const older = convertToGeminiContents(messages);
+  assert.deepEqual(older.contents[1].parts.map((p) => [p.functionCall?.id, p.thoughtSignature]), [[undefined, 'CiQBsig=='], [undefined, undefined]]);
+  assert.equal(older.contents[2].parts[0].functionResponse?.id, undefined);
 });
 
 test('a tool message whose id matches no earlier call is a 400 on tool_call_id', () => {

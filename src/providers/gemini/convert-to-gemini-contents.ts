@@ -1,5 +1,5 @@
 import { invalidRequest } from '../../openai/api-error.ts';
-import type { ChatMessage } from '../../openai/types.ts';
+import type { ChatMessage, ToolCall } from '../../openai/types.ts';
 import { parseDataUrl } from '../upstream/parse-data-url.ts';
 import { splitConversation } from '../upstream/split-conversation.ts';
 import { GEMINI_FILE_URL } from './gemini-image-limits.ts';
@@ -19,10 +19,12 @@ export interface GeminiConversation {
 
 export interface GeminiContentsOptions {
   /**
-   * Gemini 3 rejects replayed function calls without a thoughtSignature. OpenAI clients
-   * cannot carry one, so Google's documented sentinel stands in for it.
+   * Gemini 3 and later: replayed function calls need a thoughtSignature (the one Gemini gave,
+   * sent back in the call's extra_content, else Google's documented sentinel in its place), and
+   * each call and its response carry the call's id ("the client … return the response with the
+   * matching id": @google/genai's FunctionCall.id). Gemini 2 refuses ids it did not expect.
    */
-  signFunctionCalls?: boolean;
+  gemini3?: boolean;
 }
 
 export const SKIP_THOUGHT_SIGNATURE = 'skip_thought_signature_validator';
@@ -38,14 +40,17 @@ export function convertToGeminiContents(messages: ChatMessage[], options: Gemini
     image: imagePart,
     toolCall(call, args, k) {
       callPlace.set(call.id, k);
-      const part: GeminiPart = { functionCall: { name: call.function.name, args } };
-      // Only the first call of a turn carries a signature (parallel calls share it).
-      if (options.signFunctionCalls && k === 0) part.thoughtSignature = SKIP_THOUGHT_SIGNATURE;
+      const part: GeminiPart = { functionCall: { ...(options.gemini3 ? { id: call.id } : {}), name: call.function.name, args } };
+      // The signature Gemini gave goes back as it came; else only the first call of a turn
+      // carries one (parallel calls share it).
+      const signature = (call as ToolCall).extra_content?.google?.thought_signature;
+      if (typeof signature === 'string' && signature) part.thoughtSignature = signature;
+      else if (options.gemini3 && k === 0) part.thoughtSignature = SKIP_THOUGHT_SIGNATURE;
       return part;
     },
     toolResult(result, param) {
       if (!result.name) throw invalidRequest(`No earlier assistant tool call has the id "${result.id}"`, param);
-      const part: GeminiPart = { functionResponse: { name: result.name, response: toResponseObject(result.text) } };
+      const part: GeminiPart = { functionResponse: { ...(options.gemini3 ? { id: result.id } : {}), name: result.name, response: toResponseObject(result.text) } };
       resultPlace.set(part, callPlace.get(result.id) ?? 0);
       return part;
     },

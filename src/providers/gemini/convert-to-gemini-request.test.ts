@@ -35,12 +35,17 @@ test('no options, no generationConfig', () => {
   assert.equal(convertToGeminiRequest(req({ n: 1, stop: 'x' })).generationConfig?.candidateCount, undefined);
 });
 
-test('JSON modes set responseMimeType, and json_schema a converted responseSchema', () => {
+test('JSON modes set responseMimeType; json_schema goes as it is (responseJsonSchema) from Gemini 2.5, converted (responseSchema) before', () => {
   assert.deepEqual(convertToGeminiRequest(req({ response_format: { type: 'json_object' } })).generationConfig, { responseMimeType: 'application/json' });
-  const body = convertToGeminiRequest(req({
-    response_format: { type: 'json_schema', json_schema: { name: 'x', strict: true, schema: { type: 'object', properties: { a: { type: 'string' } }, additionalProperties: false } } },
-  }));
-  assert.deepEqual(body.generationConfig, { responseMimeType: 'application/json', responseSchema: { type: 'OBJECT', properties: { a: { type: 'STRING' } } } });
+  const schema = { type: 'object', properties: { a: { type: 'string' }, scores: { type: 'object', additionalProperties: { type: 'number' } } }, additionalProperties: false };
+  const format = { type: 'json_schema' as const, json_schema: { name: 'x', strict: true, schema } };
+  for (const model of ['gemini-2.5-flash', 'gemini-3-pro-preview', 'gemini-flash-latest']) {
+    assert.deepEqual(convertToGeminiRequest(req({ model, response_format: format })).generationConfig, { responseMimeType: 'application/json', responseJsonSchema: schema }, model);
+  }
+  assert.deepEqual(convertToGeminiRequest(req({ model: 'gemini-2.0-flash', response_format: format })).generationConfig, {
+    responseMimeType: 'application/json',
+    responseSchema: { type: 'OBJECT', properties: { a: { type: 'STRING' }, scores: { type: 'OBJECT' } } },
+  });
 });
 
 test('Gemini 3 models get signed function-call replays, older ones do not', () => {

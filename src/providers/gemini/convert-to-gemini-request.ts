@@ -1,6 +1,7 @@
 import type { ChatCompletionRequest } from '../../openai/types.ts';
 import { convertToGeminiContents } from './convert-to-gemini-contents.ts';
 import { convertToGeminiSchema } from './convert-to-gemini-schema.ts';
+import { takesJsonSchema, toGeminiJsonSchema } from './to-gemini-json-schema.ts';
 import { convertToGeminiTools } from './convert-to-gemini-tools.ts';
 import { geminiVersion } from './gemini-model-version.ts';
 import type { GeminiGenerationConfig, GeminiRequest } from './gemini-wire.ts';
@@ -11,7 +12,7 @@ import { mapGeminiThinking } from './map-gemini-thinking.ts';
 // thinkingConfig (map-gemini-thinking.ts); verbosity has no Gemini counterpart and is not sent.
 
 export function convertToGeminiRequest(request: ChatCompletionRequest): GeminiRequest {
-  const conversation = convertToGeminiContents(request.messages, { signFunctionCalls: needsThoughtSignatures(request.model) });
+  const conversation = convertToGeminiContents(request.messages, { gemini3: needsThoughtSignatures(request.model) });
   const config: GeminiGenerationConfig = {};
   if (request.temperature != null) config.temperature = request.temperature;
   if (request.top_p != null) config.topP = request.top_p;
@@ -47,7 +48,8 @@ export function convertToGeminiRequest(request: ChatCompletionRequest): GeminiRe
       jsonInstruction = schema ? `When you answer rather than call a function, answer with JSON only, valid against this JSON Schema: ${JSON.stringify(schema)}` : 'When you answer rather than call a function, answer with a JSON object only.';
     } else {
       config.responseMimeType = 'application/json';
-      if (schema) config.responseSchema = convertToGeminiSchema(schema);
+      if (schema && takesJsonSchema(request.model)) config.responseJsonSchema = toGeminiJsonSchema(schema);
+      else if (schema) config.responseSchema = convertToGeminiSchema(schema);
     }
   }
   const thinking = mapGeminiThinking(request.reasoning_effort, request.model);

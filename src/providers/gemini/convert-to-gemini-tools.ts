@@ -2,20 +2,33 @@ import { invalidRequest } from '../../openai/api-error.ts';
 import type { ChatCompletionRequest } from '../../openai/types.ts';
 import { allowedTools } from '../upstream/allowed-tools.ts';
 import { convertToGeminiSchema } from './convert-to-gemini-schema.ts';
+import { takesJsonSchema, toGeminiJsonSchema } from './to-gemini-json-schema.ts';
 import type { GeminiRequest } from './gemini-wire.ts';
 
-// OpenAI `tools` / `tool_choice` → Gemini `tools[].functionDeclarations` / `toolConfig`.
+// OpenAI `tools` / `tool_choice` → Gemini `tools[].functionDeclarations` / `toolConfig`. Gemini
+// 2.5 and later get each function's JSON Schema as it is (to-gemini-json-schema.ts).
 
 export function convertToGeminiTools(request: ChatCompletionRequest): Pick<GeminiRequest, 'tools' | 'toolConfig'> {
   const out: Pick<GeminiRequest, 'tools' | 'toolConfig'> = {};
   const allowed = allowedTools(request);
+  const jsonSchema = takesJsonSchema(request.model);
   if (request.tools?.length) {
     out.tools = [{
       functionDeclarations: request.tools.flatMap((tool, i) => {
         if (tool.type !== 'function') throw invalidRequest(`Tool type "${String(tool.type)}" is not supported`, `tools[${i}].type`);
         if (allowed && !allowed.names.has(tool.function.name)) return [];
+        const { parameters } = tool.function;
+        if (jsonSchema) {
+          // A function without arguments has no schema to send.
+          const empty = !parameters || (parameters.type === 'object' && Object.keys(parameters.properties ?? {}).length === 0 && !parameters.additionalProperties);
+          return [{
+            name: tool.function.name,
+            ...(tool.function.description ? { description: tool.function.description } : {}),
+            ...(empty ? {} : { parametersJsonSchema: toGeminiJsonSchema(parameters) }),
+          }];
+        }
         // Converted first: a root $ref or allOf has its properties only once inlined.
-        const params = tool.function.parameters ? convertToGeminiSchema(tool.function.parameters) : undefined;
+        const params = parameters ? convertToGeminiSchema(parameters) : undefined;
         return [{
           name: tool.function.name,
           ...(tool.function.description ? { description: tool.function.description } : {}),

@@ -74,7 +74,7 @@ export async function* geminiStreamToChunks(
         yield chunk(index, { tool_calls: toolCalls.map((call) => ({ index: state.tools++, ...call })) });
       }
       if (candidate.finishReason && !state.finished) {
-        const failed = failedFunctionCall(candidate.finishReason);
+        const failed = failedFunctionCall(candidate.finishReason, candidate.finishMessage);
         if (failed) throw failed;
         state.finished = true;
         yield chunk(index, {}, mapGeminiFinishReason(candidate.finishReason, state.tools > 0));

@@ -38,6 +38,8 @@ export interface GeminiGenerationConfig {
   stopSequences?: string[];
   responseMimeType?: string;
   responseSchema?: GeminiSchema;
+  /** JSON Schema as it is (Gemini 2.5 and later), instead of responseSchema. */
+  responseJsonSchema?: unknown;
   presencePenalty?: number;
   frequencyPenalty?: number;
   seed?: number;
@@ -50,6 +52,8 @@ export interface GeminiFunctionDeclaration {
   name: string;
   description?: string;
   parameters?: GeminiSchema;
+  /** JSON Schema as it is (Gemini 2.5 and later), instead of parameters. */
+  parametersJsonSchema?: unknown;
 }
 
 export interface GeminiRequest {
