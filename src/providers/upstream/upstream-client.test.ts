@@ -375,8 +375,10 @@ test('a body nested too deeply to serialize is a 400 for the client, not a 502 f
 
 test('postForEvents: a reader that finish()es at the stream end marker leaves the body to end: the connection is kept', async () => {
   let connections = 0;
+  let ended: Promise<unknown> = Promise.resolve();
   const counted = createServer((req, res) => {
     req.resume();
+    ended = once(res, 'finish');
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     // The body's end a moment after the marker, as servers that end the body in a second write.
     res.write('data: {"n":1}\n\ndata: [DONE]\n\n', () => setTimeout(() => res.end(), 10));
@@ -394,7 +396,10 @@ test('postForEvents: a reader that finish()es at the stream end marker leaves th
         answer.events.finish();
         break;
       }
-      await new Promise((r) => setTimeout(r, 30));
+      // The next call goes out once this body has ended (however slow the machine), and the
+      // client has had a moment to read that end and free the connection.
+      await ended;
+      await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(connections, 1, 'one keep-alive connection for the three streams');
   } finally {
