@@ -245,7 +245,7 @@ const finishOf = (chunks: Chunk[]) => chunks.flatMap((c) => c.choices).filter((c
 const WEATHER_TOOL = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } };
 
 // ==========================================================================================
-// Defects
+// Found by the audit
 // ==========================================================================================
 
 describe('found by the audit', () => {
@@ -286,7 +286,7 @@ describe('found by the audit', () => {
     const sent = requests.at(-1)!.body.contents;
     const calls = sent.flatMap((c: any) => c.parts).filter((p: any) => p.functionCall).map((p: any) => p.functionCall.id);
     const results = sent.flatMap((c: any) => c.parts).filter((p: any) => p.functionResponse).map((p: any) => p.functionResponse.id);
-    // Observed: [undefined, undefined] for both, and the client gets Gemini's 400.
+    // Before the fix: [undefined, undefined] for both, and the client gets Gemini's 400.
     assert.deepEqual({ calls, results }, { calls: ['fc_oslo_81', 'fc_rome_82'], results: ['fc_oslo_81', 'fc_rome_82'] }, 'ids Gemini 3 gave must be echoed on functionCall and functionResponse');
     assert.equal(second.status, 200, second.text);
   });
@@ -314,7 +314,7 @@ describe('found by the audit', () => {
     };
     const out = await post({ model: G25, messages: user('find my notes tagged work'), tools: [tool] });
     const declaration = requests.at(-1)?.body.tools[0].functionDeclarations[0];
-    // Observed: parameters.properties.query = {type:'OBJECT', description} → Gemini's 400 reaches the client.
+    // Before the fix: parameters.properties.query = {type:'OBJECT', description} → Gemini's 400 reaches the client.
     assert.equal(out.status, 200, `Iris sent ${JSON.stringify(declaration)} → ${out.text}`);
   });
 
@@ -328,7 +328,7 @@ describe('found by the audit', () => {
     };
     const out = await post({ model: G25, messages: user('rate these'), response_format: { type: 'json_schema', json_schema: { name: 'Rating', schema, strict: true } } });
     const config = requests.at(-1)?.body.generationConfig;
-    // Observed: responseSchema.properties.scores = {type:'OBJECT', title:'Scores'} → 400
+    // Before the fix: responseSchema.properties.scores = {type:'OBJECT', title:'Scores'} → 400
     // "generation_config.response_schema.properties[scores].properties: should be non-empty for OBJECT type".
     assert.equal(out.status, 200, `Iris sent ${JSON.stringify(config)} → ${out.text}`);
   });
@@ -375,7 +375,7 @@ describe('found by the audit', () => {
     const message = first.body.choices[0].message; // echoed back verbatim, as the OpenAI docs' tool loop does
     await post({ model: G3, tools: [WEATHER_TOOL], messages: [...user('weather in Oslo?'), message, { role: 'tool', tool_call_id: message.tool_calls[0].id, content: '4°C' }] });
     const replayed = requests.at(-1)!.body.contents[1].parts.find((p: any) => p.functionCall);
-    // Observed: 'skip_thought_signature_validator' (Google's escape hatch for foreign histories), and
+    // Before the fix: 'skip_thought_signature_validator' (Google's escape hatch for foreign histories), and
     // nothing of the signature in the OpenAI response (no extra_content on the tool call).
     assert.equal(replayed.thoughtSignature, signature, `tool call as the client got it: ${JSON.stringify(message.tool_calls[0])}`);
   });
@@ -408,7 +408,7 @@ describe('found by the audit', () => {
     queue.push(json(response([candidate(null, 'MALFORMED_FUNCTION_CALL', { finishMessage })])));
     const out = await post({ model: G25, messages: user('weather?'), tools: [WEATHER_TOOL] });
     assert.equal(out.status, 502, out.text);
-    // Observed: "… a function call the model wrote was malformed (MALFORMED_FUNCTION_CALL)." only.
+    // Before the fix: "… a function call the model wrote was malformed (MALFORMED_FUNCTION_CALL)." only.
     assert.match(out.body.error.message, /default_api\.get_weather/, out.body.error.message);
   });
 });

@@ -183,7 +183,7 @@ describe('OpenAI-compatible servers, as their source writes them', () => {
       const { status, events } = await streamOf();
       assert.equal(status, 200);
       assert.equal(streamedText(events), 'The picture shows');
-      // Observed: a closing chunk with finish_reason "stop", then [DONE]: the truncated answer
+      // Before the fix: a closing chunk with finish_reason "stop", then [DONE]: the truncated answer
       // looks whole, and the server's error is gone.
       assert.deepEqual(finishReasons(events), [], `no choice may claim to have finished: ${JSON.stringify(events.slice(-2))}`);
       const last = events.at(-1);
@@ -201,7 +201,7 @@ describe('OpenAI-compatible servers, as their source writes them', () => {
       const { status, events } = await streamOf();
       const body = events[0] as ErrorBody;
       assertErrorResponse(body);
-      // Observed: 502 upstream_error "The upstream provider 'up' ended the stream before it was complete."
+      // Before the fix: 502 upstream_error "The upstream provider 'up' ended the stream before it was complete."
       // Expected: what Iris answers when the same error comes as `data: {"error": …}` (next test):
       // a 400 context_length_exceeded with the server's words.
       assert.match(body.error.message, /exceeds the available context size/);
@@ -276,7 +276,7 @@ describe('OpenAI-compatible servers, as their source writes them', () => {
     );
     const { events } = await streamOf();
     const streamed = finishReasons(events);
-    // Observed: "stop" both ways. Expected: not an answer that says it ended naturally: an error
+    // Before the fix: "stop" both ways. Expected: not an answer that says it ended naturally: an error
     // (as for "abort"), or at least not finish_reason "stop".
     assert.notEqual(plain, 'stop', 'non-streamed: an interrupted answer must not say finish_reason "stop"');
     assert.ok(!streamed.includes('stop'), `streamed: an interrupted answer must not say finish_reason "stop" (${JSON.stringify(streamed)})`);
@@ -321,7 +321,7 @@ describe('OpenAI-compatible servers, as their source writes them', () => {
       const later = await streamFrom(pair2.iris, { stream_options: { include_usage: true } });
       assert.equal(later.status, 200);
       const sent = pair2.fake.bodies.at(-1)!;
-      // Observed: sent without stream_options (and so on for every stream, until restart); the
+      // Before the fix: sent without stream_options (and so on for every stream, until restart); the
       // usage chunk is Iris's estimate, not the server's 1234 + 56.
       assert.deepEqual(sent.stream_options, { include_usage: true }, 'a later stream still asks the upstream for usage');
       const usage = later.events.find((e) => e !== '[DONE]' && e.usage)?.usage;
@@ -476,7 +476,7 @@ describe('OpenAI-compatible servers, as their source writes them', () => {
     assert.equal(body.choices[0].message.reasoning_content, 'It has whiskers.');
     assert.equal(body.choices[0].message.tool_calls, undefined);
     assert.equal(body.usage.prompt_tokens, 20);
-    // Observed: /choices/0/message/annotations must be array; /choices/0/message/function_call must be object.
+    // Before the fix: /choices/0/message/annotations must be array; /choices/0/message/function_call must be object.
     assertChatCompletion(body);
   });
 
