@@ -86,7 +86,9 @@ export class ChatService {
           head ??= { id: chunk.id, created: chunk.created, system_fingerprint: chunk.system_fingerprint ?? routeFingerprint(route) };
           chunk.system_fingerprint = head.system_fingerprint;
           if (chunk.usage) upstreamUsage = countedUsage(chunk.usage) ?? upstreamUsage;
-          if (chunk.choices.length === 0) continue; // the usage chunk: re-sent at the end if asked for
+          // The usage chunk is re-sent at the end if asked for; one that carries more (OpenAI's
+          // moderation results) is passed on as it is, without its usage.
+          if (chunk.choices.length === 0 && !carriesMore(chunk)) continue;
           for (const { delta } of chunk.choices) {
             if (typeof delta.content === 'string') text += delta.content;
             if (typeof delta.refusal === 'string') text += delta.refusal;
@@ -183,4 +185,13 @@ function logDone(ctx: CallContext, { model, route }: Prepared, usage: Usage): vo
   };
   if (ctx.logCompletion) ctx.logCompletion(fields);
   else ctx.log.info(fields, 'chat completed');
+}
+
+/** What a chunk without choices holds when it is only the usage chunk. */
+const USAGE_CHUNK_FIELDS = new Set(['id', 'object', 'created', 'model', 'system_fingerprint', 'service_tier', 'obfuscation', 'choices', 'usage']);
+
+/** Whether a chunk without choices holds more than usage (e.g. `moderation`). */
+function carriesMore(chunk: ChatCompletionChunk): boolean {
+  for (const key in chunk) if (!USAGE_CHUNK_FIELDS.has(key)) return true;
+  return false;
 }

@@ -85,10 +85,11 @@ export function knownFormula(upstreamModel: string): TokenFormula | null {
  * down before the model sees it (tiles and patches): pixels past it are uploaded only to be
  * thrown away. Null where that is not known for sure: Anthropic (its newer models see more
  * than the 1568 px its guide gives, by how much is not published), Gemini (which crops rather
- * than downscales), `none`, and `detail: low` on tile models (lowDetailEdge() covers it).
+ * than downscales), `none`, `detail: original`, and `detail: low` on tile models (lowDetailEdge() covers it).
  */
 export function seenSize(formula: TokenFormula, width: number, height: number, detail: ImageDetail = 'auto'): { width: number; height: number } | null {
-  if (width <= 0 || height <= 0) return null;
+  // `original` asks the model to see the image as it is: what it sees is not scaled down here.
+  if (width <= 0 || height <= 0 || detail === 'original') return null;
   switch (formula.kind) {
     case 'tiles':
       return detail === 'low' ? null : tilesSeen(formula, width, height);

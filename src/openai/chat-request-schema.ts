@@ -32,7 +32,8 @@ const imagePart = tagged('image_url', {
     // No minLength: Ajv counts code points, a walk over every 1 MB data URL; an empty URL
     // fails the scheme check in validate-chat-request.ts instead.
     url: { type: 'string' },
-    detail: { enum: ['auto', 'low', 'high'] },
+    // `original` (openai SDK 7: the image as sent, not scaled down) came after the OpenAPI copy in shared/reference.
+    detail: { enum: ['auto', 'low', 'high', 'original'] },
   },
 });
 
@@ -252,7 +253,8 @@ export const chatRequestSchema = {
     // held to OpenAI's list.
     store: nullable({ type: 'boolean' }),
     metadata,
-    safety_identifier: nullable({ type: 'string', maxLength: 64 }),
+    // 128 in the openai SDK 7's description; the OpenAPI copy in shared/reference still says 64.
+    safety_identifier: nullable({ type: 'string', maxLength: 128 }),
     prompt_cache_key: nullable({ type: 'string' }),
     service_tier: nullable({ type: 'string' }),
     modalities: nullable({ type: 'array', items: { type: 'string' } }),

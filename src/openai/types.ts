@@ -2,7 +2,7 @@
 // Written from OpenAI's OpenAPI document (CreateChatCompletionRequest/Response/StreamResponse).
 
 export type Role = 'system' | 'developer' | 'user' | 'assistant' | 'tool' | 'function';
-export type ImageDetail = 'auto' | 'low' | 'high';
+export type ImageDetail = 'auto' | 'low' | 'high' | 'original';
 
 export interface TextPart {
   type: 'text';
