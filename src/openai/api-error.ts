@@ -39,8 +39,9 @@ export class ApiError extends Error {
     this.name = 'ApiError';
     this.status = status;
     this.type = options.type ?? defaultType(status);
-    this.code = options.code ?? null;
-    this.param = options.param ?? null;
+    // Strings or null whatever an upstream's JSON held (its code may be a number, a list, …).
+    this.code = typeof options.code === 'string' ? options.code : null;
+    this.param = typeof options.param === 'string' ? options.param : null;
     this.headers = options.headers ?? {};
   }
 

@@ -36,8 +36,9 @@ export function mapGeminiStreamError(error: GoogleError): ApiError {
 }
 
 function errorFor(status: number, error: GoogleError | null, headers: Record<string, string>, raw: string): ApiError {
-  const message = error?.message || `Gemini answered HTTP ${status}${raw.trim() ? `: ${plainMessage(raw)}` : ''}`;
-  const code = error?.status ?? null;
+  const message = (typeof error?.message === 'string' && error.message) || `Gemini answered HTTP ${status}${raw.trim() ? `: ${plainMessage(raw)}` : ''}`;
+  // google.rpc.Status names its status in words (RESOURCE_EXHAUSTED); anything else is not a code.
+  const code = typeof error?.status === 'string' ? error.status : null;
   if (status === 400 && reasons(error).includes('API_KEY_INVALID')) {
     return new ApiError(401, message, { type: 'authentication_error', code: 'invalid_api_key' });
   }
@@ -78,7 +79,8 @@ function retryDelaySeconds(error: GoogleError | null): string | undefined {
     const delay = detail.retryDelay;
     if (typeof delay === 'string') {
       const seconds = Number.parseFloat(delay);
-      if (Number.isFinite(seconds)) return String(Math.max(1, Math.ceil(seconds)));
+      // At most a day: a delay past that is no retry hint a client can use.
+      if (Number.isFinite(seconds)) return String(Math.min(86_400, Math.max(1, Math.ceil(seconds))));
     }
   }
   return undefined;

@@ -86,6 +86,8 @@ export function unreadableAnswer(provider: { id: string; type: string }, err: un
  */
 export function withUpstreamRequestId(error: ApiError, headers: Record<string, string>): ApiError {
   const id = headers['request-id'] ?? headers['x-request-id'];
-  if (id) error.upstreamRequestId ??= id.slice(0, 200);
+  // Ids are short plain tokens (req_011CS…, chatcmpl-…); anything else (a hostile upstream could
+  // put a credential there, which cut short would escape the log's masking) is not kept.
+  if (id && /^[\w.:-]{1,128}$/.test(id)) error.upstreamRequestId ??= id;
   return error;
 }
