@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply } from 'fastify';
+import { stringifyAnswer } from '../json/stringify-answer.ts';
 import type { ChatCompletionChunk } from '../openai/types.ts';
 import { clientErrorBody, logFailure, toApiError } from './error-handler.ts';
 
@@ -85,7 +86,7 @@ export async function sendEventStream(
       // A client that has gone takes nothing more: a write to its closed response would wait
       // for a drain that never comes, and hold the stream (and what it holds) forever.
       if (isClientGone()) break;
-      if (!res.write(`data: ${JSON.stringify(step.value)}\n\n`)) await drained(reply, readTimeoutMs);
+      if (!res.write(`data: ${stringifyAnswer(step.value)}\n\n`)) await drained(reply, readTimeoutMs);
     }
     if (isClientGone()) {
       if (!step.done) await iterator.return?.();

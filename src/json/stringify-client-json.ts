@@ -5,8 +5,16 @@ import { ApiError } from '../openai/api-error.ts';
 // the client's doing, so it is a 400; any other failure keeps its own meaning.
 
 export function stringifyClientJson(value: unknown): string {
+  return fromClientJson(() => JSON.stringify(value));
+}
+
+/**
+ * Runs work that walks a value from the client's request (a schema converted, checked or
+ * compiled): a stack overflow there is the client's nesting, a 400, not Iris's failure.
+ */
+export function fromClientJson<T>(work: () => T): T {
   try {
-    return JSON.stringify(value);
+    return work();
   } catch (err) {
     if (err instanceof RangeError && err.message === 'Maximum call stack size exceeded') {
       throw new ApiError(400, 'The request is nested too deeply.', { type: 'invalid_request_error', code: 'nested_too_deeply', cause: err });

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ChatService } from '../../chat/chat-service.ts';
+import { stringifyAnswer } from '../../json/stringify-answer.ts';
 import { clientClosed } from '../../openai/api-error.ts';
 import { validateChatRequest } from '../../openai/validate-chat-request.ts';
 import type { CallContext, CompletionLogFields } from '../../providers/provider.ts';
@@ -29,7 +30,7 @@ export function registerChatCompletions(app: FastifyInstance, chat: ChatService,
         return reply;
       }
       const completion = await chat.complete(body, ctx);
-      return reply.header('content-type', 'application/json').send(completion);
+      return reply.header('content-type', 'application/json').send(stringifyAnswer(completion));
     } finally {
       handled();
     }

@@ -1,3 +1,5 @@
+import { invalidRequest } from '../../openai/api-error.ts';
+
 // JSON Schema (as OpenAI clients write it for tools and json_schema) → the OpenAPI-subset
 // Schema Gemini takes in `responseSchema` and function `parameters`. Gemini rejects fields it
 // does not know (e.g. additionalProperties, $schema), so only the known ones are kept, and
@@ -16,21 +18,39 @@ const KEPT = new Set([
 /** The only formats Gemini's Schema takes, by type ("only 'enum' and 'date-time' are supported for STRING type"). */
 const FORMATS: Record<string, string[]> = { STRING: ['enum', 'date-time'], NUMBER: ['float', 'double'], INTEGER: ['int32', 'int64'] };
 
-export function convertToGeminiSchema(schema: unknown, defs?: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The most schema nodes one conversion writes. $refs are inlined, so a small schema whose
+ * definitions each point twice at the next doubles at every level (2 KB became 2^19 nodes and
+ * seconds of blocked event loop): past this, the client hears so at once.
+ */
+const MAX_NODES = 20_000;
+
+interface Budget {
+  nodes: number;
+}
+
+export function convertToGeminiSchema(schema: unknown): Record<string, unknown> {
+  return convert(schema, undefined, { nodes: MAX_NODES });
+}
+
+function convert(schema: unknown, defs: Record<string, unknown> | undefined, budget: Budget): Record<string, unknown> {
   if (!schema || typeof schema !== 'object' || Array.isArray(schema)) return {};
+  if (--budget.nodes < 0) {
+    throw invalidRequest(`The schema is too large for Gemini once its $refs are inlined (more than ${MAX_NODES} nodes).`, null, 'schema_too_large');
+  }
   const source = schema as Record<string, unknown>;
   const definitions = defs ?? { ...(source.$defs as object), ...(source.definitions as object) };
   // Local references are inlined: Gemini's Schema has no $ref (recursion is cut at one level).
   if (typeof source.$ref === 'string') {
     const name = source.$ref.replace(/^#\/(\$defs|definitions)\//, '');
     const target = definitions[name];
-    return target ? convertToGeminiSchema(target, { ...definitions, [name]: undefined }) : {};
+    return target ? convert(target, { ...definitions, [name]: undefined }, budget) : {};
   }
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(source)) {
     if (key === 'oneOf' && Array.isArray(value) && !source.anyOf) {
       // Gemini has no oneOf; anyOf is the nearest it has (it admits what oneOf admits).
-      union(out, value, definitions);
+      union(out, value, definitions, budget);
     } else if (!KEPT.has(key)) {
       continue;
     } else if (key === 'type' && Array.isArray(value)) {
@@ -39,11 +59,11 @@ export function convertToGeminiSchema(schema: unknown, defs?: Record<string, unk
       if (types.length === 1) out.type = types[0];
       else if (types.length > 1) out.anyOf = types.map((t) => ({ type: String(t).toUpperCase() }));
     } else if (key === 'properties' && value && typeof value === 'object') {
-      out.properties = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, convertToGeminiSchema(v, definitions)]));
+      out.properties = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, convert(v, definitions, budget)]));
     } else if (key === 'items') {
-      out.items = convertToGeminiSchema(value, definitions);
+      out.items = convert(value, definitions, budget);
     } else if (key === 'anyOf' && Array.isArray(value)) {
-      union(out, value, definitions);
+      union(out, value, definitions, budget);
     } else if (key === 'enum' && Array.isArray(value)) {
       out.enum = value.filter((v) => v !== null);
     } else {
@@ -52,7 +72,7 @@ export function convertToGeminiSchema(schema: unknown, defs?: Record<string, unk
   }
   // allOf (as pydantic writes a described $ref) is merged into one schema: Gemini has no allOf.
   if (Array.isArray(source.allOf)) {
-    for (const part of source.allOf) merge(out, convertToGeminiSchema(part, definitions));
+    for (const part of source.allOf) merge(out, convert(part, definitions, budget));
   }
   if (source.const !== undefined) out.enum = [source.const];
   if (Array.isArray(out.enum) && !numericEnum(out)) out.enum = out.enum.map(String);
@@ -97,11 +117,11 @@ function numericEnum(out: Record<string, unknown>): boolean {
 }
 
 /** anyOf/oneOf branches; a null branch makes the schema nullable, and a single branch left is inlined. */
-function union(out: Record<string, unknown>, value: unknown[], definitions: Record<string, unknown>): void {
+function union(out: Record<string, unknown>, value: unknown[], definitions: Record<string, unknown>, budget: Budget): void {
   const branches = value.filter((v) => (v as { type?: unknown })?.type !== 'null');
   if (branches.length !== value.length) out.nullable = true;
-  if (branches.length === 1) Object.assign(out, convertToGeminiSchema(branches[0], definitions));
-  else out.anyOf = branches.map((v) => convertToGeminiSchema(v, definitions));
+  if (branches.length === 1) Object.assign(out, convert(branches[0], definitions, budget));
+  else out.anyOf = branches.map((v) => convert(v, definitions, budget));
 }
 
 /** One allOf part into the schema: properties and required are joined; the schema's own keys win. */

@@ -1,5 +1,5 @@
 import type { ProviderConfig } from '../../config/providers-config.ts';
-import { stringifyClientJson } from '../../json/stringify-client-json.ts';
+import { fromClientJson } from '../../json/stringify-client-json.ts';
 import { ApiError } from '../../openai/api-error.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.ts';
 import type { CallContext, Provider } from '../provider.ts';
@@ -31,7 +31,8 @@ export function createGeminiProvider(id: string, config: GeminiProviderConfig): 
     `/v1beta/models/${encodeURIComponent(model.replace(/^models\//, ''))}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`;
 
   function call(request: ChatCompletionRequest, signal: AbortSignal, stream: boolean): UpstreamCall {
-    const body = stringifyClientJson(convertToGeminiRequest(request));
+    // The conversion walks the client's schemas: their nesting is the client's (a 400).
+    const body = fromClientJson(() => JSON.stringify(convertToGeminiRequest(request)));
     checkRequestSize(body, GEMINI_MAX_REQUEST_BYTES, 'Gemini');
     return { path: path(request.model, stream), headers, body, signal };
   }

@@ -1,5 +1,6 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { ApiError } from '../../openai/api-error.ts';
+import { fromClientJson } from '../../json/stringify-client-json.ts';
 import type { ResponseFormat } from '../../openai/types.ts';
 
 // `response_format: json_schema`. The engine has one document to give: `answer` (the prose) and
@@ -36,7 +37,10 @@ const REGEX_KEYWORDS = new Set(['pattern', 'patternProperties']);
 /** Before any image is analysed: refuses a schema that cannot be valid JSON Schema or that requires fields the engine has no value for. */
 export function checkResponseSchema(format: ResponseFormat | undefined): void {
   const schema = schemaOf(format);
-  if (!schema) return;
+  if (schema) fromClientJson(() => checkSchema(schema));
+}
+
+function checkSchema(schema: Schema): void {
   if (JSON.stringify(schema).length > MAX_SCHEMA_CHARS) throw refused(`it is larger than ${MAX_SCHEMA_CHARS / 1024} KB`);
   const keyword = regexKeyword(schema, 0);
   if (keyword) throw refused(`it uses ${keyword}, and the engine does not run the client's regular expressions`);
