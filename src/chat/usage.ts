@@ -42,25 +42,35 @@ export function withImageTokens(usage: Usage, imageTokens: number, imagesCounted
   };
 }
 
-/** The counts of a details object; the nulls some servers send for what they do not count are left out. */
+/**
+ * The counts of a details object; the nulls some servers send for what they do not count, and
+ * what no count can be (negative, fractional, past MAX_COUNT), are left out.
+ */
 function countsOf<T extends object>(details: T | null | undefined): Partial<T> | undefined {
   if (details == null) return undefined;
   // The common case, all counts, is returned as it is: this runs for every answer.
   if (allCounts(details)) return details;
-  return Object.fromEntries(Object.entries(details).filter(([, v]) => typeof v === 'number' && Number.isFinite(v))) as Partial<T>;
+  return Object.fromEntries(Object.entries(details).filter(([, v]) => isCount(v))) as Partial<T>;
 }
 
 function allCounts(details: object): boolean {
-  for (const key in details) {
-    const v = (details as Record<string, unknown>)[key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) return false;
-  }
+  for (const key in details) if (!isCount((details as Record<string, unknown>)[key])) return false;
   return true;
+}
+
+/**
+ * More tokens than any request holds: a larger count is a broken (or hostile) upstream's, and
+ * sums of counts past it could reach Infinity, which JSON writes as null.
+ */
+const MAX_COUNT = 1e12;
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_COUNT;
 }
 
 /** A token count as the spec types it (an integer ≥ 0): what a server left out or sent broken is 0. */
 function count(n: number | null | undefined): number {
-  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n) : 0;
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.min(Math.round(n), MAX_COUNT) : 0;
 }
 
 // The o200k tokenizer (GPT-4o's) is large: it loads on the first request that needs it.

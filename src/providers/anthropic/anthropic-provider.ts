@@ -34,14 +34,18 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
     ...(config.api_key ? { 'x-api-key': config.api_key } : {}),
   };
 
-  const plan = (request: ChatCompletionRequest, stream: boolean): AnthropicRequestPlan =>
-    convertToAnthropicRequest(request, { defaultMaxTokens: config.default_max_tokens, temperature: config.temperature, stream, apiVersion: config.anthropic_version });
-
-  function call(plan: AnthropicRequestPlan, signal: AbortSignal): UpstreamCall {
+  /**
+   * The request as Anthropic takes it, serialized once: the n calls of a request with n > 1
+   * share the one body text (16 copies of a large prompt would be 16 times its memory).
+   */
+  function prepare(request: ChatCompletionRequest, stream: boolean): Prepared {
+    const plan = convertToAnthropicRequest(request, { defaultMaxTokens: config.default_max_tokens, temperature: config.temperature, stream, apiVersion: config.anthropic_version });
     const body = stringifyClientJson(plan.body);
     checkRequestSize(body, ANTHROPIC_MAX_REQUEST_BYTES, 'Anthropic');
-    return { path: '/v1/messages', headers, body, signal };
+    return { json: plan.json, body };
   }
+
+  const call = (prepared: Prepared, signal: AbortSignal): UpstreamCall => ({ path: '/v1/messages', headers, body: prepared.body, signal });
 
   const failed = (answer: UpstreamTextResponse): ApiError =>
     withUpstreamRequestId(attributeUpstreamError(id, mapAnthropicError(id, answer.status, answer.text, answer.headers)), answer.headers);
@@ -50,8 +54,7 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
   const badResponse = (what: string) =>
     new ApiError(502, `The upstream provider '${id}' ${what}.`, { type: 'upstream_error', code: 'upstream_bad_response' });
 
-  async function completeOnce(request: ChatCompletionRequest, signal: AbortSignal): Promise<ChatCompletion> {
-    const p = plan(request, false);
+  async function completeOnce(p: Prepared, signal: AbortSignal): Promise<ChatCompletion> {
     const answer = await client.postForText(call(p, signal));
     if (answer.status >= 300) throw failed(answer);
     let message: AnthropicResponse;
@@ -64,8 +67,7 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
     return convertAnthropicResponse(message, p.json);
   }
 
-  async function* streamOnce(request: ChatCompletionRequest, signal: AbortSignal): AsyncGenerator<ChatCompletionChunk> {
-    const p = plan(request, true);
+  async function* streamOnce(p: Prepared, signal: AbortSignal): AsyncGenerator<ChatCompletionChunk> {
     const answer = await client.postForEvents(call(p, signal));
     yield* anthropicStreamToChunks(eventsOrThrow(answer, id, failed), p.json);
   }
@@ -81,10 +83,11 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
 
     async complete(request, ctx: CallContext) {
       const n = choicesWanted(request);
-      if (n === 1) return completeOnce(request, ctx.signal);
+      const p = prepare(request, false);
+      if (n === 1) return completeOnce(p, ctx.signal);
       const { signal, abort } = linked(ctx.signal);
       try {
-        return mergeCompletions(await Promise.all(Array.from({ length: n }, () => completeOnce(request, signal))));
+        return mergeCompletions(await Promise.all(Array.from({ length: n }, () => completeOnce(p, signal))));
       } finally {
         abort();
       }
@@ -92,13 +95,14 @@ export function createAnthropicProvider(id: string, config: AnthropicProviderCon
 
     async *stream(request, ctx: CallContext) {
       const n = choicesWanted(request);
+      const p = prepare(request, true);
       if (n === 1) {
-        yield* streamOnce(request, ctx.signal);
+        yield* streamOnce(p, ctx.signal);
         return;
       }
       const { signal, abort } = linked(ctx.signal);
       try {
-        yield* mergeChunkStreams(Array.from({ length: n }, () => streamOnce(request, signal)));
+        yield* mergeChunkStreams(Array.from({ length: n }, () => streamOnce(p, signal)));
       } finally {
         abort();
       }
@@ -126,4 +130,10 @@ function linked(parent: AbortSignal): { signal: AbortSignal; abort: () => void }
 /** The base URL is the bare origin; a trailing /v1 that users copy from docs is dropped. */
 function stripVersion(url: string): string {
   return url.replace(/\/+$/, '').replace(/\/v1$/, '');
+}
+
+/** A request ready to send: its body text, and how JSON comes back (convert-to-anthropic-request.ts). */
+interface Prepared {
+  json: AnthropicRequestPlan['json'];
+  body: string;
 }
