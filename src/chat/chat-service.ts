@@ -6,7 +6,7 @@ import { attributeStreamFailure, unreadableAnswer } from '../providers/upstream/
 import type { ModelRegistry, Route } from './model-registry.ts';
 import { routeFingerprint } from './system-fingerprint.ts';
 import { waitOrAbort } from '../wait-or-abort.ts';
-import { countedUsage, estimateUsage, generatedText, reasoningText, toolCallText, withImageTokens } from './usage.ts';
+import { countedUsage, cutStreamUsage, estimateUsage, generatedText, reasoningText, toolCallText, withImageTokens } from './usage.ts';
 
 // The use case: complete or stream one chat, independent of HTTP. A streamed and a
 // non-streamed request take the same path (route → images → [analysis] → provider) until
@@ -115,7 +115,7 @@ export class ChatService {
       // A stream cut short after it began (its client gone, the upstream failed) was billed by
       // the upstream for what it generated: its log line counts that, estimated from what came.
       if (!metered && head !== null && ctx.log.isLevelEnabled('info')) {
-        const usage = await estimateUsage(prepared.upstream, text, reasoning).catch(() => null); // never hides why the stream ended
+        const usage = await cutStreamUsage(prepared.upstream, text, reasoning).catch(() => null); // never hides why the stream ended
         if (usage) logDone(ctx, prepared, this.finalUsage(prepared, usage, false));
       }
     }

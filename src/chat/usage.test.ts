@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChatCompletion, ChatCompletionRequest, Usage } from '../openai/types.ts';
 import { countTokens, promptTokens } from './count-tokens.ts';
-import { countedUsage, estimateUsage, generatedText, reasoningText, withImageTokens } from './usage.ts';
+import { countedUsage, cutStreamUsage, estimateUsage, generatedText, reasoningText, withImageTokens } from './usage.ts';
 
 const usage = (prompt: number, completion: number, extra: Partial<Usage> = {}): Usage => ({
   prompt_tokens: prompt,
@@ -284,4 +284,15 @@ it('countedUsage: usage whose prompt or completion count is no number says nothi
   for (const bad of [null, undefined, { prompt_tokens: '5', completion_tokens: 3, total_tokens: 8 }, { prompt_tokens: 5, completion_tokens: null, total_tokens: 5 }, { prompt_tokens: -1, completion_tokens: 3, total_tokens: 2 }]) {
     assert.equal(countedUsage(bad as never), null, JSON.stringify(bad));
   }
+});
+
+describe('cutStreamUsage', () => {
+  it('estimates at about 4 characters a token until the tokenizer has loaded, then as estimateUsage does', async () => {
+    const request: ChatCompletionRequest = { model: 'm', messages: [{ role: 'user', content: 'x'.repeat(400) }] };
+    const before = await cutStreamUsage(request, 'y'.repeat(40), '');
+    assert.ok(before.prompt_tokens > 0 && before.completion_tokens > 0);
+    // estimateUsage loads the tokenizer: from then on both count the same.
+    const exact = await estimateUsage(request, 'y'.repeat(40), '');
+    assert.deepEqual(await cutStreamUsage(request, 'y'.repeat(40), ''), exact);
+  });
 });

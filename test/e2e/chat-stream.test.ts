@@ -224,7 +224,8 @@ describe('streamed chat completions', () => {
     // Its request line (200: the stream had begun) counts the tokens that came before the failure.
     const [line] = await stack.iris.logged((l) => l.msg === 'request' && stack.iris.logs.indexOf(l) >= logsBefore, 3000);
     assert.equal(line?.status, 200);
-    assert.equal(line.completion_tokens, 2, `the two tokens streamed before the failure: ${JSON.stringify(line)}`);
+    // Estimated: by the tokenizer once loaded, else ~4 characters a token (usage.ts cutStreamUsage).
+    assert.ok(Number(line.completion_tokens) >= 1 && Number(line.completion_tokens) <= 3, `the tokens streamed before the failure ("I see"): ${JSON.stringify(line)}`);
   });
 
   it('writes the mid-stream error as an OpenAI error event and no [DONE]', async () => {
