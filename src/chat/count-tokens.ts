@@ -1,6 +1,7 @@
 import { decode, encode } from 'gpt-tokenizer/encoding/o200k_base';
 import type { ChatCompletionRequest } from '../openai/types.ts';
 import { stringifyClientJson } from '../json/stringify-client-json.ts';
+import { forEachPromptText } from './prompt-texts.ts';
 
 // Text tokens in o200k (the gpt-4o family's encoding), counted the way OpenAI counts chat
 // prompts: each message's text plus 3 tokens of framing, plus 3 to prime the reply, plus the
@@ -74,27 +75,13 @@ function encodeRuns(text: string): number {
 export function promptTokens(request: ChatCompletionRequest): number {
   // One allowance for the whole prompt: many long messages are not each counted exactly.
   const budget = new TokenBudget();
-  const count = (text: string) => budget.count(text);
+  // 3 to prime the reply, 3 of framing per message and 1 more for a name.
   let total = 3;
-  for (const message of request.messages ?? []) {
-    total += 3;
-    if (typeof message.content === 'string') total += count(message.content);
-    else if (Array.isArray(message.content)) {
-      for (const part of message.content) {
-        if (part.type === 'text') total += count(part.text);
-        else if (part.type === 'refusal') total += count(part.refusal);
-      }
-    }
-    if (message.name) total += 1 + count(message.name);
-    if (typeof message.refusal === 'string') total += count(message.refusal);
-    for (const call of message.tool_calls ?? []) {
-      total += call.type === 'custom' ? count(call.custom.name) + count(call.custom.input) : count(call.function.name) + count(call.function.arguments);
-    }
-    if (message.function_call) total += count(message.function_call.name) + count(message.function_call.arguments);
-  }
+  for (const message of request.messages ?? []) total += message.name ? 4 : 3;
+  forEachPromptText(request, (text) => (total += budget.count(text)));
   // Tool definitions are prompt too (OpenAI bills them); their JSON is a close stand-in for the
   // form OpenAI renders them in.
-  if (request.tools?.length) total += count(stringifyClientJson(request.tools));
+  if (request.tools?.length) total += budget.count(stringifyClientJson(request.tools));
   return total;
 }
 

@@ -1,4 +1,5 @@
 import type { ChatCompletion, ChatCompletionRequest, Usage } from '../openai/types.ts';
+import { forEachPromptText } from './prompt-texts.ts';
 
 // Usage as Iris reports it, whatever the provider sent: prompt_tokens_details always carries
 // cached, text and image tokens, completion_tokens_details reasoning tokens (0 when unknown, as
@@ -77,11 +78,6 @@ function count(n: number | null | undefined): number {
 let counter: typeof import('./count-tokens.ts') | undefined;
 
 /**
- * For upstreams that report no usage at all: o200k tokens of what was sent and received, the
- * prompt framed as OpenAI frames chat messages (the same count the local engine reports).
- * Images are not in it: withImageTokens(…, false) adds them.
- */
-/**
  * Usage an upstream sent that says what it counted: prompt and completion tokens as numbers.
  * Counts of another type (strings, null) say nothing, and the answer is estimated instead of
  * metered as zero.
@@ -107,17 +103,18 @@ export async function cutStreamUsage(request: ChatCompletionRequest, completion:
   return { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens, completion_tokens_details: { reasoning_tokens: reasoningTokens } };
 }
 
-/** The characters of a request's text: its messages' text parts and tool-call arguments. */
+/** The characters of a prompt's texts (prompt-texts.ts). */
 function promptChars(request: ChatCompletionRequest): number {
   let chars = 0;
-  for (const message of request.messages ?? []) {
-    if (typeof message.content === 'string') chars += message.content.length;
-    else if (Array.isArray(message.content)) for (const part of message.content) if (part.type === 'text') chars += part.text.length;
-    for (const call of message.tool_calls ?? []) if (call.type === 'function') chars += call.function.arguments.length;
-  }
+  forEachPromptText(request, (text) => (chars += text.length));
   return chars;
 }
 
+/**
+ * For upstreams that report no usage at all: o200k tokens of what was sent and received, the
+ * prompt framed as OpenAI frames chat messages (the same count the local engine reports).
+ * Images are not in it: withImageTokens(…, false) adds them.
+ */
 export async function estimateUsage(request: ChatCompletionRequest, completion: string, reasoning = ''): Promise<Usage> {
   counter ??= await import('./count-tokens.ts');
   const prompt = counter.promptTokens(request);

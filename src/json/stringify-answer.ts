@@ -1,4 +1,5 @@
 import { ApiError } from '../openai/api-error.ts';
+import { isStackOverflow } from './stringify-client-json.ts';
 
 // JSON text of an answer (a completion, a chunk). Iris passes on what an upstream sent beside
 // the fields it knows, and JSON.stringify recurses: a field nested thousands of levels deep,
@@ -9,7 +10,7 @@ export function stringifyAnswer(value: unknown): string {
   try {
     return JSON.stringify(value);
   } catch (err) {
-    if (err instanceof RangeError && err.message === 'Maximum call stack size exceeded') {
+    if (isStackOverflow(err)) {
       throw new ApiError(502, 'The upstream sent an answer nested too deeply to pass on.', { type: 'upstream_error', code: 'upstream_bad_response', cause: err });
     }
     throw err;

@@ -16,9 +16,14 @@ export function fromClientJson<T>(work: () => T): T {
   try {
     return work();
   } catch (err) {
-    if (err instanceof RangeError && err.message === 'Maximum call stack size exceeded') {
+    if (isStackOverflow(err)) {
       throw new ApiError(400, 'The request is nested too deeply.', { type: 'invalid_request_error', code: 'nested_too_deeply', cause: err });
     }
     throw err;
   }
+}
+
+/** V8's error for recursion past its stack: what deep nesting does to JSON.stringify and to tree walks. */
+export function isStackOverflow(err: unknown): boolean {
+  return err instanceof RangeError && err.message === 'Maximum call stack size exceeded';
 }

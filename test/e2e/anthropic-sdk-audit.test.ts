@@ -50,6 +50,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { assertChatCompletion, assertChatCompletionChunk } from '../support/openai-schemas.ts';
+import { postChatJson } from '../support/chat-http.ts';
 import { startIris, type RunningIris } from '../support/start-iris.ts';
 
 type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk;
@@ -185,22 +186,7 @@ beforeEach(() => {
   answer = () => ({ json: message({ content: [{ type: 'text', text: 'ok', citations: null }] }) });
 });
 
-async function post(body: Record<string, unknown>): Promise<{ status: number; headers: Headers; json: any; text: string }> {
-  const res = await fetch(`${iris.baseURL}/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${iris.apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  let json: any = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = null;
-  }
-  return { status: res.status, headers: res.headers, json, text };
-}
+const post = (body: Record<string, unknown>) => postChatJson(iris, body);
 
 async function streamChunks(body: Record<string, unknown>): Promise<Chunk[]> {
   const stream = await iris.client.chat.completions.create({ ...(body as any), stream: true, stream_options: { include_usage: true } });

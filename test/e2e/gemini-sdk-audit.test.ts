@@ -61,7 +61,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import OpenAI from 'openai';
-import { assertChatCompletion, assertChatCompletionChunk } from '../support/openai-schemas.ts';
+import { assertChatCompletion } from '../support/openai-schemas.ts';
+import { postChatJson, streamChunks as streamChunksOf } from '../support/chat-http.ts';
 import { startIris, type RunningIris } from '../support/start-iris.ts';
 
 type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk;
@@ -191,41 +192,8 @@ beforeEach(() => {
 
 // ---- helpers -----------------------------------------------------------------------------
 
-async function post(body: Record<string, unknown>): Promise<{ status: number; headers: Headers; body: any; text: string }> {
-  const res = await fetch(`${iris.baseURL}/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${iris.apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: res.status, headers: res.headers, body: parsed, text };
-}
-
-async function streamChunks(body: Record<string, unknown>): Promise<Chunk[]> {
-  const res = await fetch(`${iris.baseURL}/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${iris.apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ ...body, stream: true }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  const payloads = text.split('\n\n').filter((b) => b.startsWith('data: ')).map((b) => b.slice(6));
-  assert.equal(payloads.at(-1), '[DONE]', `ends with [DONE]: ${payloads.slice(-3).join(' | ')}`);
-  const chunks = payloads.slice(0, -1).map((p) => JSON.parse(p) as Chunk);
-  for (const chunk of chunks) {
-    assert.equal((chunk as { error?: unknown }).error, undefined, JSON.stringify(chunk));
-    assertChatCompletionChunk(chunk);
-  }
-  return chunks;
-}
+const post = (body: Record<string, unknown>) => postChatJson(iris, body);
+const streamChunks = (body: Record<string, unknown>) => streamChunksOf(iris, body);
 
 const user = (content: unknown) => [{ role: 'user', content }];
 const json = (body: unknown, status = 200): Reply => ({ kind: 'json', status, body });
@@ -258,8 +226,8 @@ describe('found by the audit', () => {
     ], 'STOP')])));
     const first = await post({ model: G35, messages: user('weather in Oslo and Rome?'), tools: [WEATHER_TOOL] });
     assert.equal(first.status, 200, first.text);
-    assertChatCompletion(first.body);
-    const message = first.body.choices[0].message;
+    assertChatCompletion(first.json);
+    const message = first.json.choices[0].message;
     // Fine: Iris hands the client Gemini's own ids as the tool_call ids.
     assert.deepEqual(message.tool_calls.map((c: any) => c.id), ['fc_oslo_81', 'fc_rome_82']);
 
@@ -372,7 +340,7 @@ describe('found by the audit', () => {
     ], 'STOP')])));
     const first = await post({ model: G3, messages: user('weather in Oslo?'), tools: [WEATHER_TOOL] });
     assert.equal(first.status, 200, first.text);
-    const message = first.body.choices[0].message; // echoed back verbatim, as the OpenAI docs' tool loop does
+    const message = first.json.choices[0].message; // echoed back verbatim, as the OpenAI docs' tool loop does
     await post({ model: G3, tools: [WEATHER_TOOL], messages: [...user('weather in Oslo?'), message, { role: 'tool', tool_call_id: message.tool_calls[0].id, content: '4°C' }] });
     const replayed = requests.at(-1)!.body.contents[1].parts.find((p: any) => p.functionCall);
     // Before the fix: 'skip_thought_signature_validator' (Google's escape hatch for foreign histories), and
@@ -394,7 +362,7 @@ describe('found by the audit', () => {
       queue.push(json(body));
       const out = await post({ model: G25, messages: user('x') });
       assert.equal(out.status, 200, out.text);
-      observed[reason] = out.body.choices[0].finish_reason;
+      observed[reason] = out.json.choices[0].finish_reason;
       queue.push({ kind: 'sse', events: [body] });
       observedStream[reason] = String(finishOf(await streamChunks({ model: G25, messages: user('x') }))[0]);
     }
@@ -409,7 +377,7 @@ describe('found by the audit', () => {
     const out = await post({ model: G25, messages: user('weather?'), tools: [WEATHER_TOOL] });
     assert.equal(out.status, 502, out.text);
     // Before the fix: "… a function call the model wrote was malformed (MALFORMED_FUNCTION_CALL)." only.
-    assert.match(out.body.error.message, /default_api\.get_weather/, out.body.error.message);
+    assert.match(out.json.error.message, /default_api\.get_weather/, out.json.error.message);
   });
 });
 
@@ -435,14 +403,14 @@ describe('checked and fine', () => {
     })));
     const out = await post({ model: G25, messages: user('what is it?'), tools: [WEATHER_TOOL] });
     assert.equal(out.status, 200, out.text);
-    assertChatCompletion(out.body);
-    const choice = out.body.choices[0];
+    assertChatCompletion(out.json);
+    const choice = out.json.choices[0];
     assert.equal(choice.message.content, 'It is a cat.');
     assert.equal(choice.message.reasoning_content, 'Thinking about the photo.');
     assert.equal(choice.message.tool_calls[0].id, 'fc_9');
     assert.equal(choice.finish_reason, 'tool_calls');
-    assert.equal(out.body.usage.completion_tokens_details.reasoning_tokens, 20);
-    assert.equal(out.body.usage.prompt_tokens_details.image_tokens, 258);
+    assert.equal(out.json.usage.completion_tokens_details.reasoning_tokens, 20);
+    assert.equal(out.json.usage.prompt_tokens_details.image_tokens, 258);
 
     // The same streamed, split as Gemini splits it (thought first, calls alone in their events,
     // finishReason and cumulative usage last).
@@ -466,8 +434,8 @@ describe('checked and fine', () => {
   it('fine: a candidate with no content (SAFETY, or every token spent thinking → MAX_TOKENS without candidatesTokenCount), and usage with toolUse/cache counts', async () => {
     queue.push(json(response([candidate(null, 'SAFETY', { safetyRatings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', blocked: true }] })])));
     let out = await post({ model: G25, messages: user('x') });
-    assertChatCompletion(out.body);
-    assert.deepEqual([out.body.choices[0].message.content, out.body.choices[0].finish_reason], [null, 'content_filter']);
+    assertChatCompletion(out.json);
+    assert.deepEqual([out.json.choices[0].message.content, out.json.choices[0].finish_reason], [null, 'content_filter']);
 
     // All thoughts: no candidatesTokenCount at all [S-USAGE]; total = prompt + toolUse + thoughts.
     queue.push(json(response([candidate([{ text: 'hmm', thought: true }], 'MAX_TOKENS')], {
@@ -475,17 +443,17 @@ describe('checked and fine', () => {
       promptTokensDetails: [{ modality: 'TEXT', tokenCount: 100 }], cacheTokensDetails: [{ modality: 'TEXT', tokenCount: 64 }], toolUsePromptTokensDetails: [{ modality: 'TEXT', tokenCount: 7 }],
     })));
     out = await post({ model: G25, messages: user('x'), max_tokens: 50 });
-    assertChatCompletion(out.body);
-    assert.deepEqual([out.body.choices[0].message.content, out.body.choices[0].finish_reason], ['', 'length']);
-    const u = out.body.usage;
+    assertChatCompletion(out.json);
+    assert.deepEqual([out.json.choices[0].message.content, out.json.choices[0].finish_reason], ['', 'length']);
+    const u = out.json.usage;
     assert.deepEqual([u.prompt_tokens, u.completion_tokens, u.total_tokens, u.prompt_tokens_details.cached_tokens, u.completion_tokens_details.reasoning_tokens], [107, 50, 157, 64, 50]);
 
     // A prompt blocked outright (promptFeedback, no candidates) — any BlockedReason, incl. newer ones.
     queue.push(json({ promptFeedback: { blockReason: 'IMAGE_SAFETY', safetyRatings: [] }, usageMetadata: { promptTokenCount: 9, totalTokenCount: 9 }, modelVersion: 'gemini-audit' }));
     out = await post({ model: G25, messages: user('x') });
-    assertChatCompletion(out.body);
-    assert.equal(out.body.choices[0].finish_reason, 'content_filter');
-    assert.match(out.body.choices[0].message.refusal, /IMAGE_SAFETY/);
+    assertChatCompletion(out.json);
+    assert.equal(out.json.choices[0].finish_reason, 'content_filter');
+    assert.match(out.json.choices[0].message.refusal, /IMAGE_SAFETY/);
   });
 
   it('fine: google.rpc.Status errors with details reach the client with their status class and Gemini\'s own message (API_KEY_INVALID → 401, RetryInfo → Retry-After)', async () => {
@@ -508,8 +476,8 @@ describe('checked and fine', () => {
       queue.push(reply);
       const out = await post({ model: G25, messages: user('x') });
       assert.equal(out.status, status, out.text);
-      assert.equal(out.body.error.type, type, out.text);
-      assert.match(out.body.error.message, message, out.text);
+      assert.equal(out.json.error.type, type, out.text);
+      assert.match(out.json.error.message, message, out.text);
       if (status === 429) assert.equal(out.headers.get('retry-after'), '27');
     }
   });
@@ -524,7 +492,7 @@ describe('checked and fine', () => {
     });
     const out = await post({ model: G25, messages: user('x'), tools: [{ type: 'function', function: { name: '3d_render' } }] });
     assert.equal(out.status, 400, out.text);
-    assert.match(out.body.error.message, /Invalid function name\. Must start with a letter or an underscore/);
+    assert.match(out.json.error.message, /Invalid function name\. Must start with a letter or an underscore/);
   });
 
   it('fine: tool_choice named/required → ANY + allowedFunctionNames; Gemini 3 replays are accepted by the signature rule; schemas go as JSON Schema (const, format uri, integer enum, additionalProperties kept)', async () => {

@@ -11,7 +11,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { classifyAddress } from '../../src/images/address-policy.ts';
@@ -20,6 +19,8 @@ import { FAKE_GEMINI_KEY, startFakeGemini, type FakeGeminiUpstream } from '../su
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai-upstream.ts';
 import { assertChatCompletion, assertErrorResponse, schemaViolations } from '../support/openai-schemas.ts';
 import { openRawSocket } from '../support/raw-socket.ts';
+import { postChatJson, type ChatAnswer } from '../support/chat-http.ts';
+import { longestStall } from '../support/event-loop-stall.ts';
 import { startIris, type RunningIris } from '../support/start-iris.ts';
 
 const MB = 1_000_000;
@@ -27,41 +28,9 @@ const MB = 1_000_000;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: unknown;
-}
+type Answer = ChatAnswer;
 
-async function post(iris: RunningIris, body: unknown, timeoutMs = 30_000): Promise<Answer> {
-  const res = await fetch(`${iris.baseURL}/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${iris.apiKey}`, 'content-type': 'application/json' },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
-
-/** What the event loop was blocked for (its longest stall, in ms) while `work` ran. */
-async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; stallMs: number }> {
-  const histogram = monitorEventLoopDelay({ resolution: 10 });
-  histogram.enable();
-  try {
-    const result = await work();
-    return { result, stallMs: histogram.max / 1e6 };
-  } finally {
-    histogram.disable();
-  }
-}
+const post = (iris: RunningIris, body: unknown, timeoutMs = 30_000): Promise<Answer> => postChatJson(iris, body, timeoutMs);
 
 /** The server still answers, and quickly. */
 async function assertAlive(iris: RunningIris): Promise<void> {
@@ -114,6 +83,19 @@ async function startRawUpstream(): Promise<RawUpstream> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   upstream.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return upstream;
+}
+
+/** Iris with one model of each dialect (gpt, claude, gemini), all on the raw upstream. */
+function startOnRawUpstream(upstream: RawUpstream, key: string, timeoutMs: number): Promise<RunningIris> {
+  const provider = (type: string, baseUrl: string) => ({ type, base_url: baseUrl, api_key: key, timeout_ms: timeoutMs });
+  return startIris({
+    providers: { oai: provider('openai', `${upstream.origin}/v1`), ant: provider('anthropic', upstream.origin), gem: provider('gemini', upstream.origin) },
+    models: [
+      { name: 'gpt', provider: 'oai', upstream: 'gpt-4o' },
+      { name: 'claude', provider: 'ant', upstream: 'claude-sonnet-4-5' },
+      { name: 'gemini', provider: 'gem', upstream: 'gemini-2.5-flash' },
+    ],
+  });
 }
 
 const jsonReply = (status: number, body: string, headers: Record<string, string> = {}) => (_req: IncomingMessage, res: ServerResponse) => {
@@ -290,18 +272,7 @@ describe('hostile input audit: a hostile upstream', () => {
   const KEY = 'sk-upstream-hostile-0123456789';
   before(async () => {
     upstream = await startRawUpstream();
-    iris = await startIris({
-      providers: {
-        oai: { type: 'openai', base_url: `${upstream.origin}/v1`, api_key: KEY, timeout_ms: 1_500 },
-        ant: { type: 'anthropic', base_url: upstream.origin, api_key: KEY, timeout_ms: 1_500 },
-        gem: { type: 'gemini', base_url: upstream.origin, api_key: KEY, timeout_ms: 1_500 },
-      },
-      models: [
-        { name: 'gpt', provider: 'oai', upstream: 'gpt-4o' },
-        { name: 'claude', provider: 'ant', upstream: 'claude-sonnet-4-5' },
-        { name: 'gemini', provider: 'gem', upstream: 'gemini-2.5-flash' },
-      ],
-    });
+    iris = await startOnRawUpstream(upstream, KEY, 1_500);
   });
   after(async () => {
     await iris?.close();
@@ -470,18 +441,7 @@ describe('hostile input audit: secrets', () => {
   const KEY = `sk-proj-${'K'.repeat(156)}`;
   before(async () => {
     upstream = await startRawUpstream();
-    iris = await startIris({
-      providers: {
-        oai: { type: 'openai', base_url: `${upstream.origin}/v1`, api_key: KEY, timeout_ms: 3_000 },
-        ant: { type: 'anthropic', base_url: upstream.origin, api_key: KEY, timeout_ms: 3_000 },
-        gem: { type: 'gemini', base_url: upstream.origin, api_key: KEY, timeout_ms: 3_000 },
-      },
-      models: [
-        { name: 'gpt', provider: 'oai', upstream: 'gpt-4o' },
-        { name: 'claude', provider: 'ant', upstream: 'claude-sonnet-4-5' },
-        { name: 'gemini', provider: 'gem', upstream: 'gemini-2.5-flash' },
-      ],
-    });
+    iris = await startOnRawUpstream(upstream, KEY, 3_000);
   });
   after(async () => {
     await iris?.close();

@@ -4,25 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { openRawSocket, type RawSocket } from '../support/raw-socket.ts';
+import { longestStall } from '../support/event-loop-stall.ts';
 import { startIris, type RunningIris } from '../support/start-iris.ts';
 import { chatRequests, PNG_DATA_URL, startStack, type Stack } from './e2e-setup.ts';
 
 const MB = 1_000_000;
-
-/** What the event loop was blocked for (its longest stall, in ms) while `work` ran. */
-async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; stallMs: number }> {
-  const histogram = monitorEventLoopDelay({ resolution: 10 });
-  histogram.enable();
-  try {
-    const result = await work();
-    return { result, stallMs: histogram.max / 1e6 };
-  } finally {
-    histogram.disable();
-  }
-}
 
 function postChat(iris: RunningIris, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${iris.baseURL}/chat/completions`, {

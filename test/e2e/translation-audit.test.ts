@@ -14,7 +14,8 @@ import {
   anthropicError, anthropicMessage, anthropicStreamEvents, FAKE_ANTHROPIC_KEY, startFakeAnthropic, type FakeAnthropicUpstream, type SseEvent,
 } from '../support/fake-anthropic-upstream.ts';
 import { FAKE_GEMINI_KEY, geminiError, geminiResponse, geminiStreamEvents, startFakeGemini, type FakeGeminiUpstream } from '../support/fake-gemini-upstream.ts';
-import { assertChatCompletion, assertChatCompletionChunk } from '../support/openai-schemas.ts';
+import { assertChatCompletion } from '../support/openai-schemas.ts';
+import { postChatJson, streamChunks as streamChunksOf, streamPayloads as streamPayloadsOf } from '../support/chat-http.ts';
 import { startIris, type RunningIris } from '../support/start-iris.ts';
 
 type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk;
@@ -71,53 +72,17 @@ beforeEach(() => {
 
 // ---- helpers ----------------------------------------------------------------------------
 
-async function post(body: Record<string, unknown>): Promise<{ status: number; headers: Headers; body: any; text: string }> {
-  const res = await fetch(`${iris.baseURL}/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${iris.apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: res.status, headers: res.headers, body: parsed, text };
-}
+const post = (body: Record<string, unknown>) => postChatJson(iris, body);
 
 async function complete(body: Record<string, unknown>): Promise<Completion> {
   const out = await post(body);
   assert.equal(out.status, 200, out.text);
-  assertChatCompletion(out.body);
-  return out.body as Completion;
+  assertChatCompletion(out.json);
+  return out.json as Completion;
 }
 
-/** The raw SSE payloads of a stream (status 200 expected). */
-async function streamPayloads(body: Record<string, unknown>): Promise<string[]> {
-  const res = await fetch(`${iris.baseURL}/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${iris.apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ ...body, stream: true }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  return text.split('\n\n').filter((b) => b.startsWith('data: ')).map((b) => b.slice(6));
-}
-
-async function streamChunks(body: Record<string, unknown>): Promise<Chunk[]> {
-  const payloads = await streamPayloads(body);
-  assert.equal(payloads.at(-1), '[DONE]', `ends with [DONE]: ${payloads.slice(-3).join(' | ')}`);
-  const chunks = payloads.slice(0, -1).map((p) => JSON.parse(p) as Chunk);
-  for (const chunk of chunks) {
-    assert.equal((chunk as { error?: unknown }).error, undefined, JSON.stringify(chunk));
-    assertChatCompletionChunk(chunk);
-  }
-  return chunks;
-}
+const streamPayloads = (body: Record<string, unknown>) => streamPayloadsOf(iris, body);
+const streamChunks = (body: Record<string, unknown>) => streamChunksOf(iris, body);
 
 const contentOf = (chunks: Chunk[], index = 0) =>
   chunks.flatMap((c) => c.choices.filter((ch) => ch.index === index)).map((ch) => ch.delta.content ?? '').join('');
@@ -204,8 +169,8 @@ describe('Anthropic (checked, fine)', () => {
     let out = await post({ model: CLAUDE, messages: user('x') });
     assert.equal(out.status, 429);
     assert.equal(out.headers.get('retry-after'), '17');
-    assert.equal(out.body.error.type, 'rate_limit_error');
-    assert.deepEqual(Object.keys(out.body.error).sort(), ['code', 'message', 'param', 'type']);
+    assert.equal(out.json.error.type, 'rate_limit_error');
+    assert.deepEqual(Object.keys(out.json.error).sort(), ['code', 'message', 'param', 'type']);
 
     anthropic.enqueue(anthropicError(429, 'rate_limit_error', 'slow down', { 'retry-after': '3' }));
     out = await post({ model: CLAUDE, messages: user('x'), stream: true });
@@ -216,13 +181,13 @@ describe('Anthropic (checked, fine)', () => {
       anthropic.enqueue(anthropicError(status, type, `upstream ${type}`));
       out = await post({ model: CLAUDE, messages: user('x') });
       assert.equal(out.status, expected, `${status} ${type}: ${out.text}`);
-      assert.match(out.body.error.message, new RegExp(`upstream ${type}`));
+      assert.match(out.json.error.message, new RegExp(`upstream ${type}`));
     }
 
     anthropic.enqueue({ kind: 'sse', events: [sse('error', { error: { type: 'overloaded_error', message: 'Overloaded' } })] });
     out = await post({ model: CLAUDE, messages: user('x'), stream: true });
     assert.equal(out.status, 503);
-    assert.equal(out.body.error.type, 'overloaded_error');
+    assert.equal(out.json.error.type, 'overloaded_error');
 
     // The SDK's classes follow.
     anthropic.enqueue(anthropicError(529, 'overloaded_error', 'Overloaded'));
@@ -314,7 +279,7 @@ describe('Anthropic (checked, fine)', () => {
     assert.equal(body.max_tokens, 70);
     const five = await post({ model: CLAUDE, messages: user('x'), stop: ['a', 'b', 'c', 'd', 'e'] });
     assert.equal(five.status, 400);
-    assert.equal(five.body.error.param, 'stop');
+    assert.equal(five.json.error.param, 'stop');
   });
 });
 
@@ -328,13 +293,13 @@ describe('Gemini (checked, fine)', () => {
     let out = await post({ model: GEMINI, messages: user('x') });
     assert.equal(out.status, 429);
     assert.equal(out.headers.get('retry-after'), '26');
-    assert.equal(out.body.error.type, 'rate_limit_error');
+    assert.equal(out.json.error.type, 'rate_limit_error');
     for (const [code, expected, type] of [[400, 400, 'invalid_request_error'], [403, 403, 'permission_error'], [404, 404, 'not_found_error'], [500, 502, 'upstream_error'], [503, 503, 'overloaded_error'], [504, 504, 'timeout_error']] as const) {
       gemini.enqueue(geminiError(code, `gemini said ${code}`));
       out = await post({ model: GEMINI, messages: user('x') });
       assert.equal(out.status, expected, out.text);
-      assert.equal(out.body.error.type, type);
-      assert.match(out.body.error.message, new RegExp(`gemini said ${code}`));
+      assert.equal(out.json.error.type, type);
+      assert.match(out.json.error.message, new RegExp(`gemini said ${code}`));
     }
     gemini.enqueue({ kind: 'sse', events: [{ error: { code: 429, message: 'quota', status: 'RESOURCE_EXHAUSTED' } }] });
     out = await post({ model: GEMINI, messages: user('x'), stream: true });
@@ -351,7 +316,7 @@ describe('Gemini (checked, fine)', () => {
       gemini.enqueue({ kind: 'json', body: geminiResponse({ candidates: [{ text: 'partial', finishReason: reason }] }) });
       const out = await post({ model: GEMINI, messages: user('x') });
       if (typeof expected === 'number') assert.equal(out.status, expected, reason);
-      else assert.equal(out.body.choices[0].finish_reason, expected, reason);
+      else assert.equal(out.json.choices[0].finish_reason, expected, reason);
     }
   });
 

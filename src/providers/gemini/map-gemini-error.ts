@@ -37,8 +37,7 @@ export function mapGeminiStreamError(error: GoogleError): ApiError {
 
 function errorFor(status: number, error: GoogleError | null, headers: Record<string, string>, raw: string): ApiError {
   const message = (typeof error?.message === 'string' && error.message) || `Gemini answered HTTP ${status}${raw.trim() ? `: ${plainMessage(raw)}` : ''}`;
-  // google.rpc.Status names its status in words (RESOURCE_EXHAUSTED); anything else is not a code.
-  const code = typeof error?.status === 'string' ? error.status : null;
+  const code = error?.status ?? null; // ApiError keeps a code only when it is a string
   if (status === 400 && reasons(error).includes('API_KEY_INVALID')) {
     return new ApiError(401, message, { type: 'authentication_error', code: 'invalid_api_key' });
   }
